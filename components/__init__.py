@@ -1,0 +1,18 @@
+"""sagezero's Pulumi components: a scale-to-zero SageMaker endpoint and the image it serves.
+
+Import from here (`from sagezero.components import ScaleToZeroEndpoint`); this package never
+reads stack config — callers pass typed args.
+"""
+
+from sagezero.components.execution_role import ExecutionRole, ExecutionRoleArgs
+from sagezero.components.inference_image import InferenceImage, InferenceImageArgs
+from sagezero.components.scale_to_zero import ScaleToZeroEndpoint, ScaleToZeroEndpointArgs
+
+__all__ = [
+    "ExecutionRole",
+    "ExecutionRoleArgs",
+    "InferenceImage",
+    "InferenceImageArgs",
+    "ScaleToZeroEndpoint",
+    "ScaleToZeroEndpointArgs",
+]

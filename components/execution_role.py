@@ -1,0 +1,125 @@
+"""Least-privilege SageMaker execution role: pull one ECR repository, write its logs, read one S3 prefix.
+
+Never grants wildcard actions or managed admin policies; the policy pack's role rule holds it to that.
+"""
+
+import json
+import re
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+TYPE_TOKEN = "sagezero:index:ExecutionRole"
+_ECR_URI = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[a-z0-9._/-]+?)(?:[:@].*)?$"
+)
+
+ASSUME_ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def ecr_repository_arn(image_uri: str) -> str:
+    """The repository ARN behind a private-ECR image URI; SageMaker can pull only from private ECR."""
+    m = _ECR_URI.match(image_uri)
+    if not m:
+        raise ValueError(
+            f"image URI {image_uri!r} is not a private ECR image "
+            "(<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@digest]); SageMaker pulls only from ECR"
+        )
+    partition = "aws-cn" if ".amazonaws.com.cn/" in image_uri else "aws"
+    return f"arn:{partition}:ecr:{m['region']}:{m['account']}:repository/{m['repo']}"
+
+
+def policy_document(repository_arn: str, s3_prefix: tuple[str, str] | None) -> str:
+    """The inline policy: exactly what a hosting container needs, nothing account-wide but the ECR token."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "PullInferenceImage",
+            "Effect": "Allow",
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            "Resource": repository_arn,
+        },
+        # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
+        {"Sid": "EcrToken", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
+        {
+            "Sid": "WriteEndpointLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            "Resource": "arn:aws:logs:*:*:log-group:/aws/sagemaker/*",
+        },
+        {
+            "Sid": "PublishEndpointMetrics",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:PutMetricData"],
+            "Resource": "*",
+            "Condition": {"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"]}},
+        },
+    ]
+    if s3_prefix is not None:
+        bucket, key = s3_prefix
+        statements.append(
+            {
+                "Sid": "ReadModelData",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": f"arn:aws:s3:::{bucket}/{key}*",
+            }
+        )
+        statements.append(
+            {
+                "Sid": "ListModelData",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": f"arn:aws:s3:::{bucket}",
+                "Condition": {"StringLike": {"s3:prefix": [f"{key}*"]}},
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+class ExecutionRoleArgs(TypedDict):
+    """Arguments for an ExecutionRole."""
+
+    repository_arn: pulumi.Input[str]
+    """ARN of the one ECR repository the endpoint pulls from."""
+    model_data_bucket: NotRequired[str]
+    """S3 bucket holding model artifacts, if any."""
+    model_data_prefix: NotRequired[str]
+    """Key prefix inside that bucket the role may read."""
+    tags: NotRequired[dict[str, str]]
+    """Tags on the role."""
+
+
+class ExecutionRole(pulumi.ComponentResource):
+    """An IAM role SageMaker assumes to pull the image, write logs and read model data."""
+
+    arn: pulumi.Output[str]
+    """ARN of the role."""
+
+    def __init__(self, name: str, args: ExecutionRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=ASSUME_ROLE_POLICY,
+            description="SageMaker execution role managed by sagezero (least privilege)",
+            tags={"managed-by": "sagezero", **args.get("tags", {})},
+            opts=child,
+        )
+        bucket = args.get("model_data_bucket")
+        s3 = (bucket, args.get("model_data_prefix", "")) if bucket else None
+        self.policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=pulumi.Output.from_input(args["repository_arn"]).apply(lambda arn: policy_document(arn, s3)),
+            opts=child,
+        )
+        self.arn = role.arn
+        self.register_outputs({"arn": self.arn})

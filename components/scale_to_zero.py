@@ -1,0 +1,378 @@
+"""ScaleToZeroEndpoint: everything the seed wired by hand, declared once and correct by construction.
+
+Model -> endpoint config (min 0 instances) -> endpoint -> inference component -> scalable target
+(min 0) -> target-tracking policy (down) + step policy fired by the NoCapacityInvocationFailures
+alarm (up). Never creates resources inside `.apply`, never reads stack config.
+"""
+
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_aws_native as aws_native
+
+from sagezero import wiring
+from sagezero.components.execution_role import ExecutionRole, ecr_repository_arn
+from sagezero.components.inference_image import InferenceImage
+from sagezero.components.naming import physical_base
+from sagezero.settings import EndpointSettings, Mode, SettingsError, build_settings
+
+TYPE_TOKEN = "sagezero:index:ScaleToZeroEndpoint"
+
+
+class ScaleToZeroEndpointArgs(TypedDict):
+    """Arguments for a ScaleToZeroEndpoint. Every setting defaults to the value the seed deployed."""
+
+    image_uri: NotRequired[pulumi.Input[str]]
+    """Existing private-ECR image to serve. When absent, the component builds `image_context` and pushes it."""
+    image_repository_arn: NotRequired[pulumi.Input[str]]
+    """ARN of the ECR repository holding `image_uri` (derived from the URI when absent)."""
+    image_context: NotRequired[str]
+    """Docker build context to build when no `image_uri` is given. Default: sagezero's own `image/`."""
+    execution_role_arn: NotRequired[pulumi.Input[str]]
+    """Existing SageMaker execution role. When absent, a least-privilege role is created."""
+    name_prefix: NotRequired[str]
+    """Base of the AWS names (endpoint, inference component, alarm, policies). Default: `<name>-<stack>`."""
+    mode: NotRequired[Mode]
+    """`scale-to-zero` (real-time endpoint + inference component) or `serverless`."""
+    instance_type: NotRequired[str]
+    """ML instance type, e.g. ml.g5.xlarge."""
+    variant_name: NotRequired[str]
+    """Production variant name. Default: AllTraffic."""
+    max_instance_count: NotRequired[int]
+    """Upper bound for managed instance scaling (the lower bound is always 0). 1-100."""
+    max_copies: NotRequired[int]
+    """Upper bound for inference-component copies (the lower bound is always 0). 1-100."""
+    min_memory_mb: NotRequired[int]
+    """Memory each copy reserves, MiB (>= 128)."""
+    accelerators: NotRequired[int]
+    """Accelerator devices each copy needs (0 on CPU instances)."""
+    cpu_cores: NotRequired[float]
+    """CPU cores each copy needs (optional)."""
+    model_download_timeout_s: NotRequired[int]
+    """Model data download timeout, 60-3600 s."""
+    container_startup_timeout_s: NotRequired[int]
+    """Container startup health-check timeout, 60-3600 s."""
+    target_value: NotRequired[float]
+    """Target concurrent requests per copy for target tracking. Default 5."""
+    scale_in_cooldown_s: NotRequired[int]
+    """Target-tracking scale-in cooldown, s. Default 300."""
+    scale_out_cooldown_s: NotRequired[int]
+    """Target-tracking scale-out cooldown, s. Default 300."""
+    step_cooldown_s: NotRequired[int]
+    """Cooldown of the wake-from-zero step policy, s. Default 60."""
+    step_adjustment: NotRequired[int]
+    """Copies the step policy adds when the alarm fires. Default 1."""
+    alarm_period_s: NotRequired[int]
+    """Period of the NoCapacityInvocationFailures alarm, s. Default 30."""
+    alarm_evaluation_periods: NotRequired[int]
+    """Evaluation periods of the alarm. Default 1."""
+    alarm_datapoints: NotRequired[int]
+    """Datapoints that must breach to fire the alarm. Default 1."""
+    serverless_memory_mb: NotRequired[int]
+    """Serverless mode: memory, 1024-6144 in steps of 1024."""
+    serverless_max_concurrency: NotRequired[int]
+    """Serverless mode: max concurrency, 1-200."""
+    serverless_provisioned_concurrency: NotRequired[int]
+    """Serverless mode: provisioned concurrency (a standing cost). Default 0."""
+    model_data_url: NotRequired[str]
+    """s3:// URL of model artifacts (optional); the role may read only that prefix."""
+    environment: NotRequired[dict[str, str]]
+    """Container environment, at most 16 entries."""
+    kms_key_arn: NotRequired[str]
+    """KMS key for the endpoint's storage volume."""
+    tags: NotRequired[dict[str, str]]
+    """Tags applied to every taggable child."""
+
+
+_NOT_SETTINGS = {"image_uri", "image_repository_arn", "image_context", "execution_role_arn", "name_prefix"}
+
+
+def settings_from_args(name: str, args: ScaleToZeroEndpointArgs) -> EndpointSettings:
+    """Validated settings, or a ValueError naming the component, each field and its accepted range."""
+    raw = {k: v for k, v in args.items() if k not in _NOT_SETTINGS}
+    settings, problems = build_settings(raw, camel_keys=False)
+    if problems or settings is None:
+        raise SettingsError(problems, f"ScaleToZeroEndpoint {name!r}")
+    return settings
+
+
+class ScaleToZeroEndpoint(pulumi.ComponentResource):
+    """An isolated SageMaker endpoint that costs nothing while idle and wakes itself on the first request."""
+
+    endpoint_name: pulumi.Output[str]
+    """Name of the SageMaker endpoint."""
+    inference_component_name: pulumi.Output[str]
+    """Name of the inference component (pass it as InferenceComponentName when invoking). Empty in serverless mode."""
+    image_uri: pulumi.Output[str]
+    """Image the model serves."""
+    role_arn: pulumi.Output[str]
+    """Execution role ARN."""
+    alarm_name: pulumi.Output[str]
+    """Name of the NoCapacityInvocationFailures alarm that wakes the endpoint. Empty in serverless mode."""
+    step_policy_arn: pulumi.Output[str]
+    """ARN of the wake-from-zero step-scaling policy. Empty in serverless mode."""
+    target_policy_arn: pulumi.Output[str]
+    """ARN of the target-tracking policy that scales copies back to zero. Empty in serverless mode."""
+    endpoint_config_name: pulumi.Output[str]
+    """Name of the endpoint configuration."""
+    model_name: pulumi.Output[str]
+    """Name of the SageMaker model."""
+
+    def __init__(self, name: str, args: ScaleToZeroEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, {}, opts)
+        s = settings_from_args(name, args)
+        base = args.get("name_prefix") or physical_base(name, pulumi.get_stack())
+        if physical_base(base) != base:
+            raise ValueError(
+                f"ScaleToZeroEndpoint {name!r}: name_prefix {base!r} must be <= 40 letters, digits, hyphens"
+            )
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {"managed-by": "sagezero", "sagezero:endpoint": base, **s.tags}
+
+        image_uri, repository_arn = self._image(name=name, args=args, tags=tags, child=child)
+        role_arn, role_ready = self._role(
+            name=name, args=args, s=s, repository_arn=repository_arn, tags=tags, child=child
+        )
+        # Nothing that SageMaker validates against the role may be created before its policy exists.
+        after_role = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=role_ready))
+
+        container: aws.sagemaker.ModelPrimaryContainerArgsDict = {
+            "image": image_uri,
+            "mode": "SingleModel",
+            "environment": dict(s.environment),
+        }
+        if s.model_data_url:
+            container["model_data_url"] = s.model_data_url
+        model = aws.sagemaker.Model(
+            f"{name}-model", execution_role_arn=role_arn, primary_container=container, tags=tags, opts=after_role
+        )
+
+        if s.mode is Mode.SERVERLESS:
+            self._serverless(name=name, base=base, s=s, model=model, tags=tags, child=child)
+        else:
+            self._scale_to_zero(
+                name=name, base=base, s=s, model=model, role_arn=role_arn, tags=tags, child=child, after_role=after_role
+            )
+        self.image_uri = pulumi.Output.from_input(image_uri)
+        self.role_arn = pulumi.Output.from_input(role_arn)
+        self.model_name = model.name
+        self.register_outputs(
+            {
+                "endpoint_name": self.endpoint_name,
+                "inference_component_name": self.inference_component_name,
+                "image_uri": self.image_uri,
+                "role_arn": self.role_arn,
+                "alarm_name": self.alarm_name,
+                "step_policy_arn": self.step_policy_arn,
+                "target_policy_arn": self.target_policy_arn,
+                "endpoint_config_name": self.endpoint_config_name,
+                "model_name": self.model_name,
+            }
+        )
+
+    def _image(
+        self, *, name: str, args: ScaleToZeroEndpointArgs, tags: dict[str, str], child: pulumi.ResourceOptions
+    ) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
+        if "image_uri" in args:
+            uri = args["image_uri"]
+            if isinstance(uri, str):
+                ecr_repository_arn(uri)  # fail now, with the URI in the message, not mid-deploy
+            repo_arn = args.get("image_repository_arn") or pulumi.Output.from_input(uri).apply(ecr_repository_arn)
+            return uri, repo_arn
+        image_args: dict[str, Any] = {"tags": tags}
+        if "image_context" in args:
+            image_args["context"] = args["image_context"]
+        image = InferenceImage(f"{name}-image", image_args, opts=child)  # type: ignore[arg-type]
+        return image.image_uri, image.repository_arn
+
+    def _role(
+        self,
+        *,
+        name: str,
+        args: ScaleToZeroEndpointArgs,
+        s: EndpointSettings,
+        repository_arn: pulumi.Input[str],
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+    ) -> tuple[pulumi.Input[str], list[pulumi.Resource]]:
+        if "execution_role_arn" in args:
+            return args["execution_role_arn"], []
+        role_args: dict[str, Any] = {"repository_arn": repository_arn, "tags": tags}
+        if s.s3_model_prefix:
+            role_args["model_data_bucket"], role_args["model_data_prefix"] = s.s3_model_prefix
+        role = ExecutionRole(f"{name}-exec", role_args, opts=child)  # type: ignore[arg-type]
+        return role.arn, [role.policy]
+
+    def _serverless(
+        self,
+        *,
+        name: str,
+        base: str,
+        s: EndpointSettings,
+        model: aws.sagemaker.Model,
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        serverless: aws.sagemaker.EndpointConfigurationProductionVariantServerlessConfigArgsDict = {
+            "memory_size_in_mb": s.serverless_memory_mb,
+            "max_concurrency": s.serverless_max_concurrency,
+        }
+        if s.serverless_provisioned_concurrency:
+            serverless["provisioned_concurrency"] = s.serverless_provisioned_concurrency
+        config = aws.sagemaker.EndpointConfiguration(
+            f"{name}-config",
+            production_variants=[
+                {"variant_name": s.variant_name, "model_name": model.name, "serverless_config": serverless}
+            ],
+            kms_key_arn=s.kms_key_arn,
+            tags=tags,
+            opts=child,
+        )
+        endpoint = aws.sagemaker.Endpoint(
+            f"{name}-endpoint", name=base, endpoint_config_name=config.name, tags=tags, opts=child
+        )
+        empty = pulumi.Output.from_input("")
+        self.endpoint_name = endpoint.name
+        self.endpoint_config_name = config.name
+        self.inference_component_name = empty
+        self.alarm_name = empty
+        self.step_policy_arn = empty
+        self.target_policy_arn = empty
+
+    def _scale_to_zero(
+        self,
+        *,
+        name: str,
+        base: str,
+        s: EndpointSettings,
+        model: aws.sagemaker.Model,
+        role_arn: pulumi.Input[str],
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+        after_role: pulumi.ResourceOptions,
+    ) -> None:
+        variant: aws.sagemaker.EndpointConfigurationProductionVariantArgsDict = {
+            "variant_name": s.variant_name,
+            "instance_type": s.instance_type,
+            "initial_instance_count": 1,
+            "model_data_download_timeout_in_seconds": s.model_download_timeout_s,
+            "container_startup_health_check_timeout_in_seconds": s.container_startup_timeout_s,
+            "managed_instance_scaling": {
+                "status": "ENABLED",
+                "min_instance_count": 0,
+                "max_instance_count": s.max_instance_count,
+            },
+            "routing_configs": [{"routing_strategy": wiring.ROUTING_STRATEGY}],
+        }
+        config = aws.sagemaker.EndpointConfiguration(
+            f"{name}-config",
+            execution_role_arn=role_arn,  # inference-component endpoints carry the role on the config
+            production_variants=[variant],
+            kms_key_arn=s.kms_key_arn,
+            tags=tags,
+            opts=after_role,
+        )
+        endpoint = aws.sagemaker.Endpoint(
+            f"{name}-endpoint", name=base, endpoint_config_name=config.name, tags=tags, opts=child
+        )
+        compute: aws_native.sagemaker.InferenceComponentComputeResourceRequirementsArgsDict = {
+            "min_memory_required_in_mb": s.min_memory_mb,
+            "number_of_accelerator_devices_required": s.accelerators,
+        }
+        if s.cpu_cores is not None:
+            compute["number_of_cpu_cores_required"] = s.cpu_cores
+        ic = aws_native.sagemaker.InferenceComponent(
+            f"{name}-ic",
+            inference_component_name=f"{base}-ic",
+            endpoint_name=endpoint.name,
+            variant_name=s.variant_name,
+            specification=aws_native.sagemaker.InferenceComponentSpecificationArgsDict(
+                model_name=model.name,
+                startup_parameters={
+                    "model_data_download_timeout_in_seconds": s.model_download_timeout_s,
+                    "container_startup_health_check_timeout_in_seconds": s.container_startup_timeout_s,
+                },
+                compute_resource_requirements=compute,
+            ),
+            runtime_config={"copy_count": 1},
+            tags=[{"key": k, "value": v} for k, v in tags.items()],
+            opts=pulumi.ResourceOptions.merge(
+                after_role,
+                pulumi.ResourceOptions(
+                    # Autoscaling owns the copy count at run time; `pulumi up` must not reset it.
+                    ignore_changes=["runtimeConfig.copyCount"],
+                    # The name is fixed (alarm dimension, scalable target), so a replacement must delete first.
+                    delete_before_replace=True,
+                ),
+            ),
+        )
+        ic_name = ic.inference_component_name.apply(lambda n: n or "")
+        target = aws.appautoscaling.Target(
+            f"{name}-target",
+            service_namespace=wiring.SERVICE_NAMESPACE,
+            resource_id=pulumi.Output.concat(wiring.RESOURCE_PREFIX, ic_name),
+            scalable_dimension=wiring.SCALABLE_DIMENSION,
+            min_capacity=0,
+            max_capacity=s.max_copies,
+            tags=tags,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ic])),
+        )
+        on_target = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[target]))
+        tracking = aws.appautoscaling.Policy(
+            f"{name}-target-tracking",
+            name=f"{base}-target-tracking",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            resource_id=target.resource_id,
+            scalable_dimension=target.scalable_dimension,
+            target_tracking_scaling_policy_configuration={
+                "predefined_metric_specification": {"predefined_metric_type": wiring.TARGET_TRACKING_METRIC},
+                "target_value": s.target_value,
+                "scale_in_cooldown": s.scale_in_cooldown_s,
+                "scale_out_cooldown": s.scale_out_cooldown_s,
+            },
+            opts=on_target,
+        )
+        step = aws.appautoscaling.Policy(
+            f"{name}-wake-from-zero",
+            name=f"{base}-wake-from-zero",
+            policy_type="StepScaling",
+            service_namespace=target.service_namespace,
+            resource_id=target.resource_id,
+            scalable_dimension=target.scalable_dimension,
+            step_scaling_policy_configuration={
+                "adjustment_type": "ChangeInCapacity",
+                "metric_aggregation_type": "Maximum",
+                "cooldown": s.step_cooldown_s,
+                "step_adjustments": [{"metric_interval_lower_bound": "0", "scaling_adjustment": s.step_adjustment}],
+            },
+            opts=on_target,
+        )
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-no-capacity",
+            name=f"{base}-no-capacity",
+            alarm_description=(
+                f"Wakes {base}-ic from zero copies: a request failed for lack of capacity, "
+                "so the step policy adds a copy."
+            ),
+            namespace=wiring.ALARM_NAMESPACE,
+            metric_name=wiring.ALARM_METRIC,
+            dimensions={wiring.ALARM_DIMENSION: ic_name},
+            statistic="Maximum",
+            period=s.alarm_period_s,
+            evaluation_periods=s.alarm_evaluation_periods,
+            datapoints_to_alarm=s.alarm_datapoints,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="missing",
+            alarm_actions=[step.arn],
+            tags=tags,
+            opts=child,
+        )
+        self.endpoint_name = endpoint.name
+        self.endpoint_config_name = config.name
+        self.inference_component_name = ic_name
+        self.alarm_name = alarm.name
+        self.step_policy_arn = step.arn
+        self.target_policy_arn = tracking.arn

@@ -1,0 +1,58 @@
+"""Server settings from the environment, as SageMaker and the user's model configure it.
+
+Reads only; a bad value fails start-up with the variable's name, never a silent default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+SIX_MB = 6 * 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """An environment variable the server cannot use."""
+
+
+def _int(env: Mapping[str, str], key: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{key}={raw!r} is not a whole number") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{key}={value} is outside {lo}-{hi}")
+    return value
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    host: str
+    port: int
+    model_dir: Path
+    handler: str | None
+    max_body_bytes: int
+    workers: int
+    max_queue: int
+    access_log: bool
+    graceful_timeout_s: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServeConfig:
+        env = os.environ if env is None else env
+        return cls(
+            host=env.get("SAGEZERO_HOST", "0.0.0.0"),
+            port=_int(env, "SAGEMAKER_BIND_TO_PORT", _int(env, "SAGEZERO_PORT", 8080, 1, 65535), 1, 65535),
+            model_dir=Path(env.get("SM_MODEL_DIR", "/opt/ml/model")),
+            handler=env.get("SAGEZERO_HANDLER") or env.get("SAGEMAKER_PROGRAM") or None,
+            max_body_bytes=_int(env, "SAGEZERO_MAX_BODY_BYTES", SIX_MB, 1, 1024 * 1024 * 1024),
+            workers=_int(env, "SAGEZERO_WORKERS", os.cpu_count() or 1, 1, 512),
+            max_queue=_int(env, "SAGEZERO_MAX_QUEUE", 64, 0, 100_000),
+            access_log=env.get("SAGEZERO_ACCESS_LOG", "0").lower() in ("1", "true", "yes"),
+            graceful_timeout_s=_int(env, "SAGEZERO_GRACEFUL_TIMEOUT_S", 25, 0, 3600),
+        )

@@ -1,0 +1,312 @@
+"""Evaluate the real Pulumi program offline under Pulumi's mock engine and record what it registers.
+
+Records every RegisterResource exactly as the engine would receive it (camelCase inputs, parent,
+dependencies, property dependencies, ignoreChanges). Never calls a cloud API or the Pulumi CLI;
+computed values (ARNs, auto-names, digests) are placeholders and are reported as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import runpy
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from sagezero.stackconfig import StackConfig, parse_stack_config, read_stack_values
+
+PLACEHOLDER_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass
+class PlannedResource:
+    """One resource as `pulumi up` would register it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    ignore_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool | None = None
+    protect: bool = False
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """Inputs overlaid with (placeholder) outputs: what a stack export would hold."""
+        return {**self.inputs, **self.outputs}
+
+
+@dataclass
+class Plan:
+    """What the program would create for one stack."""
+
+    project: str
+    stack: str
+    region: str
+    config: StackConfig
+    resources: list[PlannedResource]
+    exports: dict[str, Any]
+
+    def by_urn(self) -> dict[str, PlannedResource]:
+        return {r.urn: r for r in self.resources}
+
+    def of_type(self, type_: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+
+class PlanError(RuntimeError):
+    """The program failed under the mock engine; the message is the program's own."""
+
+
+def _digest(*parts: str, n: int = 8) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:n]
+
+
+class PlaceholderMocks(pulumi_mocks.Mocks):
+    """Gives every resource the computed outputs AWS would, with obviously fake account and ids."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def _arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{PLACEHOLDER_ACCOUNT}:{resource}"
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        t, inputs = args.typ, dict(args.inputs)
+        auto = f"{args.name}-{_digest(t, args.name, n=7)}"
+        out: dict[str, Any] = {}
+        name = inputs.get("name") or auto
+        if t == "aws:ecr/repository:Repository":
+            out = {
+                "name": name,
+                "arn": self._arn("ecr", f"repository/{name}"),
+                "registryId": PLACEHOLDER_ACCOUNT,
+                "repositoryUrl": f"{PLACEHOLDER_ACCOUNT}.dkr.ecr.{self.region}.amazonaws.com/{name}",
+            }
+        elif t == "docker:index/image:Image":
+            image_name = str(inputs.get("imageName", ""))
+            repo = image_name.rsplit(":", 1)[0]
+            out = {"repoDigest": f"{repo}@sha256:{_digest(image_name, n=64)}", "registryServer": repo.split("/")[0]}
+        elif t == "aws:iam/role:Role":
+            out = {"name": name, "arn": f"arn:aws:iam::{PLACEHOLDER_ACCOUNT}:role/{name}"}
+        elif t == "aws:sagemaker/model:Model":
+            out = {"name": name, "arn": self._arn("sagemaker", f"model/{name}")}
+        elif t == "aws:sagemaker/endpointConfiguration:EndpointConfiguration":
+            out = {"name": name, "arn": self._arn("sagemaker", f"endpoint-config/{name}")}
+        elif t == "aws:sagemaker/endpoint:Endpoint":
+            out = {"name": name, "arn": self._arn("sagemaker", f"endpoint/{name}")}
+        elif t == "aws-native:sagemaker:InferenceComponent":
+            ic = inputs.get("inferenceComponentName") or auto
+            out = {
+                "inferenceComponentName": ic,
+                "inferenceComponentArn": self._arn("sagemaker", f"inference-component/{ic}"),
+            }
+        elif t == "aws:appautoscaling/target:Target":
+            out = {
+                "arn": self._arn("application-autoscaling", f"scalable-target/{_digest(str(inputs.get('resourceId')))}")
+            }
+        elif t == "aws:appautoscaling/policy:Policy":
+            out = {
+                "arn": self._arn(
+                    "autoscaling",
+                    f"scalingPolicy:{_digest(name, n=8)}-0000-0000-0000-000000000000:"
+                    f"resource/{inputs.get('serviceNamespace')}/{inputs.get('resourceId')}:policyName/{name}",
+                )
+            }
+        elif t == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            out = {"name": name, "arn": self._arn("cloudwatch", f"alarm:{name}")}
+        elif args.custom:
+            out = {"name": name} if "name" not in inputs else {}
+        return (str(out.get("name") or name) if args.custom else None), {**inputs, **out}
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return {
+                "authorizationToken": "placeholder",
+                "expiresAt": "2099-01-01T00:00:00Z",
+                "id": self.region,
+                "password": "placeholder",
+                "proxyEndpoint": f"https://{PLACEHOLDER_ACCOUNT}.dkr.ecr.{self.region}.amazonaws.com",
+                "userName": "AWS",
+            }, []
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": PLACEHOLDER_ACCOUNT, "arn": "", "id": PLACEHOLDER_ACCOUNT, "userId": ""}, []
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}, []
+        return {}, []
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, keeping each registration's options the plain mocks API throws away."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.planned: dict[str, PlannedResource] = {}
+        self.exports: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        # The mock monitor runs on executor threads and leaves an event loop on each; closing ours
+        # here keeps interpreter shutdown from tripping over half-collected loops.
+        if threading.current_thread() is threading.main_thread():
+            return self._register(request)
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            return self._register(request)
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    def _register(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = response.urn
+            return response
+        state = rpc.deserialize_properties(response.object) if response.object else {}
+        inputs = rpc.deserialize_properties(request.object)
+        self.planned[response.urn] = PlannedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent or None,
+            inputs=_plain(inputs),
+            outputs={k: v for k, v in _plain(state).items() if k not in inputs or inputs[k] != v},
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            ignore_changes=list(request.ignoreChanges),
+            delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
+            protect=bool(request.protect),
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.urn == getattr(self, "stack_urn", None) and request.outputs:
+            self.exports = _plain(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+def _plain(value: Any) -> Any:
+    """Engine values to JSON-able Python: secrets stay visible only as a marker."""
+    if isinstance(value, Mapping):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return "[secret]"
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def project_name(project_dir: Path) -> str:
+    doc = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    return str(doc.get("name", project_dir.name))
+
+
+def engine_config(values: Mapping[str, Any]) -> dict[str, str]:
+    """Config as the language host hands it to a program: scalars as text, structures as JSON."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+@contextmanager
+def _env(key: str, value: str) -> Iterator[None]:
+    old = os.environ.get(key)
+    os.environ[key] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
+
+
+@dataclass
+class Recording:
+    """What one evaluation registered with the engine."""
+
+    resources: list[PlannedResource]
+    exports: dict[str, Any]
+
+
+def evaluate(
+    program: Callable[[], object],
+    *,
+    project: str = "sagezero",
+    stack: str = "dev",
+    region: str = DEFAULT_REGION,
+    config: Mapping[str, Any] | None = None,
+    preview: bool = True,
+) -> Recording:
+    """Run `program` in a fresh stack under the mock engine and record every registration."""
+    mocks = PlaceholderMocks(region)
+    monitor = RecordingMonitor(mocks)
+    with _env("PULUMI_CONFIG", json.dumps(engine_config(config or {}))):
+        pulumi.runtime.set_all_config({})
+        pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+        # set_mocks leaves a finished root stack behind; run the program in a fresh one, as the CLI does,
+        # so its exports are registered on it.
+        pulumi.runtime.settings.ROOT.set(None)
+        SETTINGS.rpc_manager.clear()
+        SETTINGS.outputs.clear()
+
+        def run() -> None:
+            program()
+
+        _sync_await(run_in_stack(run))
+    return Recording(list(monitor.planned.values()), monitor.exports)
+
+
+def run_program(project_dir: Path, stack: str, *, values: Mapping[str, Any] | None = None) -> Plan:
+    """Run `project_dir/__main__.py` for `stack` under the mock engine, as `pulumi preview` would."""
+    values = dict(read_stack_values(project_dir, stack) if values is None else values)
+    config = parse_stack_config(stack, values)  # every config problem surfaces before any resource
+    region = config.region or DEFAULT_REGION
+    project = project_name(project_dir)
+    program = project_dir / "__main__.py"
+    sys.path.insert(0, str(project_dir))
+    cwd = Path.cwd()
+    os.chdir(project_dir)  # the CLI runs programs from the project folder; relative paths rely on it
+    try:
+        recording = evaluate(
+            lambda: runpy.run_path(str(program), run_name="__main__"),
+            project=project,
+            stack=stack,
+            region=region,
+            config=values,
+        )
+    except pulumi.RunError as e:
+        raise PlanError(str(e)) from None
+    finally:
+        os.chdir(cwd)
+        sys.path.remove(str(project_dir))
+    return Plan(
+        project=project,
+        stack=stack,
+        region=region,
+        config=config,
+        resources=recording.resources,
+        exports=recording.exports,
+    )

@@ -1,0 +1,238 @@
+"""Turn a Plan into what a person reads in a terminal, or what a machine reads as JSON.
+
+Presentation only: never changes the plan, never judges it (checks hand in their own sections).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from sagezero import wiring
+from sagezero.engine_wiring import EngineResource, build_wiring, get
+from sagezero.plan.engine import PLACEHOLDER_ACCOUNT, Plan, PlannedResource
+from sagezero.wiring import UNKNOWN, WakePath
+
+
+@dataclass
+class Section:
+    """A block of the report contributed by one concern (resources, wiring, policies, cost, ...)."""
+
+    title: str
+    lines: list[str]
+    data: Any
+    key: str
+    failed: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _engine_resources(plan: Plan) -> list[EngineResource]:
+    return [EngineResource(r.type, r.urn, r.state, r.property_dependencies, r.name, r.parent) for r in plan.resources]
+
+
+def wake_paths(plan: Plan) -> list[WakePath]:
+    return wiring.trace_all(build_wiring(_engine_resources(plan)))
+
+
+def _short_type(t: str) -> str:
+    pkg, _, rest = t.partition(":")
+    _mod, _, name = rest.rpartition(":")
+    return f"{pkg}:{name}" if pkg != "sagezero" else f"sagezero:{name}"
+
+
+def _fmt(v: Any) -> str:
+    return "(known after deploy)" if v is UNKNOWN or v is None else str(v)
+
+
+def summary(r: PlannedResource) -> str:
+    """The few properties a reviewer checks for each kind of resource."""
+    p = r.state
+    t = r.type
+    if t == "aws:ecr/repository:Repository":
+        scan = get(p, "imageScanningConfiguration", "scanOnPush")
+        return f"tags {p.get('imageTagMutability')}, scan on push {'on' if scan else 'off'}"
+    if t == "aws:ecr/lifecyclePolicy:LifecyclePolicy":
+        return "expires images beyond the retention count"
+    if t == "docker:index/image:Image":
+        return f"build {get(p, 'build', 'context')} ({get(p, 'build', 'platform')}) -> {p.get('imageName')}"
+    if t == "aws:iam/role:Role":
+        return "trusted by sagemaker.amazonaws.com"
+    if t == "aws:iam/rolePolicy:RolePolicy":
+        return "ECR pull (one repository), logs, metrics" + (
+            ", S3 model prefix" if "s3:" in str(p.get("policy")) else ""
+        )
+    if t == "aws:sagemaker/model:Model":
+        env = get(p, "primaryContainer", "environment") or {}
+        return f"image pinned by digest, {len(env)} env var(s)"
+    if t == "aws:sagemaker/endpointConfiguration:EndpointConfiguration":
+        v = get(p, "productionVariants", 0) or {}
+        if get(v, "serverlessConfig"):
+            sc = get(v, "serverlessConfig")
+            return (
+                f"serverless {get(sc, 'memorySizeInMb')} MB, max concurrency {get(sc, 'maxConcurrency')}, "
+                f"provisioned {get(sc, 'provisionedConcurrency') or 0}"
+            )
+        mis = get(v, "managedInstanceScaling") or {}
+        route = get(v, "routingConfigs", 0, "routingStrategy")
+        return (
+            f"{get(v, 'instanceType')}, instances {get(mis, 'minInstanceCount')}..{get(mis, 'maxInstanceCount')} "
+            f"({get(mis, 'status')}), {route}, startup timeout {get(v, 'containerStartupHealthCheckTimeoutInSeconds')} s"
+        )
+    if t == "aws:sagemaker/endpoint:Endpoint":
+        return f"name {p.get('name')}"
+    if t == "aws-native:sagemaker:InferenceComponent":
+        c = get(p, "specification", "computeResourceRequirements") or {}
+        return (
+            f"name {p.get('inferenceComponentName')}, {get(c, 'minMemoryRequiredInMb')} MiB, "
+            f"{get(c, 'numberOfAcceleratorDevicesRequired')} accelerator(s), copies start at "
+            f"{get(p, 'runtimeConfig', 'copyCount')} (ignored on update)"
+        )
+    if t == "aws:appautoscaling/target:Target":
+        return f"{p.get('resourceId')} copies {p.get('minCapacity')}..{p.get('maxCapacity')}"
+    if t == "aws:appautoscaling/policy:Policy":
+        if p.get("policyType") == "StepScaling":
+            s = get(p, "stepScalingPolicyConfiguration") or {}
+            adj = get(s, "stepAdjustments", 0, "scalingAdjustment")
+            return f"step +{adj} copy when alarmed, cooldown {get(s, 'cooldown')} s"
+        tt = get(p, "targetTrackingScalingPolicyConfiguration") or {}
+        return (
+            f"target tracking {get(tt, 'targetValue')} concurrent req/copy, "
+            f"in {get(tt, 'scaleInCooldown')} s / out {get(tt, 'scaleOutCooldown')} s"
+        )
+    if t == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        return f"{p.get('metricName')} {p.get('statistic')} >= {p.get('threshold')} over {p.get('period')} s"
+    return ""
+
+
+def resources_section(plan: Plan) -> Section:
+    children: dict[str | None, list[PlannedResource]] = {}
+    urns = {r.urn for r in plan.resources}
+    for r in plan.resources:
+        children.setdefault(r.parent if r.parent in urns else None, []).append(r)
+    lines: list[str] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for r in sorted(children.get(parent, []), key=lambda x: (not x.custom, x.name)):
+            desc = summary(r)
+            lines.append(f"{'  ' * depth}+ {_short_type(r.type):<40} {r.name}" + (f"  — {desc}" if desc else ""))
+            walk(r.urn, depth + 1)
+
+    walk(None, 0)
+    data = [
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "parent": r.parent,
+            "custom": r.custom,
+            "inputs": r.inputs,
+            "outputs": r.outputs,
+            "dependencies": r.dependencies,
+            "propertyDependencies": {k: v for k, v in r.property_dependencies.items() if v},
+            "ignoreChanges": r.ignore_changes,
+            "deleteBeforeReplace": r.delete_before_replace,
+        }
+        for r in plan.resources
+    ]
+    custom = sum(r.custom for r in plan.resources)
+    return Section(
+        f"Resources: {custom} to create, in {len(plan.resources) - custom} components", lines, data, "resources"
+    )
+
+
+def wiring_section(plan: Plan) -> Section:
+    paths = sorted(wake_paths(plan), key=lambda p: str(p.ic.name))
+    lines: list[str] = []
+    data = []
+    for path in paths:
+        ic = path.ic
+        lines.append(f"{_fmt(ic.name)}  (endpoint {_fmt(ic.endpoint_name)})")
+        if path.alarm:
+            a = path.alarm
+            lines.append(
+                f"  request at 0 copies fails -> alarm {_fmt(a.name)}: {a.metric} {a.statistic} >= {a.threshold:g} "
+                f"over {a.period} s ({a.datapoints} of {a.evaluation_periods})"
+            )
+        if path.step:
+            adj = path.step.steps[0].adjustment if path.step.steps else "?"
+            lines.append(f"  -> fires step policy: +{adj} copy (ChangeInCapacity)")
+        if path.target:
+            t = path.target
+            lines.append(f"  -> scalable target {_fmt(t.resource_id)}: copies {t.min_capacity}..{t.max_capacity}")
+            lines.append(f"  -> inference component {_fmt(ic.name)} gets a copy; instances follow (managed scaling)")
+        if path.tracking:
+            lines.append(f"  idle -> target tracking ({path.tracking.target_value:g} req/copy) scales copies back to 0")
+        for b in path.breaks:
+            lines.append(f"  BROKEN [{b.kind}] {b.message}")
+        if not path.breaks:
+            lines.append("  wake path complete")
+        data.append(
+            {
+                "inferenceComponent": ic.name if isinstance(ic.name, str) else None,
+                "endpoint": ic.endpoint_name if isinstance(ic.endpoint_name, str) else None,
+                "alarm": path.alarm.ref if path.alarm else None,
+                "stepPolicy": path.step.ref if path.step else None,
+                "scalableTarget": path.target.ref if path.target else None,
+                "targetTracking": path.tracking.ref if path.tracking else None,
+                "breaks": [{"kind": b.kind, "urn": b.ref, "message": b.message} for b in path.breaks],
+            }
+        )
+    if not paths:
+        lines.append("no inference components (serverless or none declared)")
+    broken = any(p.breaks for p in paths)
+    return Section(
+        "Scale-to-zero wiring (alarm -> step policy -> scalable target -> inference component)",
+        lines,
+        data,
+        "wiring",
+        failed=broken,
+    )
+
+
+SectionBuilder = Callable[[Plan], Section]
+DEFAULT_SECTIONS: tuple[SectionBuilder, ...] = (resources_section, wiring_section)
+
+
+def header(plan: Plan) -> list[str]:
+    tenants = ", ".join(t.name for t in plan.config.tenants)
+    return [
+        f"sagezero plan — project {plan.project}, stack {plan.stack}, region {plan.region}",
+        f"tenants: {tenants}",
+        "offline: the real program ran under Pulumi's mock engine. No AWS call was made and nothing is",
+        f"compared with live state. Account {PLACEHOLDER_ACCOUNT}, ARNs, auto-name suffixes and the image",
+        "digest are placeholders; run `pulumi preview` for the diff against a deployed stack.",
+    ]
+
+
+def _bold(s: str, stream: TextIO) -> str:
+    if stream.isatty() and not os.environ.get("NO_COLOR"):
+        return f"\033[1m{s}\033[0m"
+    return s
+
+
+def write_text(plan: Plan, sections: Iterable[Section], stream: TextIO = sys.stdout) -> None:
+    out = header(plan)
+    for s in sections:
+        out += ["", _bold(s.title, stream), *[f"  {line}" for line in s.lines], *[f"  note: {n}" for n in s.notes]]
+    stream.write("\n".join(out) + "\n")
+
+
+def as_json(plan: Plan, sections: Iterable[Section]) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "project": plan.project,
+        "stack": plan.stack,
+        "region": plan.region,
+        "offline": True,
+        "placeholders": {
+            "account": PLACEHOLDER_ACCOUNT,
+            "note": "ARNs, auto-name suffixes and digests are placeholders",
+        },
+        "tenants": [t.name for t in plan.config.tenants],
+        "exports": plan.exports,
+    }
+    for s in sections:
+        doc[s.key] = s.data
+    return doc

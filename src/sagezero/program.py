@@ -1,0 +1,85 @@
+"""The sagezero Pulumi program: one shared inference image and one isolated endpoint per tenant.
+
+Reads typed stack config (every problem reported at once, before any resource is declared) and
+declares components; never talks to AWS itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pulumi
+
+from sagezero.components import InferenceImage, ScaleToZeroEndpoint
+from sagezero.components.naming import physical_base
+from sagezero.settings import EndpointSettings
+from sagezero.stackconfig import StackConfig, StackConfigError, parse_stack_config
+
+
+def config_values() -> dict[str, Any]:
+    """The stack's config bag exactly as the language host passes it (PULUMI_CONFIG)."""
+    return dict(pulumi.runtime.get_config_env())
+
+
+def endpoint_args(settings: EndpointSettings) -> dict[str, Any]:
+    """Component args from validated settings: only what differs from the component's defaults."""
+    defaults = EndpointSettings()
+    return {
+        f.name: getattr(settings, f.name)
+        for f in dataclasses.fields(settings)
+        if getattr(settings, f.name) != getattr(defaults, f.name)
+    }
+
+
+def declare(config: StackConfig) -> dict[str, ScaleToZeroEndpoint]:
+    """Declare the shared image and every tenant's endpoint; returns the endpoints by tenant."""
+    project, stack = pulumi.get_project(), pulumi.get_stack()
+    shared: dict[str, Any] = {}
+    if config.image.uri:
+        shared["image_uri"] = config.image.uri
+    else:
+        image = InferenceImage(
+            "image",
+            {
+                "context": config.image.context or "image",
+                "platform": config.image.platform,
+                "build_args": dict(config.image.build_args),
+                "retain_images": config.image.retain_images,
+                "tags": {"sagezero:stack": stack},
+            },
+        )
+        shared = {"image_uri": image.image_uri, "image_repository_arn": image.repository_arn}
+        pulumi.export("image_uri", image.image_uri)
+
+    endpoints: dict[str, ScaleToZeroEndpoint] = {}
+    for tenant in config.tenants:
+        args = endpoint_args(tenant.settings)
+        args["tags"] = {"sagezero:tenant": tenant.name, "sagezero:stack": stack, **tenant.settings.tags}
+        ep = ScaleToZeroEndpoint(
+            tenant.name,
+            {**args, **shared, "name_prefix": physical_base(project, stack, tenant.name)},  # type: ignore[typeddict-item]
+        )
+        endpoints[tenant.name] = ep
+        pulumi.export(
+            tenant.name,
+            {
+                "endpoint_name": ep.endpoint_name,
+                "inference_component_name": ep.inference_component_name,
+                "alarm_name": ep.alarm_name,
+                "step_policy_arn": ep.step_policy_arn,
+                "target_policy_arn": ep.target_policy_arn,
+                "mode": tenant.settings.mode.value,
+            },
+        )
+    return endpoints
+
+
+def main() -> None:
+    """Entry point called by the project's `__main__.py`."""
+    try:
+        config = parse_stack_config(pulumi.get_stack(), config_values())
+    except StackConfigError as e:
+        # RunError ends the program with this message alone, not a traceback of our own code.
+        raise pulumi.RunError(str(e)) from None
+    declare(config)

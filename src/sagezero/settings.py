@@ -1,0 +1,250 @@
+"""Endpoint settings with the seed's defaults and every documented AWS limit, in one place.
+
+Pure data and checks: never imports Pulumi or boto3, so the component, the stack-config loader,
+the simulator and the operations client all validate against the same ranges.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Mode(enum.StrEnum):
+    """How the endpoint is hosted."""
+
+    SCALE_TO_ZERO = "scale-to-zero"
+    """Real-time endpoint + inference component that scales copies and instances down to zero."""
+    SERVERLESS = "serverless"
+    """The seed's first attempt: Serverless Inference (only /tmp writable, no accelerators)."""
+
+
+# Instance families SageMaker hosts, split by whether they carry accelerators. A family outside
+# both sets is almost always a typo (ml.g5x.large, ml.m5-large) and fails validation early.
+GPU_FAMILIES = frozenset(
+    {"g4dn", "g5", "g6", "g6e", "gr6", "p3", "p4d", "p4de", "p5", "p5e", "p5en", "inf1", "inf2", "trn1", "trn2"}
+)
+CPU_FAMILIES = frozenset(
+    {
+        "t2", "t3", "m4", "m5", "m5d", "m6i", "m6id", "m7i", "c4", "c5", "c5d", "c6i", "c6id", "c7i",
+        "r5", "r5d", "r6i", "r6id", "r7i", "m6g", "m7g", "c6g", "c6gn", "c7g", "r6g", "r7g", "r8g",
+    }
+)  # fmt: skip
+_INSTANCE_TYPE = re.compile(r"^ml\.([a-z0-9]+)\.([0-9]*x?large|medium|small|micro)$")
+_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
+
+
+def instance_family(instance_type: str) -> str | None:
+    """The family of an `ml.<family>.<size>` type, or None when the string is not of that shape."""
+    m = _INSTANCE_TYPE.match(instance_type)
+    return m.group(1) if m else None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One invalid setting: the key as the user wrote it, and what was expected."""
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+class SettingsError(ValueError):
+    """Raised with every problem at once, so a user fixes a config in one pass, not one per run."""
+
+    def __init__(self, problems: list[Problem], where: str = "") -> None:
+        self.problems = problems
+        self.where = where
+        head = f"invalid settings for {where}" if where else "invalid settings"
+        super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _range(lo: float | None = None, hi: float | None = None, *, step: int | None = None) -> dict[str, Any]:
+    return {"min": lo, "max": hi, "step": step}
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    """Every knob of one tenant's endpoint. Defaults are the seed's values (docs/architecture.md)."""
+
+    mode: Mode = Mode.SCALE_TO_ZERO
+    instance_type: str = "ml.g5.xlarge"
+    variant_name: str = "AllTraffic"
+    max_instance_count: int = field(default=1, metadata=_range(1, 100))
+    max_copies: int = field(default=1, metadata=_range(1, 100))
+    min_memory_mb: int = field(default=1024, metadata=_range(128, 768 * 1024))
+    accelerators: int = field(default=1, metadata=_range(0, 16))
+    cpu_cores: float | None = field(default=None, metadata=_range(0.25, 192))
+    model_download_timeout_s: int = field(default=3600, metadata=_range(60, 3600))
+    container_startup_timeout_s: int = field(default=3600, metadata=_range(60, 3600))
+    target_value: float = field(default=5.0, metadata=_range(0.1, 10_000))
+    scale_in_cooldown_s: int = field(default=300, metadata=_range(0, 3600))
+    scale_out_cooldown_s: int = field(default=300, metadata=_range(0, 3600))
+    step_cooldown_s: int = field(default=60, metadata=_range(0, 3600))
+    step_adjustment: int = field(default=1, metadata=_range(1, 100))
+    alarm_period_s: int = field(default=30, metadata=_range(10, 86_400))
+    alarm_evaluation_periods: int = field(default=1, metadata=_range(1, 100))
+    alarm_datapoints: int = field(default=1, metadata=_range(1, 100))
+    serverless_memory_mb: int = field(default=2048, metadata=_range(1024, 6144, step=1024))
+    serverless_max_concurrency: int = field(default=20, metadata=_range(1, 200))
+    serverless_provisioned_concurrency: int = field(default=0, metadata=_range(0, 200))
+    model_data_url: str | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    kms_key_arn: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def problems(self) -> list[Problem]:
+        """Every violated limit, keyed by field name. Empty when the settings can be deployed."""
+        out: list[Problem] = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if "min" in f.metadata and value is not None:
+                out.extend(_check_number(f.name, value, f.metadata))
+        family = instance_family(self.instance_type)
+        if family is None:
+            out.append(Problem("instance_type", f"{self.instance_type!r} is not of the form ml.<family>.<size>"))
+        elif family not in GPU_FAMILIES | CPU_FAMILIES:
+            out.append(Problem("instance_type", f"unknown instance type family {family!r} in {self.instance_type!r}"))
+        elif self.mode is Mode.SCALE_TO_ZERO and self.accelerators > 0 and family not in GPU_FAMILIES:
+            out.append(
+                Problem(
+                    "accelerators",
+                    f"{self.accelerators} accelerator(s) requested but {self.instance_type} has none; "
+                    "set accelerators: 0 or pick a GPU/Inferentia family (g5, g6, inf2, ...)",
+                )
+            )
+        if not _NAME.match(self.variant_name) or len(self.variant_name) > 63:
+            out.append(Problem("variant_name", "must be 1-63 letters, digits or hyphens"))
+        if self.alarm_period_s not in (10, 20, 30) and self.alarm_period_s % 60:
+            out.append(Problem("alarm_period_s", f"{self.alarm_period_s} must be 10, 20, 30 or a multiple of 60"))
+        if self.alarm_datapoints > self.alarm_evaluation_periods:
+            out.append(
+                Problem(
+                    "alarm_datapoints",
+                    f"{self.alarm_datapoints} exceeds alarm_evaluation_periods ({self.alarm_evaluation_periods})",
+                )
+            )
+        if len(self.environment) > 16:
+            out.append(Problem("environment", f"{len(self.environment)} entries; SageMaker allows at most 16"))
+        if self.model_data_url is not None and not self.model_data_url.startswith("s3://"):
+            out.append(Problem("model_data_url", f"{self.model_data_url!r} must be an s3:// URL"))
+        if self.mode is Mode.SERVERLESS:
+            if self.accelerators:
+                out.append(Problem("accelerators", "serverless endpoints cannot use accelerators; set accelerators: 0"))
+            if self.serverless_provisioned_concurrency > self.serverless_max_concurrency:
+                out.append(
+                    Problem(
+                        "serverless_provisioned_concurrency",
+                        f"{self.serverless_provisioned_concurrency} exceeds serverless_max_concurrency "
+                        f"({self.serverless_max_concurrency})",
+                    )
+                )
+        return out
+
+    def validated(self, where: str = "") -> EndpointSettings:
+        """Self, or a SettingsError naming every problem."""
+        problems = self.problems()
+        if problems:
+            raise SettingsError(problems, where)
+        return self
+
+    @property
+    def s3_model_prefix(self) -> tuple[str, str] | None:
+        """(bucket, key prefix) of model_data_url, for a read-only S3 grant scoped to it."""
+        if not self.model_data_url or not self.model_data_url.startswith("s3://"):
+            return None
+        bucket, _, key = self.model_data_url[5:].partition("/")
+        return bucket, key
+
+
+def _check_number(key: str, value: Any, meta: Mapping[str, Any]) -> list[Problem]:
+    lo, hi, step = meta["min"], meta["max"], meta["step"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return [Problem(key, f"expected a number, got {value!r}")]
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        return [Problem(key, f"{value} is outside {lo:g}-{hi:g}")]
+    if step and value % step:
+        return [Problem(key, f"{value} must be a multiple of {step}")]
+    return []
+
+
+FIELD_NAMES = tuple(f.name for f in dataclasses.fields(EndpointSettings))
+_FIELD_TYPES = {f.name: f for f in dataclasses.fields(EndpointSettings)}
+
+
+def camel(name: str) -> str:
+    """snake_case field name to the camelCase key used in stack config and the Pulumi schema."""
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+CAMEL_TO_FIELD = {camel(n): n for n in FIELD_NAMES}
+
+
+def coerce(name: str, value: Any) -> tuple[Any, Problem | None]:
+    """Bring one raw value (YAML/JSON, or a float from the engine) to the field's type."""
+    f = _FIELD_TYPES[name]
+    typ = str(f.type)
+    if name == "mode":
+        try:
+            return Mode(value), None
+        except ValueError:
+            return value, Problem(name, f"{value!r} is not one of {', '.join(m.value for m in Mode)}")
+    if value is None:
+        return None, None if "None" in typ else Problem(name, "must not be empty")
+    if typ.startswith("int"):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            return value, Problem(name, f"expected a whole number, got {value!r}")
+    elif typ.startswith("float"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value, Problem(name, f"expected a number, got {value!r}")
+        value = float(value)
+    elif typ.startswith("str"):
+        if not isinstance(value, str):
+            return value, Problem(name, f"expected a string, got {value!r}")
+    elif typ.startswith("Mapping"):
+        if not isinstance(value, Mapping) or not all(isinstance(x, str) for kv in value.items() for x in kv):
+            return value, Problem(name, f"expected a mapping of strings to strings, got {value!r}")
+        value = dict(value)
+    return value, None
+
+
+def build_settings(raw: Mapping[str, Any], *, camel_keys: bool) -> tuple[EndpointSettings | None, list[Problem]]:
+    """Settings from a mapping of user keys, or every problem found (unknown keys included)."""
+    problems: list[Problem] = []
+    kwargs: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = CAMEL_TO_FIELD.get(key) if camel_keys else (key if key in _FIELD_TYPES else None)
+        if name is None:
+            known = sorted(CAMEL_TO_FIELD) if camel_keys else sorted(FIELD_NAMES)
+            problems.append(Problem(key, f"unknown setting; known settings: {', '.join(known)}"))
+            continue
+        coerced, problem = coerce(name, value)
+        if problem is not None:
+            problems.append(Problem(key, problem.message))
+        else:
+            kwargs[name] = coerced
+    # Check the limits of the values that did parse too, so one run reports every mistake.
+    settings = EndpointSettings(**kwargs)
+    to_key = camel if camel_keys else (lambda n: n)
+    problems += [Problem(to_key(p.key), p.message) for p in settings.problems()]
+    return (None if problems else settings), problems
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    """Where the inference image comes from: built from a Docker context, or an existing URI."""
+
+    context: str | None = "image"
+    uri: str | None = None
+    retain_images: int = 10
+    platform: str = "linux/amd64"
+    build_args: Mapping[str, str] = field(default_factory=dict)

@@ -1,0 +1,48 @@
+"""Shared fixtures: evaluate components and programs under the recording mock engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Registered:
+    """Resources one evaluation registered, with lookups by type and logical name."""
+
+    def __init__(self, resources: list[Any], exports: dict[str, Any]) -> None:
+        self.resources = resources
+        self.exports = exports
+
+    def of_type(self, type_: str) -> list[Any]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> Any:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        assert len(found) == 1, f"expected one {type_} {name or ''}, got {[r.name for r in found]}"
+        return found[0]
+
+    def by_urn(self, urn: str) -> Any:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+@pytest.fixture
+def record() -> Callable[..., Registered]:
+    """Evaluate a function that declares resources; return what the engine received."""
+    pytest.importorskip("pulumi")
+    from sagezero.plan.engine import evaluate
+
+    def run(program: Callable[[], object], **kw: Any) -> Registered:
+        rec = evaluate(program, **kw)
+        return Registered(rec.resources, rec.exports)
+
+    return run
+
+
+@pytest.fixture
+def image_uri() -> str:
+    return "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/model@sha256:" + "a" * 64

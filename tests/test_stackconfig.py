@@ -1,0 +1,105 @@
+"""Stack config: typed reading of Pulumi.<stack>.yaml, and every mistake named with stack and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sagezero.settings import Mode
+from sagezero.stackconfig import StackConfigError, load_stack, parse_stack_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_stacks_parse() -> None:
+    dev = load_stack(ROOT, "dev")
+    prod = load_stack(ROOT, "prod")
+    assert [t.name for t in dev.tenants] == ["acme", "globex"]
+    assert dev.defaults.instance_type != prod.defaults.instance_type
+    acme = next(t for t in prod.tenants if t.name == "acme")
+    initech = next(t for t in prod.tenants if t.name == "initech")
+    assert (acme.settings.max_copies, acme.settings.max_instance_count) == (4, 4)
+    assert initech.settings.instance_type == "ml.g5.2xlarge"
+    assert initech.settings.max_copies == 2, "tenants inherit stack defaults"
+    assert prod.region == "us-east-1"
+
+
+def test_engine_json_strings_are_read_like_parsed_yaml() -> None:
+    cfg = parse_stack_config(
+        "dev", {"sagezero:tenants": '[{"name": "a", "maxCopies": 3}]', "sagezero:defaults": '{"accelerators": 1}'}
+    )
+    assert cfg.tenants[0].settings.max_copies == 3
+    assert cfg.tenants[0].settings.mode is Mode.SCALE_TO_ZERO
+
+
+def test_every_problem_is_reported_at_once_with_stack_and_key() -> None:
+    with pytest.raises(StackConfigError) as e:
+        parse_stack_config(
+            "prod",
+            {
+                "sagezero:defaults": {"maxCopies": 0, "instanceType": "ml.nope.large", "colour": "red"},
+                "sagezero:tenants": [
+                    {"name": "Acme!"},
+                    {"name": "ok", "minMemoryMb": 10},
+                    {"name": "ok"},
+                    {"name": "cpu", "instanceType": "ml.m5.large", "accelerators": 1},
+                ],
+                "sagezero:imge": {},
+                "sagezero:image": {"uri": "x", "context": "image"},
+            },
+        )
+    msg = str(e.value)
+    assert msg.startswith("stack 'prod' has ")
+    for expected in (
+        "sagezero:defaults.maxCopies: 0 is outside 1-100",
+        "sagezero:defaults.colour: unknown setting",
+        "sagezero:tenants[0].name: 'Acme!' must be 1-24 lowercase",
+        "sagezero:tenants[1].minMemoryMb: 10 is outside 128",
+        "sagezero:tenants[2].name: duplicate tenant 'ok'",
+        "sagezero:tenants[3].accelerators:",
+        "sagezero:imge: unknown key",
+        "sagezero:image: give either `uri`",
+    ):
+        assert expected in msg, f"missing {expected!r} in:\n{msg}"
+    assert len(e.value.problems) >= 8
+
+
+def test_tenant_override_breaking_an_inherited_default_is_caught() -> None:
+    with pytest.raises(StackConfigError, match=r"tenants\[0\]\.accelerators"):
+        parse_stack_config(
+            "dev",
+            {
+                "sagezero:defaults": {"accelerators": 1},
+                "sagezero:tenants": [{"name": "a", "instanceType": "ml.m5.large"}],
+            },
+        )
+
+
+@pytest.mark.parametrize(
+    ("values", "text"),
+    [
+        ({}, "sagezero:tenants: required"),
+        ({"sagezero:tenants": []}, "non-empty list"),
+        ({"sagezero:tenants": "not json"}, "expected a structured value"),
+        ({"sagezero:tenants": [{"name": "a", "maxCopies": "three"}]}, "expected a whole number, got 'three'"),
+        ({"sagezero:tenants": [{"name": "a", "mode": "lambda"}]}, "'lambda' is not one of scale-to-zero, serverless"),
+        ({"sagezero:tenants": ["a"], "sagezero:image": {"retainImages": 0}}, "retainImages: 0 is outside 1-1000"),
+        ({"sagezero:tenants": ["a"], "sagezero:defaults": [1]}, "sagezero:defaults: expected a mapping"),
+    ],
+)
+def test_single_mistakes(values: dict[str, object], text: str) -> None:
+    with pytest.raises(StackConfigError) as e:
+        parse_stack_config("dev", values)
+    assert text in str(e.value)
+
+
+def test_missing_stack_file_lists_the_stacks_there() -> None:
+    with pytest.raises(StackConfigError) as e:
+        load_stack(ROOT, "staging")
+    assert "no such stack file; stacks here: dev, prod" in str(e.value)
+
+
+def test_other_namespaces_are_left_alone() -> None:
+    cfg = parse_stack_config("dev", {"sagezero:tenants": ["a"], "aws:region": "eu-west-1", "aws:profile": "x"})
+    assert cfg.region == "eu-west-1"
