@@ -8,7 +8,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if ! .venv/bin/python -c "import sagezero, pulumi, pulumi_policy, uvicorn, pytest" >/dev/null 2>&1 \
    || [ pyproject.toml -nt .venv/.installed ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+  # This machine's pip config names local wheel folders that may be absent; hide only that warning.
+  pip() { .venv/bin/python -m pip "$@" 2> >(grep -v "WARNING: Location" >&2); }
+  pip install --quiet --disable-pip-version-check --upgrade pip
+  pip install --quiet --disable-pip-version-check -e ".[dev]"
   touch .venv/.installed
 fi

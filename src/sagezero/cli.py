@@ -52,12 +52,46 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except ValueError as e:  # component arguments rejected up front (SettingsError and friends)
         _fail(f"stack {args.stack!r}: {e}")
     sections = [build(plan) for build in DEFAULT_SECTIONS]
+    if not args.no_policy:
+        from sagezero.plan.render import _engine_resources
+        from sagezero.plan.verdicts import policy_section
+
+        sections.append(policy_section(_engine_resources(plan), _policy_config(args.policy_config)))
     if args.json:
         json.dump(as_json(plan, sections), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
         write_text(plan, sections)
     return EXIT_FINDINGS if any(s.failed for s in sections) else EXIT_OK
+
+
+def _policy_config(path: str | None) -> dict[str, object]:
+    if path is None:
+        return {}
+    from sagezero.policies.config_schema import PolicyConfigError, load_file
+
+    try:
+        return load_file(Path(path))
+    except PolicyConfigError as e:
+        _fail(f"policy config rejected: {e}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    _need_pulumi()
+    from sagezero.plan.verdicts import ExportError, policy_section, read_export
+
+    try:
+        resources = read_export(Path(args.export))
+    except ExportError as e:
+        _fail(str(e))
+    section = policy_section(resources, _policy_config(args.policy_config))
+    if args.json:
+        json.dump({"export": args.export, "resources": len(resources), **section.data}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(f"sagezero check — {args.export} ({len(resources)} resources)\n")
+        sys.stdout.write("\n".join(f"  {line}" for line in section.lines) + "\n")
+    return EXIT_FINDINGS if section.failed else EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--stack", "-s", default="dev", help="stack name (reads Pulumi.<stack>.yaml); default: dev")
     plan.add_argument("--project-dir", help="folder holding Pulumi.yaml (default: current folder or this checkout)")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
+    plan.add_argument("--policy-config", metavar="FILE", help="policy pack config (as --policy-pack-config)")
+    plan.add_argument("--no-policy", action="store_true", help="skip the policy pack")
     plan.set_defaults(func=cmd_plan)
+
+    check = sub.add_parser(
+        "check",
+        help="run the policy pack on a `pulumi stack export` file (audit any stack without its program)",
+        description="Judge a deployed stack's resources with the policy pack. Exit 1 on a mandatory violation.",
+    )
+    check.add_argument("export", help="file written by `pulumi stack export --file FILE`")
+    check.add_argument("--policy-config", metavar="FILE", help="policy pack config (as --policy-pack-config)")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.set_defaults(func=cmd_check)
     return parser
 
 

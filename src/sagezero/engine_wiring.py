@@ -7,7 +7,7 @@ unknown during preview become `wiring.UNKNOWN` instead of raising.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +43,7 @@ def get(props: Any, *path: str | int) -> Any:
     for key in path:
         try:
             if isinstance(key, int):
-                if not isinstance(cur, (list, tuple)) or key >= len(cur):
+                if not is_seq(cur) or key >= len(cur):
                     return None
                 cur = cur[key]
             else:
@@ -60,10 +60,15 @@ def get(props: Any, *path: str | int) -> Any:
     return cur
 
 
+def is_seq(value: Any) -> bool:
+    """A list as engine values carry it (the policy SDK hands over read-only Sequence proxies)."""
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
 def _list(value: Any) -> list[Any]:
     if value is UNKNOWN:
         return [UNKNOWN]
-    return list(value) if isinstance(value, (list, tuple)) else []
+    return list(value) if is_seq(value) else []
 
 
 def _deps(r: EngineResource) -> dict[str, set[str]]:
