@@ -268,3 +268,51 @@ def test_bind_to_port_overrides_the_default() -> None:
 
     assert ServeConfig.from_env({}).port == 8080
     assert ServeConfig.from_env({"SAGEMAKER_BIND_TO_PORT": "9090"}).port == 9090
+
+
+def test_ray_example_keeps_every_ray_path_under_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Ray handler example, with a recording stand-in for `ray` (Ray itself is not a dependency)."""
+    import runpy
+    import sys
+    import types
+
+    calls: dict[str, object] = {}
+
+    def init(**kwargs: object) -> None:
+        calls.update(kwargs)
+
+    def remote(fn: object) -> object:
+        return types.SimpleNamespace(remote=fn)
+
+    fake = types.SimpleNamespace(init=init, remote=remote, get=list)
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    monkeypatch.setenv("RAY_TMPDIR", "/tmp/ray")
+    from tests.conftest import ROOT
+
+    mod = runpy.run_path(str(ROOT / "image" / "examples" / "ray_handler" / "inference.py"))
+    model = mod["model_fn"]("/opt/ml/model")
+    assert mod["predict_fn"]({"instances": [[1.0, 2.0]]}, model) == [3.0]
+    assert calls["_temp_dir"] == "/tmp/ray" and calls["include_dashboard"] is False
+    assert "/tmp/ray/spill" in str(calls["_system_config"])
+
+
+def test_sagezero_serve_runs_a_model_folder_without_docker() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.serving import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sagezero.cli", "serve", "--model-dir", str(MODEL_DIR), "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
+    )  # fmt: skip
+    try:
+        client = Client(port)
+        client.wait_ready()
+        assert client.invoke((EXAMPLES / "request.json").read_bytes()).body == (EXAMPLES / "response.json").read_bytes()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=20) == 0

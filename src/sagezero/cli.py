@@ -94,6 +94,65 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if section.failed else EXIT_OK
 
 
+def _image_dir() -> Path:
+    from sagezero.stackconfig import project_dir_default
+
+    image = project_dir_default() / "image"
+    if not (image / "Dockerfile").exists():
+        _fail(f"no image/Dockerfile under {image.parent}; run from the sagezero checkout")
+    return image
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    from sagezero import localdocker
+
+    try:
+        if args.action == "build":
+            tag = localdocker.build(_image_dir(), args.tag, base_image=args.base_image)
+            sys.stdout.write(f"built {tag} ({localdocker.image_size_mb(tag):.0f} MB)\n")
+        elif args.action == "run":
+            model = Path(args.model_dir) if args.model_dir else None
+            if (
+                model is not None
+                and not (model / "code" / "inference.py").exists()
+                and not (model / "model.json").exists()
+            ):
+                _fail(f"{model} has neither code/inference.py nor model.json")
+            c = localdocker.run(args.tag, args.port, model_dir=model)
+            ready = localdocker.wait_ready(args.port)
+            sys.stdout.write(
+                f"container {c.id[:12]} serving on http://127.0.0.1:{args.port} (ready in {ready:.2f} s, read-only root, "
+                f"uid 1000)\nstop it with: docker stop {c.id[:12]}\n"
+            )
+        elif args.action == "invoke":
+            body = Path(args.file).read_bytes() if args.file != "-" else sys.stdin.buffer.read()
+            status, ctype, out = localdocker.invoke(args.port, body, args.content_type, args.accept)
+            sys.stdout.write(out.decode("utf-8", "replace") + ("\n" if not out.endswith(b"\n") else ""))
+            if status != 200:
+                sys.stderr.write(f"sagezero: HTTP {status} ({ctype})\n")
+                return EXIT_FINDINGS
+    except localdocker.DockerError as e:
+        _fail(str(e))
+    except FileNotFoundError as e:
+        _fail(f"{e.filename}: no such file")
+    except OSError as e:
+        _fail(f"cannot reach 127.0.0.1:{getattr(args, 'port', '?')}: {e}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    try:
+        from sagezero_serve.__main__ import main as serve_main
+    except ImportError:
+        _fail("the server needs its extras: pip install 'sagezero[serve]'")
+    os.environ["SM_MODEL_DIR"] = str(Path(args.model_dir).resolve())
+    os.environ["SAGEZERO_PORT"] = str(args.port)
+    os.environ.setdefault("SAGEZERO_HOST", "127.0.0.1")
+    return serve_main(["serve"])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sagezero",
@@ -124,6 +183,27 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--policy-config", metavar="FILE", help="policy pack config (as --policy-pack-config)")
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(func=cmd_check)
+
+    serve = sub.add_parser("serve", help="run the inference server here, without Docker, on a model folder")
+    serve.add_argument("--model-dir", default="image/model", help="folder with code/inference.py and model files")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(func=cmd_serve)
+
+    local = sub.add_parser("local", help="build, run and invoke the inference image with Docker, as SageMaker runs it")
+    lsub = local.add_subparsers(dest="action", required=True, metavar="ACTION")
+    lb = lsub.add_parser("build", help="docker build image/")
+    lb.add_argument("--tag", default="sagezero-serve:local")
+    lb.add_argument("--base-image", help="BASE_IMAGE build argument (default: the Dockerfile's)")
+    lr = lsub.add_parser("run", help="docker run <image> serve with a read-only root and only /tmp writable")
+    lr.add_argument("--tag", default="sagezero-serve:local")
+    lr.add_argument("--port", type=int, default=8080)
+    lr.add_argument("--model-dir", help="mount this folder read-only at /opt/ml/model (your handler and model)")
+    li = lsub.add_parser("invoke", help="POST a file to /invocations and print the answer")
+    li.add_argument("file", help="request body file, or - for standard input")
+    li.add_argument("--port", type=int, default=8080)
+    li.add_argument("--content-type", default="application/json")
+    li.add_argument("--accept")
+    local.set_defaults(func=cmd_local)
     return parser
 
 
