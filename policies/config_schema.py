@@ -6,12 +6,13 @@ Pure data plus jsonschema: never imports pulumi_policy, so `sagezero check` can 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+
+from sagezero.jsonfile import JsonFileError, read_json
 
 SCHEMAS: dict[str, dict[str, dict[str, Any]]] = {
     "endpoint-min-instance-zero": {
@@ -124,11 +125,9 @@ def resolve(policy: str, given: Mapping[str, Any] | None) -> dict[str, Any]:
 def load_file(path: Path) -> dict[str, Any]:
     """A `--policy-pack-config` JSON file, checked as the CLI checks it: every problem at once."""
     try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise PolicyConfigError(f"{path}: no such file") from None
-    except json.JSONDecodeError as e:
-        raise PolicyConfigError(f"{path}: not valid JSON ({e})") from None
+        doc = read_json(path)
+    except JsonFileError as e:
+        raise PolicyConfigError(str(e)) from None
     if not isinstance(doc, dict):
         raise PolicyConfigError(f"{path}: expected a JSON object keyed by policy name")
     problems = []

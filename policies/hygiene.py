@@ -15,13 +15,11 @@ from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from sagezero.engine_wiring import ENDPOINT_CONFIG_TYPES, IC_TYPES, get, is_seq
-from sagezero.policies.support import config, guarded, label, schema, tag_keys, variants
+from sagezero.policies.support import config, guarded, label, make_policy, tag_keys, variants
 from sagezero.wiring import UNKNOWN, number
 
 TAGGED_TYPES = frozenset(
@@ -234,14 +232,7 @@ def execution_role_least_privilege(args: StackValidationArgs, report: ReportViol
 
 
 def _policy(name: str, description: str, validate: Any, stack: bool = False) -> Any:
-    cls = StackValidationPolicy if stack else ResourceValidationPolicy
-    return cls(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.ADVISORY,
-        config_schema=schema(name),
-    )
+    return make_policy(name, description, validate, EnforcementLevel.ADVISORY, stack=stack)
 
 
 POLICIES = [

@@ -12,14 +12,12 @@ from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from sagezero import wiring
 from sagezero.engine_wiring import ENDPOINT_CONFIG_TYPES, TARGET_TYPES, build_wiring, get
-from sagezero.policies.support import config, engine_resource, guarded, label, schema, variants
+from sagezero.policies.support import config, engine_resource, guarded, label, make_policy, variants
 from sagezero.wiring import UNKNOWN, number
 
 
@@ -123,14 +121,7 @@ def scale_to_zero_target_tracking(args: StackValidationArgs, report: ReportViola
 
 
 def _policy(name: str, description: str, validate: Any, stack: bool = False) -> Any:
-    cls = StackValidationPolicy if stack else ResourceValidationPolicy
-    return cls(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=schema(name),
-    )
+    return make_policy(name, description, validate, EnforcementLevel.MANDATORY, stack=stack)
 
 
 POLICIES = [

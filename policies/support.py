@@ -11,7 +11,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pulumi_policy import PolicyConfigSchema, PolicyResource, ReportViolation, ResourceValidationArgs
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
 
 from sagezero.engine_wiring import EngineResource, get, is_seq
 from sagezero.policies import config_schema
@@ -40,6 +48,16 @@ def config(policy: str, args: Any) -> dict[str, Any]:
 def schema(policy: str) -> PolicyConfigSchema | None:
     props = config_schema.SCHEMAS.get(policy)
     return PolicyConfigSchema(properties=props) if props else None
+
+
+def make_policy(
+    name: str, description: str, validate: Validator, level: EnforcementLevel, *, stack: bool = False
+) -> Any:
+    """A resource or stack policy with the schema from config_schema; one place builds them all."""
+    cls = StackValidationPolicy if stack else ResourceValidationPolicy
+    return cls(
+        name=name, description=description, validate=validate, enforcement_level=level, config_schema=schema(name)
+    )
 
 
 def engine_resource(r: PolicyResource) -> EngineResource:

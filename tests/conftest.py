@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,23 @@ class Registered:
 
     def by_urn(self, urn: str) -> Any:
         return next(r for r in self.resources if r.urn == urn)
+
+
+@contextmanager
+def grpc_plugin(cmd: list[str], cwd: Path) -> Iterator[str]:
+    """Start a Pulumi plugin as the CLI does and yield its gRPC address (the first stdout line is the port)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        port = proc.stdout.readline().strip()
+        if not port.isdigit():
+            proc.kill()
+            err = proc.stderr.read() if proc.stderr else ""
+            raise AssertionError(f"first stdout line must be the port, got {port!r}; stderr: {err[-2000:]}")
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture

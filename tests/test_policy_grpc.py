@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -16,29 +15,20 @@ from google.protobuf import empty_pb2, struct_pb2  # noqa: E402
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc  # noqa: E402
 
 from sagezero.engine_wiring import EngineResource  # noqa: E402
-from tests.conftest import ROOT  # noqa: E402
+from tests.conftest import ROOT, grpc_plugin  # noqa: E402
 from tests.policy_fixtures import component_baseline, mutate  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[Any]:
     # `pulumi preview --policy-pack policies` runs: python -u -m pulumi.policy <engine-address> <pack-dir>
-    proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:9", str(ROOT / "policies")],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        port = proc.stdout.readline().strip()
-        assert port.isdigit(), f"first stdout line must be the port, got {port!r}"
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield analyzer_pb2_grpc.AnalyzerStub(channel)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with (
+        grpc_plugin(
+            [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:9", str(ROOT / "policies")], ROOT
+        ) as address,
+        grpc.insecure_channel(address) as channel,
+    ):
+        yield analyzer_pb2_grpc.AnalyzerStub(channel)
 
 
 def _struct(props: Any) -> struct_pb2.Struct:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, grpc_plugin
 
 grpc = pytest.importorskip("grpc")
 pytest.importorskip("pulumi")
@@ -22,26 +21,13 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc  # noqa: E402
 def schema() -> Iterator[dict[str, Any]]:
     # The CLI starts a Python plugin as `python -u __main__.py <engine-address>` from the plugin folder;
     # the first stdout line is the gRPC port.
-    proc = subprocess.Popen(
-        [sys.executable, "-u", "__main__.py", "127.0.0.1:9"],
-        cwd=ROOT / "components",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        assert line.isdigit(), (
-            f"first stdout line should be the port, got {line!r}; stderr: {proc.stderr and proc.stderr.read()}"
-        )
-        with grpc.insecure_channel(f"127.0.0.1:{line}") as channel:
-            stub = provider_pb2_grpc.ResourceProviderStub(channel)
-            response = stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=30)
+    with (
+        grpc_plugin([sys.executable, "-u", "__main__.py", "127.0.0.1:9"], ROOT / "components") as address,
+        grpc.insecure_channel(address) as channel,
+    ):
+        stub = provider_pb2_grpc.ResourceProviderStub(channel)
+        response = stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=30)
         yield json.loads(response.schema)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_schema_names_the_package_and_components(schema: dict[str, Any]) -> None:

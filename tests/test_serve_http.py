@@ -316,3 +316,16 @@ def test_sagezero_serve_runs_a_model_folder_without_docker() -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=20) == 0
+
+
+def test_octet_stream_round_trip(tmp_path: Path) -> None:
+    model = write_handler(
+        tmp_path,
+        "def model_fn(d):\n    return None\n"
+        "def predict_fn(data, model):\n    return bytes(reversed(data)) if isinstance(data, bytes) else data\n",
+    )
+    with server_thread(model) as (client, _):
+        r = client.invoke(b"\x00\x01\x02", "application/octet-stream", accept="application/octet-stream")
+        assert (r.status, r.headers["content-type"], r.body) == (200, "application/octet-stream", b"\x02\x01\x00")
+        r = client.invoke(b"[1]", "application/json", accept="application/octet-stream")
+        assert r.status == 406 and "needs the model to return bytes" in json.loads(r.body)["message"]

@@ -18,7 +18,7 @@ CSV = "text/csv"
 NPY = "application/x-npy"
 OCTET = "application/octet-stream"
 DECODABLE = (JSON, CSV, NPY, OCTET)
-ENCODABLE = (JSON, CSV, NPY)
+ENCODABLE = (JSON, CSV, NPY, OCTET)
 
 
 def media_type(header: str | None) -> str:
@@ -95,6 +95,10 @@ def encode(prediction: Any, accept: str) -> bytes:
         for row in rows:
             writer.writerow(row if isinstance(row, (list, tuple)) else [row])
         return out.getvalue().encode()
+    if accept == OCTET:
+        if isinstance(prediction, (bytes, bytearray, memoryview)):
+            return bytes(prediction)
+        raise HTTPError(406, "application/octet-stream needs the model to return bytes; ask for application/json")
     if accept == NPY:
         import numpy as np
 

@@ -5,12 +5,12 @@ Runs the pack in process; never changes resources. Mandatory violations fail the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from sagezero.engine_wiring import EngineResource
+from sagezero.jsonfile import JsonFileError, read_json
 from sagezero.plan.render import Section
 
 
@@ -45,11 +45,9 @@ class ExportError(ValueError):
 def read_export(path: Path) -> list[EngineResource]:
     """Resources of a `pulumi stack export` file, with outputs over inputs as the engine holds them."""
     try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ExportError(f"{path}: no such file") from None
-    except json.JSONDecodeError as e:
-        raise ExportError(f"{path}: not valid JSON ({e})") from None
+        doc = read_json(path)
+    except JsonFileError as e:
+        raise ExportError(str(e)) from None
     deployment = doc.get("deployment") if isinstance(doc, dict) else None
     raw = deployment.get("resources") if isinstance(deployment, dict) else None
     if not isinstance(raw, list):
