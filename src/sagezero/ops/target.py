@@ -1,0 +1,49 @@
+"""Which endpoint to operate on, and the boto3 clients to do it with.
+
+Names come from the stack outputs (`pulumi stack output <tenant>`) or arguments; never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sagezero.wiring import SCALABLE_DIMENSION, SERVICE_NAMESPACE, ic_resource_id
+
+
+@dataclass(frozen=True)
+class Target:
+    endpoint_name: str
+    inference_component_name: str
+
+    @property
+    def resource_id(self) -> str:
+        return ic_resource_id(self.inference_component_name)
+
+    def scalable(self) -> dict[str, str]:
+        """The three keys every App Auto Scaling call on this component takes."""
+        return {
+            "ServiceNamespace": SERVICE_NAMESPACE,
+            "ResourceId": self.resource_id,
+            "ScalableDimension": SCALABLE_DIMENSION,
+        }
+
+
+@dataclass
+class AwsClients:
+    sagemaker: Any
+    runtime: Any
+    autoscaling: Any
+    cloudwatch: Any
+
+    @classmethod
+    def create(cls, region: str | None = None, profile: str | None = None, **client_kwargs: Any) -> AwsClients:
+        import boto3
+
+        session = boto3.Session(region_name=region, profile_name=profile)
+        return cls(
+            sagemaker=session.client("sagemaker", **client_kwargs),
+            runtime=session.client("sagemaker-runtime", **client_kwargs),
+            autoscaling=session.client("application-autoscaling", **client_kwargs),
+            cloudwatch=session.client("cloudwatch", **client_kwargs),
+        )

@@ -1,0 +1,284 @@
+"""warm and invoke against botocore's Stubber (every request and response checked against AWS's API models),
+and invoke over real HTTP against a loopback runtime that answers "no capacity" before it serves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
+
+from sagezero.ops import AwsClients, OpsError, RetryPolicy, Target, invoke, warm
+from sagezero.ops.warm import cool_down_action_name
+
+TARGET = Target("sagezero-prod-acme", "sagezero-prod-acme-ic")
+RID = "inference-component/sagezero-prod-acme-ic"
+DIM = "sagemaker:inference-component:DesiredCopyCount"
+NOW = dt.datetime(2026, 11, 25, 12, 0, 0, tzinfo=dt.UTC)
+NO_CAPACITY = (
+    "Inference Component has no capacity to process this request. ApplicationAutoScaling may be in-progress "
+    "(if configured) or try to increase the capacity by invoking UpdateInferenceComponentRuntimeConfig API."
+)
+
+
+@pytest.fixture
+def clients() -> AwsClients:
+    session = boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    return AwsClients(
+        sagemaker=session.client("sagemaker"),
+        runtime=session.client("sagemaker-runtime"),
+        autoscaling=session.client("application-autoscaling"),
+        cloudwatch=session.client("cloudwatch"),
+    )
+
+
+@pytest.fixture
+def stubs(clients: AwsClients) -> Iterator[dict[str, Stubber]]:
+    s = {name: Stubber(getattr(clients, name)) for name in ("sagemaker", "runtime", "autoscaling")}
+    for st in s.values():
+        st.activate()
+    yield s
+    for st in s.values():
+        st.assert_no_pending_responses()
+        st.deactivate()
+
+
+def _target(min_cap: int, max_cap: int = 2) -> dict[str, Any]:
+    return {
+        "ScalableTargets": [
+            {
+                "ServiceNamespace": "sagemaker",
+                "ResourceId": RID,
+                "ScalableDimension": DIM,
+                "MinCapacity": min_cap,
+                "MaxCapacity": max_cap,
+                "RoleARN": "arn:aws:iam::123456789012:role/aws-service-role/x",
+                "CreationTime": NOW,
+            }
+        ]
+    }
+
+
+def _ic(desired: int, current: int, status: str = "InService") -> dict[str, Any]:
+    return {
+        "InferenceComponentName": TARGET.inference_component_name,
+        "InferenceComponentArn": "arn:aws:sagemaker:eu-west-1:123456789012:inference-component/x",
+        "EndpointName": TARGET.endpoint_name,
+        "EndpointArn": "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/x",
+        "CreationTime": NOW,
+        "LastModifiedTime": NOW,
+        "InferenceComponentStatus": status,
+        "RuntimeConfig": {"DesiredCopyCount": desired, "CurrentCopyCount": current},
+    }
+
+
+def _schedule(until: dt.datetime) -> dict[str, Any]:
+    return {
+        "ScheduledActions": [
+            {
+                "ScheduledActionName": cool_down_action_name(TARGET),
+                "ScheduledActionARN": "arn:aws:autoscaling:eu-west-1:123456789012:scheduledAction:x",
+                "ServiceNamespace": "sagemaker",
+                "Schedule": f"at({until.strftime('%Y-%m-%dT%H:%M:%S')})",
+                "ResourceId": RID,
+                "CreationTime": NOW,
+            }
+        ]
+    }
+
+
+def expect_warm_from_zero(stubs: dict[str, Stubber], hold_min: int = 30, exact_time: bool = True) -> None:
+    scal = {"ServiceNamespace": "sagemaker", "ResourceId": RID, "ScalableDimension": DIM}
+    stubs["autoscaling"].add_response(
+        "describe_scalable_targets",
+        _target(0),
+        {"ServiceNamespace": "sagemaker", "ResourceIds": [RID], "ScalableDimension": DIM},
+    )
+    stubs["sagemaker"].add_response(
+        "describe_inference_component", _ic(0, 0), {"InferenceComponentName": TARGET.inference_component_name}
+    )
+    stubs["autoscaling"].add_response("register_scalable_target", {}, {**scal, "MinCapacity": 1, "MaxCapacity": 2})
+    stubs["autoscaling"].add_response(
+        "describe_scheduled_actions", {"ScheduledActions": []},
+        {"ServiceNamespace": "sagemaker", "ScheduledActionNames": [cool_down_action_name(TARGET)], "ResourceId": RID,
+         "ScalableDimension": DIM},
+    )  # fmt: skip
+    until = NOW + dt.timedelta(minutes=hold_min)
+    stubs["autoscaling"].add_response(
+        "put_scheduled_action", {},
+        {"ServiceNamespace": "sagemaker", "ScheduledActionName": cool_down_action_name(TARGET), "ResourceId": RID,
+         "ScalableDimension": DIM, "Schedule": f"at({until.strftime('%Y-%m-%dT%H:%M:%S')})" if exact_time else ANY,
+         "Timezone": "UTC",
+         "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 2}},
+    )  # fmt: skip
+
+
+def test_warm_from_zero_raises_min_and_schedules_the_fall_back(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    expect_warm_from_zero(stubs)
+    result = warm(clients, TARGET, now=lambda: NOW)
+    assert result.was_warm is False
+    assert result.hold_until == NOW + dt.timedelta(minutes=30)
+    assert result.serving is False
+
+
+def test_warm_when_already_warm_touches_nothing_but_a_shorter_hold(
+    clients: AwsClients, stubs: dict[str, Stubber]
+) -> None:
+    stubs["autoscaling"].add_response("describe_scalable_targets", _target(1), None)
+    stubs["sagemaker"].add_response("describe_inference_component", _ic(1, 1), None)
+    later = NOW + dt.timedelta(hours=2)
+    stubs["autoscaling"].add_response("describe_scheduled_actions", _schedule(later), None)
+    result = warm(clients, TARGET, dt.timedelta(minutes=10), now=lambda: NOW)
+    assert result.was_warm is True and result.serving is True
+    assert result.hold_until == later, "a shorter hold must not cut another user's longer one"
+
+
+def test_warm_extends_an_earlier_hold(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    stubs["autoscaling"].add_response("describe_scalable_targets", _target(1), None)
+    stubs["sagemaker"].add_response("describe_inference_component", _ic(1, 1), None)
+    stubs["autoscaling"].add_response("describe_scheduled_actions", _schedule(NOW + dt.timedelta(minutes=5)), None)
+    stubs["autoscaling"].add_response("put_scheduled_action", {}, {
+        "ServiceNamespace": "sagemaker", "ScheduledActionName": ANY, "ResourceId": RID, "ScalableDimension": DIM,
+        "Schedule": "at(2026-11-25T12:30:00)", "Timezone": "UTC", "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 2}})  # fmt: skip
+    assert warm(clients, TARGET, now=lambda: NOW).hold_until == NOW + dt.timedelta(minutes=30)
+
+
+def test_warm_and_wait_reports_phases_until_serving(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    expect_warm_from_zero(stubs)
+    endpoint = {
+        "EndpointName": TARGET.endpoint_name, "EndpointArn": "arn:aws:sagemaker:eu-west-1:1:endpoint/x",
+        "EndpointStatus": "InService", "CreationTime": NOW, "LastModifiedTime": NOW,
+    }  # fmt: skip
+    for instances, copies_now in ((0, 0), (1, 0), (1, 1)):
+        stubs["sagemaker"].add_response("describe_inference_component", _ic(1, copies_now), None)
+        variant = {"VariantName": "AllTraffic", "CurrentInstanceCount": instances}
+        stubs["sagemaker"].add_response("describe_endpoint", {**endpoint, "ProductionVariants": [variant]}, None)
+    seen: list[str] = []
+    result = warm(clients, TARGET, now=lambda: NOW, wait=True, poll_s=0, sleep=lambda s: None,
+                  progress=lambda p, info: seen.append(p))  # fmt: skip
+    assert result.serving is True
+    assert seen == ["provisioning instance", "pulling image and starting container (health check)", "serving"]
+
+
+def test_warm_without_a_scalable_target_says_so(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    stubs["autoscaling"].add_response("describe_scalable_targets", {"ScalableTargets": []}, None)
+    with pytest.raises(OpsError) as e:
+        warm(clients, TARGET)
+    assert e.value.code == "ObjectNotFoundException" and RID in str(e.value)
+
+
+def test_warm_with_bad_credentials_names_the_resource_and_code(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    stubs["autoscaling"].add_client_error("describe_scalable_targets", "UnrecognizedClientException", "bad token", 400)
+    with pytest.raises(OpsError) as e:
+        warm(clients, TARGET)
+    assert str(e.value).startswith(f"{RID}: UnrecognizedClientException: bad token (hint: the credentials")
+
+
+def _ok(payload: bytes) -> dict[str, Any]:
+    return {"Body": StreamingBody(io.BytesIO(payload), len(payload)), "ContentType": "application/json"}
+
+
+def test_invoke_succeeds_after_no_capacity_answers(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    for _ in range(3):
+        stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
+        if _ == 0:
+            expect_warm_from_zero(stubs, exact_time=False)
+    stubs["runtime"].add_response("invoke_endpoint", _ok(b"[0.98]"), {
+        "EndpointName": TARGET.endpoint_name, "InferenceComponentName": TARGET.inference_component_name,
+        "Body": b"[[1,2,3,4]]", "ContentType": "application/json"})  # fmt: skip
+    sleeps: list[float] = []
+    clock = iter(range(0, 10_000, 5))
+    result = invoke(
+        clients, TARGET, b"[[1,2,3,4]]", sleep=sleeps.append, clock=lambda: float(next(clock)), jitter=lambda: 1.0
+    )
+    assert result.body == b"[0.98]" and result.attempts == 4 and result.cold is True
+    assert sleeps == [1.0, 2.0, 4.0], "capped exponential backoff"
+
+
+def test_invoke_gives_up_at_the_deadline_with_a_clear_message(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
+    stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
+    t = iter([0.0, 10.0, 50.0, 100.0])
+    policy = RetryPolicy(deadline_s=60, warm_on_cold=False, base_s=30, cap_s=30)
+    with pytest.raises(OpsError) as e:
+        invoke(clients, TARGET, b"{}", retry=policy, sleep=lambda s: None, clock=lambda: next(t), jitter=lambda: 1.0)
+    assert e.value.code == "DeadlineExceeded"
+    assert "waking from zero copies" in str(e.value) and "sagezero warm" in str(e.value)
+
+
+def test_throttling_is_retried_but_model_errors_are_not(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    stubs["runtime"].add_client_error("invoke_endpoint", "ThrottlingException", "slow down", 400)
+    stubs["runtime"].add_response("invoke_endpoint", _ok(b"[1]"), None)
+    assert invoke(clients, TARGET, b"{}", sleep=lambda s: None, jitter=lambda: 0.0).attempts == 2
+    stubs["runtime"].add_client_error("invoke_endpoint", "ModelError", "Received client error (400) from primary", 424)
+    with pytest.raises(OpsError) as e:
+        invoke(clients, TARGET, b"{}", sleep=lambda s: pytest.fail("a model error must not be retried"))
+    assert e.value.code == "ModelError" and TARGET.endpoint_name in str(e.value)
+
+
+def test_payload_limits_are_checked_before_sending(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    with pytest.raises(OpsError, match="PayloadTooLarge"):
+        invoke(clients, TARGET, b"x" * (6 * 1024 * 1024 + 1))
+    with pytest.raises(OpsError, match="CustomAttributesTooLong"):
+        invoke(clients, TARGET, b"{}", custom_attributes="a" * 1025)
+
+
+# ---- over real HTTP: botocore's own error parsing of SageMaker's no-capacity answer ----------------
+
+
+class _FakeRuntime(BaseHTTPRequestHandler):
+    """A loopback stand-in for the SageMaker runtime endpoint: N no-capacity answers, then 200."""
+
+    remaining_failures = 0
+    seen: list[dict[str, str]] = []  # noqa: RUF012 - shared across handler instances on purpose
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        self.rfile.read(length)
+        type(self).seen.append({"path": self.path, "ic": self.headers.get("X-Amzn-SageMaker-Inference-Component", "")})
+        if type(self).remaining_failures > 0:
+            type(self).remaining_failures -= 1
+            body = json.dumps({"ErrorCode": "CLIENT_ERROR_FROM_MODEL", "Message": NO_CAPACITY}).encode()
+            self.send_response(400)
+            self.send_header(
+                "x-amzn-ErrorType", "ValidationError:http://internal.amazon.com/coral/com.amazon.sagemaker/"
+            )
+        else:
+            body = b"[0.42]"
+            self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_invoke_over_http_retries_through_no_capacity(stubs: dict[str, Stubber], clients: AwsClients) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeRuntime)
+    _FakeRuntime.remaining_failures = 3
+    _FakeRuntime.seen = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        runtime = boto3.client(
+            "sagemaker-runtime", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x",
+            endpoint_url=f"http://127.0.0.1:{server.server_address[1]}",
+        )  # fmt: skip
+        http_clients = AwsClients(clients.sagemaker, runtime, clients.autoscaling, clients.cloudwatch)
+        result = invoke(
+            http_clients, TARGET, b"[[1,2,3,4]]", retry=RetryPolicy(warm_on_cold=False, base_s=0.01, cap_s=0.02)
+        )
+    finally:
+        server.shutdown()
+    assert result.body == b"[0.42]" and result.attempts == 4 and result.cold
+    assert {s["ic"] for s in _FakeRuntime.seen} == {TARGET.inference_component_name}
+    assert _FakeRuntime.seen[0]["path"] == f"/endpoints/{TARGET.endpoint_name}/invocations"
