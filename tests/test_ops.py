@@ -282,3 +282,45 @@ def test_invoke_over_http_retries_through_no_capacity(stubs: dict[str, Stubber],
     assert result.body == b"[0.42]" and result.attempts == 4 and result.cold
     assert {s["ic"] for s in _FakeRuntime.seen} == {TARGET.inference_component_name}
     assert _FakeRuntime.seen[0]["path"] == f"/endpoints/{TARGET.endpoint_name}/invocations"
+
+
+def test_ops_client_imports_without_pulumi() -> None:
+    """A web backend has boto3 but not Pulumi: the client must load there."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('pulumi', 'pulumi_aws', 'pulumi_aws_native', 'pulumi_docker', 'pulumi_policy'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from sagezero.ops import warm, invoke, AwsClients, Target\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "text"),
+    [
+        ({"AWS_PROFILE": "no-such-profile"}, ["warm", "--endpoint", "e"], "ProfileNotFound"),
+        ({}, ["warm", "--endpoint", "e"], "NoRegionError: You must specify a region. (hint: set AWS_DEFAULT_REGION"),
+        ({"AWS_DEFAULT_REGION": "eu-west-1"}, ["invoke", "--endpoint", "e", "/no/such/file"], "/no/such/file: no such file"),
+    ],
+)
+def test_cli_setup_problems_are_one_line(env: dict[str, str], args: list[str], text: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    full = {**base, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": "/nonexistent", **env}  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "sagezero.cli", *args], capture_output=True, text=True, env=full, check=False
+    )
+    assert proc.returncode == 2
+    assert text in proc.stderr and "Traceback" not in proc.stderr

@@ -153,6 +153,68 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve_main(["serve"])
 
 
+def _ops_target(args: argparse.Namespace) -> tuple[object, object]:
+    from sagezero.ops import AwsClients, OpsError, Target
+
+    ic = args.inference_component or f"{args.endpoint}-ic"
+    try:
+        return AwsClients.create(region=args.region, profile=args.profile), Target(args.endpoint, ic)
+    except OpsError as e:
+        _fail(str(e))
+
+
+def cmd_warm(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from sagezero.ops import OpsError, warm
+
+    clients, target = _ops_target(args)
+
+    def show(phase: str, info: dict[str, object]) -> None:
+        sys.stderr.write(
+            f"  [{info['elapsed_s']:5.0f} s] {phase} (instances {info['instances']}, copies {info['copies']})\n"
+        )
+
+    try:
+        result = warm(clients, target, dt.timedelta(minutes=args.hold_minutes), wait=args.wait,  # type: ignore[arg-type]
+                      timeout_s=args.timeout, progress=show)  # fmt: skip
+    except OpsError as e:
+        _fail(str(e), EXIT_FINDINGS)
+    state = "already warm" if result.was_warm else "waking from zero"
+    sys.stdout.write(
+        f"{result.target.inference_component_name}: {state}; {result.current_copies} copy(ies) serving; "
+        f"falls back to zero after {result.hold_until:%Y-%m-%d %H:%M} UTC\n"
+    )
+    return EXIT_OK
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    from sagezero.ops import OpsError, RetryPolicy, invoke
+
+    clients, target = _ops_target(args)
+    try:
+        body = Path(args.file).read_bytes() if args.file != "-" else sys.stdin.buffer.read()
+        result = invoke(clients, target, body, content_type=args.content_type, accept=args.accept,  # type: ignore[arg-type]
+                        retry=RetryPolicy(deadline_s=args.deadline))  # fmt: skip
+    except FileNotFoundError:
+        _fail(f"{args.file}: no such file")
+    except OpsError as e:
+        _fail(str(e), EXIT_FINDINGS)
+    sys.stdout.buffer.write(result.body + (b"" if result.body.endswith(b"\n") else b"\n"))
+    if result.cold:
+        sys.stderr.write(
+            f"sagezero: cold start: answered after {result.waited_s:.0f} s and {result.attempts} attempts\n"
+        )
+    return EXIT_OK
+
+
+def _add_target_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--endpoint", required=True, help="endpoint name (stack output <tenant>.endpoint_name)")
+    p.add_argument("--inference-component", help="inference component name (default: <endpoint>-ic)")
+    p.add_argument("--region", help="AWS region (default: from the environment)")
+    p.add_argument("--profile", help="AWS profile")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sagezero",
@@ -204,6 +266,23 @@ def build_parser() -> argparse.ArgumentParser:
     li.add_argument("--content-type", default="application/json")
     li.add_argument("--accept")
     local.set_defaults(func=cmd_local)
+
+    w = sub.add_parser(
+        "warm", help="bring an endpoint to >= 1 copy now, hold it, and let it fall back to zero by itself"
+    )
+    _add_target_args(w)
+    w.add_argument("--hold-minutes", type=float, default=30, help="keep at least one copy this long (default 30)")
+    w.add_argument("--wait", action="store_true", help="wait until a copy is serving, showing the phases")
+    w.add_argument("--timeout", type=float, default=900, help="seconds to wait with --wait (default 900)")
+    w.set_defaults(func=cmd_warm)
+
+    inv = sub.add_parser("invoke", help="invoke an endpoint, waking it and retrying through a cold start")
+    _add_target_args(inv)
+    inv.add_argument("file", help="request body file, or - for standard input")
+    inv.add_argument("--content-type", default="application/json")
+    inv.add_argument("--accept")
+    inv.add_argument("--deadline", type=float, default=600, help="give up after this many seconds (default 600)")
+    inv.set_defaults(func=cmd_invoke)
     return parser
 
 

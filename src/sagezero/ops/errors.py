@@ -9,7 +9,8 @@ from typing import Any
 
 _HINTS = {
     "NoCredentialsError": "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
-    "NoRegionError": "no AWS region: set AWS_REGION (or pass --region)",
+    "NoRegionError": "no AWS region: set AWS_DEFAULT_REGION (or pass --region)",
+    "ProfileNotFound": "set AWS_PROFILE to a profile in ~/.aws/config (or unset it)",
     "ExpiredTokenException": "the AWS session token expired: refresh your credentials",
     "UnrecognizedClientException": "the credentials are not valid in this account/region",
     "AccessDeniedException": "the caller lacks this permission; see docs/operations.md for the IAM actions used",

@@ -39,11 +39,21 @@ class AwsClients:
     @classmethod
     def create(cls, region: str | None = None, profile: str | None = None, **client_kwargs: Any) -> AwsClients:
         import boto3
+        from botocore.exceptions import BotoCoreError
 
-        session = boto3.Session(region_name=region, profile_name=profile)
-        return cls(
-            sagemaker=session.client("sagemaker", **client_kwargs),
-            runtime=session.client("sagemaker-runtime", **client_kwargs),
-            autoscaling=session.client("application-autoscaling", **client_kwargs),
-            cloudwatch=session.client("cloudwatch", **client_kwargs),
-        )
+        from sagezero.ops.errors import OpsError
+
+        try:
+            session = boto3.Session(region_name=region, profile_name=profile)
+            return cls(
+                sagemaker=session.client("sagemaker", **client_kwargs),
+                runtime=session.client("sagemaker-runtime", **client_kwargs),
+                autoscaling=session.client("application-autoscaling", **client_kwargs),
+                cloudwatch=session.client("cloudwatch", **client_kwargs),
+            )
+        except BotoCoreError as e:
+            hints = {
+                "ProfileNotFound": "set AWS_PROFILE to a profile in ~/.aws/config (or unset it)",
+                "NoRegionError": "set AWS_DEFAULT_REGION or pass --region",
+            }
+            raise OpsError("aws session", type(e).__name__, str(e), hints.get(type(e).__name__)) from e
