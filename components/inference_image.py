@@ -4,6 +4,7 @@ Tags are the build context's content hash (the repository is tag-immutable), and
 digest-pinned reference, so a changed context rolls every endpoint that uses it. Never reads stack config.
 """
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -26,15 +27,32 @@ def default_context() -> Path | None:
     return candidate if (candidate / "Dockerfile").exists() else None
 
 
+def _ignored(rel: str, patterns: list[str]) -> bool:
+    """Whether .dockerignore keeps `rel` out of the build (plain and ** globs; `!` exceptions honoured)."""
+    ignored = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        pat = pattern[1:] if negate else pattern
+        pat = pat.strip("/").removeprefix("**/")
+        if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, f"{pat}/*") or fnmatch.fnmatch(Path(rel).name, pat):
+            ignored = not negate
+    return ignored
+
+
 def context_digest(context: Path) -> str:
-    """sha256 over every file's relative path and bytes in the build context, in a stable order."""
+    """sha256 over the relative path and bytes of every file Docker would send, in a stable order."""
+    ignore_file = context / ".dockerignore"
+    patterns = [
+        line.strip() for line in (ignore_file.read_text().splitlines() if ignore_file.exists() else [])
+        if line.strip() and not line.startswith("#")
+    ]  # fmt: skip
     h = hashlib.sha256()
     for root, dirs, files in os.walk(context):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
         for name in sorted(files):
-            if name.endswith(_SKIP_SUFFIXES):
-                continue
             path = Path(root, name)
+            if name.endswith(_SKIP_SUFFIXES) or _ignored(path.relative_to(context).as_posix(), patterns):
+                continue
             h.update(path.relative_to(context).as_posix().encode() + b"\0")
             h.update(path.read_bytes())
             h.update(b"\0")

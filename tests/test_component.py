@@ -328,3 +328,17 @@ def test_python_consumer_example_runs_by_import(record: Callable[..., Registered
     assert variant["instanceType"] == "ml.g6.xlarge"
     assert reg.one(TARGET).inputs["maxCapacity"] == 3
     assert reg.exports["inference_component_name"] == "recommender-dev-ic"
+
+
+def test_image_tag_follows_what_docker_sends_not_ignored_files(tmp_path: Any) -> None:
+    from sagezero.components.inference_image import context_digest
+
+    (tmp_path / "Dockerfile").write_text("FROM x\n")
+    (tmp_path / ".dockerignore").write_text("examples\n**/__pycache__\n")
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "req.json").write_text("{}")
+    before = context_digest(tmp_path)
+    (tmp_path / "examples" / "req.json").write_text('{"changed": true}')
+    assert context_digest(tmp_path) == before, "an ignored file must not roll the endpoints"
+    (tmp_path / "app.py").write_text("print(1)\n")
+    assert context_digest(tmp_path) != before, "a file Docker sends must change the tag"

@@ -308,7 +308,11 @@ def test_ops_client_imports_without_pulumi() -> None:
     [
         ({"AWS_PROFILE": "no-such-profile"}, ["warm", "--endpoint", "e"], "ProfileNotFound"),
         ({}, ["warm", "--endpoint", "e"], "NoRegionError: You must specify a region. (hint: set AWS_DEFAULT_REGION"),
-        ({"AWS_DEFAULT_REGION": "eu-west-1"}, ["invoke", "--endpoint", "e", "/no/such/file"], "/no/such/file: no such file"),
+        (
+            {"AWS_DEFAULT_REGION": "eu-west-1"},
+            ["invoke", "--endpoint", "e", "/no/such/file"],
+            "/no/such/file: no such file",
+        ),
     ],
 )
 def test_cli_setup_problems_are_one_line(env: dict[str, str], args: list[str], text: str) -> None:
