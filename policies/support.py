@@ -7,7 +7,7 @@ the policy not applicable with the reason, preview-time unknowns are skipped by 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,7 +132,3 @@ def tag_keys(props: Any) -> set[str] | Any:
         if isinstance(k, str):
             keys.add(k)
     return keys
-
-
-def first(items: Iterable[Any]) -> Any:
-    return next(iter(items), None)

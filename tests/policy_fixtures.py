@@ -24,11 +24,7 @@ def component_baseline() -> list[EngineResource]:
         ScaleToZeroEndpoint("acme", {"image_uri": IMAGE, "kms_key_arn": KMS, "tags": {"cost-center": "ml"}})
 
     rec = evaluate(program, stack="dev", region="eu-west-1")
-    return [
-        EngineResource(r.type, r.urn, r.state, r.property_dependencies, r.name, r.parent)
-        for r in rec.resources
-        if r.custom
-    ]
+    return [r.engine() for r in rec.resources if r.custom]
 
 
 def _urn(t: str, name: str) -> str:

@@ -19,6 +19,7 @@ from sagezero_serve.config import ServeConfig
 from sagezero_serve.errors import HTTPError
 from sagezero_serve.handler import Handler, RequestContext
 from sagezero_serve.logs import now_ms
+from sagezero_serve.payloads import negotiate
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -163,8 +164,6 @@ class App:
     def _run(self, body: bytes, ctx: RequestContext) -> tuple[bytes, str]:
         if not self.handler.handles_accept_itself():
             # Refuse an unanswerable Accept before spending time on a prediction.
-            from sagezero_serve.payloads import negotiate
-
             negotiate(ctx.accept, ctx.content_type)
         try:
             data = self.handler.decode(body, ctx)

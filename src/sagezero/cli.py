@@ -53,10 +53,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         _fail(f"stack {args.stack!r}: {e}")
     sections = [build(plan) for build in DEFAULT_SECTIONS]
     if not args.no_policy:
-        from sagezero.plan.render import _engine_resources
         from sagezero.plan.verdicts import policy_section
 
-        sections.append(policy_section(_engine_resources(plan), _policy_config(args.policy_config)))
+        sections.append(policy_section(plan.engine_resources(), _policy_config(args.policy_config)))
     if args.json:
         json.dump(as_json(plan, sections), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")

@@ -7,7 +7,7 @@ engine properties or AWS API answers into the small neutral records below.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,16 +19,6 @@ ALARM_NAMESPACE = "AWS/SageMaker"
 ALARM_METRIC = "NoCapacityInvocationFailures"
 ALARM_DIMENSION = "InferenceComponentName"
 ROUTING_STRATEGY = "LEAST_OUTSTANDING_REQUESTS"
-# Order in which AWS accepts deletes of the pieces (each must go before the ones after it).
-TEARDOWN_ORDER = (
-    "alarm",
-    "scaling-policies",
-    "scalable-target",
-    "inference-component",
-    "endpoint",
-    "endpoint-config",
-    "model",
-)
 
 
 class _Unknown:
@@ -287,7 +277,3 @@ def number(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def deps_of(property_dependencies: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
-    return {k: set(v) for k, v in property_dependencies.items()}

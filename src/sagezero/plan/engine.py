@@ -28,6 +28,7 @@ from pulumi.runtime.settings import SETTINGS
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from sagezero.engine_wiring import EngineResource
 from sagezero.stackconfig import StackConfig, parse_stack_config, read_stack_values
 
 PLACEHOLDER_ACCOUNT = "123456789012"
@@ -56,6 +57,10 @@ class PlannedResource:
         """Inputs overlaid with (placeholder) outputs: what a stack export would hold."""
         return {**self.inputs, **self.outputs}
 
+    def engine(self) -> EngineResource:
+        """The neutral form the wiring model and the policy pack read."""
+        return EngineResource(self.type, self.urn, self.state, self.property_dependencies, self.name, self.parent)
+
 
 @dataclass
 class Plan:
@@ -68,11 +73,8 @@ class Plan:
     resources: list[PlannedResource]
     exports: dict[str, Any]
 
-    def by_urn(self) -> dict[str, PlannedResource]:
-        return {r.urn: r for r in self.resources}
-
-    def of_type(self, type_: str) -> list[PlannedResource]:
-        return [r for r in self.resources if r.type == type_]
+    def engine_resources(self) -> list[EngineResource]:
+        return [r.engine() for r in self.resources]
 
 
 class PlanError(RuntimeError):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from sagezero import wiring
-from sagezero.engine_wiring import EngineResource, build_wiring, get
+from sagezero.engine_wiring import build_wiring, get
 from sagezero.plan.engine import PLACEHOLDER_ACCOUNT, Plan, PlannedResource
 from sagezero.wiring import UNKNOWN, WakePath
 
@@ -29,12 +29,8 @@ class Section:
     notes: list[str] = field(default_factory=list)
 
 
-def _engine_resources(plan: Plan) -> list[EngineResource]:
-    return [EngineResource(r.type, r.urn, r.state, r.property_dependencies, r.name, r.parent) for r in plan.resources]
-
-
 def wake_paths(plan: Plan) -> list[WakePath]:
-    return wiring.trace_all(build_wiring(_engine_resources(plan)))
+    return wiring.trace_all(build_wiring(plan.engine_resources()))
 
 
 def _short_type(t: str) -> str:
