@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import json
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -16,109 +15,58 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from sagezero.ops import AwsClients, OpsError, RetryPolicy, Target, invoke, warm
+from sagezero.ops import AwsClients, OpsError, RetryPolicy, invoke, warm
 from sagezero.ops.warm import cool_down_action_name
+from tests.aws_stubs import DIM, NO_CAPACITY, NOW, RID, TARGET, clients, ic_answer, stubs, target_answer
 
-TARGET = Target("sagezero-prod-acme", "sagezero-prod-acme-ic")
-RID = "inference-component/sagezero-prod-acme-ic"
-DIM = "sagemaker:inference-component:DesiredCopyCount"
-NOW = dt.datetime(2026, 11, 25, 12, 0, 0, tzinfo=dt.UTC)
-NO_CAPACITY = (
-    "Inference Component has no capacity to process this request. ApplicationAutoScaling may be in-progress "
-    "(if configured) or try to increase the capacity by invoking UpdateInferenceComponentRuntimeConfig API."
-)
+__all__ = ["clients", "stubs"]  # fixtures
 
 
-@pytest.fixture
-def clients() -> AwsClients:
-    session = boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
-    return AwsClients(
-        sagemaker=session.client("sagemaker"),
-        runtime=session.client("sagemaker-runtime"),
-        autoscaling=session.client("application-autoscaling"),
-        cloudwatch=session.client("cloudwatch"),
-    )
-
-
-@pytest.fixture
-def stubs(clients: AwsClients) -> Iterator[dict[str, Stubber]]:
-    s = {name: Stubber(getattr(clients, name)) for name in ("sagemaker", "runtime", "autoscaling")}
-    for st in s.values():
-        st.activate()
-    yield s
-    for st in s.values():
-        st.assert_no_pending_responses()
-        st.deactivate()
-
-
-def _target(min_cap: int, max_cap: int = 2) -> dict[str, Any]:
-    return {
-        "ScalableTargets": [
-            {
-                "ServiceNamespace": "sagemaker",
-                "ResourceId": RID,
-                "ScalableDimension": DIM,
-                "MinCapacity": min_cap,
-                "MaxCapacity": max_cap,
-                "RoleARN": "arn:aws:iam::123456789012:role/aws-service-role/x",
-                "CreationTime": NOW,
-            }
-        ]
-    }
-
-
-def _ic(desired: int, current: int, status: str = "InService") -> dict[str, Any]:
-    return {
-        "InferenceComponentName": TARGET.inference_component_name,
-        "InferenceComponentArn": "arn:aws:sagemaker:eu-west-1:123456789012:inference-component/x",
-        "EndpointName": TARGET.endpoint_name,
-        "EndpointArn": "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/x",
-        "CreationTime": NOW,
-        "LastModifiedTime": NOW,
-        "InferenceComponentStatus": status,
-        "RuntimeConfig": {"DesiredCopyCount": desired, "CurrentCopyCount": current},
-    }
-
-
-def _schedule(until: dt.datetime) -> dict[str, Any]:
+def _schedule(*untils: dt.datetime) -> dict[str, Any]:
     return {
         "ScheduledActions": [
             {
-                "ScheduledActionName": cool_down_action_name(TARGET),
+                "ScheduledActionName": cool_down_action_name(TARGET, until),
                 "ScheduledActionARN": "arn:aws:autoscaling:eu-west-1:123456789012:scheduledAction:x",
                 "ServiceNamespace": "sagemaker",
                 "Schedule": f"at({until.strftime('%Y-%m-%dT%H:%M:%S')})",
                 "ResourceId": RID,
+                "ScalableDimension": DIM,
+                "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 2},
                 "CreationTime": NOW,
             }
+            for until in untils
         ]
     }
 
 
+SCAL = {"ServiceNamespace": "sagemaker", "ResourceId": RID, "ScalableDimension": DIM}
+
+
+def expect_put_hold(stubs: dict[str, Stubber], until: dt.datetime, *, exact_time: bool = True) -> None:
+    stubs["autoscaling"].add_response(
+        "put_scheduled_action", {},
+        {**SCAL, "ScheduledActionName": cool_down_action_name(TARGET, until) if exact_time else ANY,
+         "Schedule": f"at({until.strftime('%Y-%m-%dT%H:%M:%S')})" if exact_time else ANY, "Timezone": "UTC",
+         "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 2}},
+    )  # fmt: skip
+
+
 def expect_warm_from_zero(stubs: dict[str, Stubber], hold_min: int = 30, exact_time: bool = True) -> None:
-    scal = {"ServiceNamespace": "sagemaker", "ResourceId": RID, "ScalableDimension": DIM}
     stubs["autoscaling"].add_response(
         "describe_scalable_targets",
-        _target(0),
+        target_answer(0),
         {"ServiceNamespace": "sagemaker", "ResourceIds": [RID], "ScalableDimension": DIM},
     )
     stubs["sagemaker"].add_response(
-        "describe_inference_component", _ic(0, 0), {"InferenceComponentName": TARGET.inference_component_name}
+        "describe_inference_component", ic_answer(0, 0), {"InferenceComponentName": TARGET.inference_component_name}
     )
-    stubs["autoscaling"].add_response("register_scalable_target", {}, {**scal, "MinCapacity": 1, "MaxCapacity": 2})
-    stubs["autoscaling"].add_response(
-        "describe_scheduled_actions", {"ScheduledActions": []},
-        {"ServiceNamespace": "sagemaker", "ScheduledActionNames": [cool_down_action_name(TARGET)], "ResourceId": RID,
-         "ScalableDimension": DIM},
-    )  # fmt: skip
     until = NOW + dt.timedelta(minutes=hold_min)
-    stubs["autoscaling"].add_response(
-        "put_scheduled_action", {},
-        {"ServiceNamespace": "sagemaker", "ScheduledActionName": cool_down_action_name(TARGET), "ResourceId": RID,
-         "ScalableDimension": DIM, "Schedule": f"at({until.strftime('%Y-%m-%dT%H:%M:%S')})" if exact_time else ANY,
-         "Timezone": "UTC",
-         "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 2}},
-    )  # fmt: skip
+    stubs["autoscaling"].add_response("describe_scheduled_actions", {"ScheduledActions": []}, SCAL)
+    expect_put_hold(stubs, until, exact_time=exact_time)
+    stubs["autoscaling"].add_response("describe_scheduled_actions", _schedule(until), SCAL)
+    # the fall-back exists before the minimum is raised
+    stubs["autoscaling"].add_response("register_scalable_target", {}, {**SCAL, "MinCapacity": 1, "MaxCapacity": 2})
 
 
 def test_warm_from_zero_raises_min_and_schedules_the_fall_back(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
@@ -132,8 +80,8 @@ def test_warm_from_zero_raises_min_and_schedules_the_fall_back(clients: AwsClien
 def test_warm_when_already_warm_touches_nothing_but_a_shorter_hold(
     clients: AwsClients, stubs: dict[str, Stubber]
 ) -> None:
-    stubs["autoscaling"].add_response("describe_scalable_targets", _target(1), None)
-    stubs["sagemaker"].add_response("describe_inference_component", _ic(1, 1), None)
+    stubs["autoscaling"].add_response("describe_scalable_targets", target_answer(1), None)
+    stubs["sagemaker"].add_response("describe_inference_component", ic_answer(1, 1), None)
     later = NOW + dt.timedelta(hours=2)
     stubs["autoscaling"].add_response("describe_scheduled_actions", _schedule(later), None)
     result = warm(clients, TARGET, dt.timedelta(minutes=10), now=lambda: NOW)
@@ -141,14 +89,19 @@ def test_warm_when_already_warm_touches_nothing_but_a_shorter_hold(
     assert result.hold_until == later, "a shorter hold must not cut another user's longer one"
 
 
-def test_warm_extends_an_earlier_hold(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
-    stubs["autoscaling"].add_response("describe_scalable_targets", _target(1), None)
-    stubs["sagemaker"].add_response("describe_inference_component", _ic(1, 1), None)
-    stubs["autoscaling"].add_response("describe_scheduled_actions", _schedule(NOW + dt.timedelta(minutes=5)), None)
-    stubs["autoscaling"].add_response("put_scheduled_action", {}, {
-        "ServiceNamespace": "sagemaker", "ScheduledActionName": ANY, "ResourceId": RID, "ScalableDimension": DIM,
-        "Schedule": "at(2026-11-25T12:30:00)", "Timezone": "UTC", "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 2}})  # fmt: skip
-    assert warm(clients, TARGET, now=lambda: NOW).hold_until == NOW + dt.timedelta(minutes=30)
+def test_warm_extends_an_earlier_hold_and_removes_the_shorter_one(
+    clients: AwsClients, stubs: dict[str, Stubber]
+) -> None:
+    stubs["autoscaling"].add_response("describe_scalable_targets", target_answer(1), None)
+    stubs["sagemaker"].add_response("describe_inference_component", ic_answer(1, 1), None)
+    early, late = NOW + dt.timedelta(minutes=5), NOW + dt.timedelta(minutes=30)
+    stubs["autoscaling"].add_response("describe_scheduled_actions", _schedule(early), None)
+    expect_put_hold(stubs, late)
+    stubs["autoscaling"].add_response("describe_scheduled_actions", _schedule(early, late), None)
+    stubs["autoscaling"].add_response(
+        "delete_scheduled_action", {}, {**SCAL, "ScheduledActionName": cool_down_action_name(TARGET, early)}
+    )
+    assert warm(clients, TARGET, now=lambda: NOW).hold_until == late
 
 
 def test_warm_and_wait_reports_phases_until_serving(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
@@ -158,7 +111,7 @@ def test_warm_and_wait_reports_phases_until_serving(clients: AwsClients, stubs: 
         "EndpointStatus": "InService", "CreationTime": NOW, "LastModifiedTime": NOW,
     }  # fmt: skip
     for instances, copies_now in ((0, 0), (1, 0), (1, 1)):
-        stubs["sagemaker"].add_response("describe_inference_component", _ic(1, copies_now), None)
+        stubs["sagemaker"].add_response("describe_inference_component", ic_answer(1, copies_now), None)
         variant = {"VariantName": "AllTraffic", "CurrentInstanceCount": instances}
         stubs["sagemaker"].add_response("describe_endpoint", {**endpoint, "ProductionVariants": [variant]}, None)
     seen: list[str] = []

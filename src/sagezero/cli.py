@@ -152,14 +152,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve_main(["serve"])
 
 
-def _ops_target(args: argparse.Namespace) -> tuple[object, object]:
+def _ops_targets(args: argparse.Namespace, *, one: bool) -> tuple[object, dict[str, object]]:
+    """Clients and the tenants to act on: from --endpoint, or from `pulumi stack output --json` (--outputs)."""
     from sagezero.ops import AwsClients, OpsError, Target
+    from sagezero.ops.target import OutputsError, targets_from_outputs
 
-    ic = args.inference_component or f"{args.endpoint}-ic"
+    if args.outputs and args.endpoint:
+        _fail("give --endpoint or --outputs, not both")
+    if args.outputs:
+        try:
+            raw = sys.stdin.read() if args.outputs == "-" else Path(args.outputs).read_text()
+            targets: dict[str, object] = dict(targets_from_outputs(json.loads(raw), args.outputs, args.tenant))
+        except FileNotFoundError:
+            _fail(f"{args.outputs}: no such file")
+        except json.JSONDecodeError as e:
+            _fail(f"{args.outputs}: not JSON ({e.msg} at line {e.lineno}); use `pulumi stack output --json`")
+        except OutputsError as e:
+            _fail(str(e))
+        if one and len(targets) > 1:
+            _fail(f"{args.outputs} has {len(targets)} tenants ({', '.join(sorted(targets))}); pick one with --tenant")
+    elif args.endpoint:
+        ic = args.inference_component or f"{args.endpoint}-ic"
+        targets = {args.endpoint: Target(args.endpoint, ic)}
+    else:
+        _fail("name the endpoint: --endpoint NAME, or --outputs FILE from `pulumi stack output --json`")
     try:
-        return AwsClients.create(region=args.region, profile=args.profile), Target(args.endpoint, ic)
+        return AwsClients.create(region=args.region, profile=args.profile), targets
     except OpsError as e:
         _fail(str(e))
+
+
+def _ops_target(args: argparse.Namespace) -> tuple[object, object]:
+    clients, targets = _ops_targets(args, one=True)
+    return clients, next(iter(targets.values()))
 
 
 def cmd_warm(args: argparse.Namespace) -> int:
@@ -208,10 +233,78 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def _add_target_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--endpoint", required=True, help="endpoint name (stack output <tenant>.endpoint_name)")
+    p.add_argument("--endpoint", help="endpoint name (stack output <tenant>.endpoint_name)")
     p.add_argument("--inference-component", help="inference component name (default: <endpoint>-ic)")
+    p.add_argument("--outputs", metavar="FILE", help="`pulumi stack output --json` saved to FILE (or - for stdin)")
+    p.add_argument("--tenant", help="with --outputs: only this tenant")
     p.add_argument("--region", help="AWS region (default: from the environment)")
     p.add_argument("--profile", help="AWS profile")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from sagezero.ops import OpsError
+    from sagezero.ops.status import render, status
+
+    clients, targets = _ops_targets(args, one=False)
+    results = []
+    try:
+        for target in targets.values():
+            results.append(status(clients, target))  # type: ignore[arg-type]
+    except OpsError as e:
+        _fail(str(e), EXIT_FINDINGS)
+    if args.json:
+        json.dump([s.as_dict() for s in results], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write("\n\n".join(render(s) for s in results) + "\n")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from sagezero.ops import OpsError
+    from sagezero.ops.verify import render, verify
+
+    clients, targets = _ops_targets(args, one=False)
+    reports = []
+    try:
+        for target in targets.values():
+            reports.append(verify(clients, target))  # type: ignore[arg-type]
+    except OpsError as e:
+        _fail(str(e), EXIT_FINDINGS)
+    if args.json:
+        json.dump(
+            [{"endpoint": r.target.endpoint_name, "inference_component": r.target.inference_component_name,
+              "ok": not r.broken, "findings": [f.__dict__ for f in r.findings]} for r in reports],
+            sys.stdout, indent=2,
+        )  # fmt: skip
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write("\n\n".join(render(r) for r in reports) + "\n")
+    return EXIT_FINDINGS if any(r.broken for r in reports) else EXIT_OK
+
+
+def cmd_teardown(args: argparse.Namespace) -> int:
+    from sagezero.ops import OpsError
+    from sagezero.ops.teardown import Deletion, teardown
+
+    clients, target = _ops_target(args)
+
+    def show(d: Deletion) -> None:
+        sys.stderr.write(f"  deleting {d.kind} {d.name}\n")
+
+    try:
+        steps = teardown(clients, target, execute=args.yes,  # type: ignore[arg-type]
+                         progress=show)  # fmt: skip
+    except OpsError as e:
+        _fail(str(e), EXIT_FINDINGS)
+    if not steps:
+        sys.stdout.write("nothing to delete: no resources of this tenant were found\n")
+    elif not args.yes:
+        sys.stdout.write("would delete, in this order (run again with --yes to do it):\n")
+        sys.stdout.write("".join(f"  {i}. {d.kind:<20} {d.name}\n" for i, d in enumerate(steps, 1)))
+    else:
+        sys.stdout.write(f"deleted {len(steps)} resource(s)\n")
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -282,6 +375,32 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--accept")
     inv.add_argument("--deadline", type=float, default=600, help="give up after this many seconds (default 600)")
     inv.set_defaults(func=cmd_invoke)
+
+    st = sub.add_parser("status", help="one screen per tenant: copies, instances, alarm, recent scaling, idle left")
+    _add_target_args(st)
+    st.add_argument("--json", action="store_true", help="machine-readable output")
+    st.set_defaults(func=cmd_status)
+
+    ver = sub.add_parser(
+        "verify",
+        help="check a deployed stack's live wiring with the policy pack's rules (exit 1 on a break)",
+        description="Read the live resources and check min 0 at every level, the step policy, and the "
+        "NoCapacityInvocationFailures alarm wired to it. Run after `pulumi up` in CI.",
+    )
+    _add_target_args(ver)
+    ver.add_argument("--json", action="store_true", help="machine-readable output")
+    ver.set_defaults(func=cmd_verify)
+
+    td = sub.add_parser(
+        "teardown",
+        help="delete a hand-built tenant in the order AWS accepts (shows the plan; --yes to delete)",
+        description="For endpoints not managed by Pulumi (use `pulumi destroy` for those). Deletes alarms, "
+        "policies, the scalable target, the inference component (waiting until gone), the endpoint, its "
+        "config and the model, in that order.",
+    )
+    _add_target_args(td)
+    td.add_argument("--yes", action="store_true", help="really delete")
+    td.set_defaults(func=cmd_teardown)
     return parser
 
 

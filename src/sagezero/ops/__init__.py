@@ -1,4 +1,4 @@
-"""Operating a scale-to-zero endpoint from an application backend: warm it, invoke through a cold start.
+"""Operating a scale-to-zero endpoint: warm it, invoke through a cold start, status, verify, teardown.
 
 boto3 only — importable where Pulumi is not installed. Every AWS failure becomes an OpsError that
 names the resource, the AWS error code and a one-line hint.
@@ -6,16 +6,26 @@ names the resource, the AWS error code and a one-line hint.
 
 from sagezero.ops.errors import OpsError
 from sagezero.ops.invoke import InvokeResult, RetryPolicy, invoke
+from sagezero.ops.status import Status, status
 from sagezero.ops.target import AwsClients, Target
+from sagezero.ops.teardown import TEARDOWN_ORDER, Deletion, teardown
+from sagezero.ops.verify import VerifyReport, verify
 from sagezero.ops.warm import WarmResult, warm
 
 __all__ = [
+    "TEARDOWN_ORDER",
     "AwsClients",
+    "Deletion",
     "InvokeResult",
     "OpsError",
     "RetryPolicy",
+    "Status",
     "Target",
+    "VerifyReport",
     "WarmResult",
     "invoke",
+    "status",
+    "teardown",
+    "verify",
     "warm",
 ]

@@ -5,6 +5,7 @@ Never swallows the original exception: it stays chained for the log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 _HINTS = {
@@ -54,3 +55,13 @@ def error_message(exc: Exception) -> str:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Message", ""))
     return str(exc)
+
+
+def call(resource: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+    """Make one AWS call; any AWS, credentials, region or connection failure becomes an OpsError."""
+    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+
+    try:
+        return fn(**kwargs)
+    except (ClientError, NoCredentialsError, NoRegionError, EndpointConnectionError) as e:
+        raise from_boto(resource, e) from e

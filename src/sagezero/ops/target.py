@@ -57,3 +57,28 @@ class AwsClients:
                 "NoRegionError": "set AWS_DEFAULT_REGION or pass --region",
             }
             raise OpsError("aws session", type(e).__name__, str(e), hints.get(type(e).__name__)) from e
+
+
+class OutputsError(ValueError):
+    """Stack outputs that do not name any sagezero tenant, or not the one asked for."""
+
+
+def targets_from_outputs(outputs: Any, where: str, tenant: str | None = None) -> dict[str, Target]:
+    """Tenants in `pulumi stack output --json`: every output with endpoint_name and inference_component_name."""
+    if not isinstance(outputs, dict):
+        raise OutputsError(f"{where}: expected the JSON object `pulumi stack output --json` prints")
+    found = {
+        name: Target(str(v["endpoint_name"]), str(v["inference_component_name"]))
+        for name, v in outputs.items()
+        if isinstance(v, dict) and isinstance(v.get("endpoint_name"), str)
+        and isinstance(v.get("inference_component_name"), str)
+    }  # fmt: skip
+    if not found:
+        raise OutputsError(
+            f"{where}: no output has endpoint_name and inference_component_name (is this a sagezero stack?)"
+        )
+    if tenant is not None:
+        if tenant not in found:
+            raise OutputsError(f"{where}: no tenant {tenant!r}; tenants: {', '.join(sorted(found))}")
+        return {tenant: found[tenant]}
+    return found

@@ -1,22 +1,21 @@
 """Warm an inference component now, hold it warm, and make sure it falls back to zero on its own.
 
-Raises the scalable target's MinCapacity to 1 (App Auto Scaling then adds a copy at once, no alarm
-needed) and schedules an App Auto Scaling action that puts MinCapacity back to 0 when the hold
-ends — so a caller that disappears never leaves an endpoint billing. Idempotent: many logins at
-once converge on the same min (1) and the latest hold.
+Schedules an App Auto Scaling action that puts MinCapacity back to 0 when the hold ends, then
+raises MinCapacity to 1 (App Auto Scaling adds a copy at once, no alarm needed) — so a caller that
+disappears never leaves an endpoint billing. Idempotent: many logins at once converge on the same
+min (1) and the latest hold.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
-
-from sagezero.ops.errors import OpsError, from_boto
+from sagezero.ops.errors import OpsError
+from sagezero.ops.errors import call as _call
 from sagezero.ops.target import AwsClients, Target
 
 COOL_DOWN_PREFIX = "sagezero-cool-down"
@@ -35,15 +34,9 @@ class WarmResult:
     serving: bool
 
 
-def cool_down_action_name(target: Target) -> str:
-    return f"{COOL_DOWN_PREFIX}-{target.inference_component_name}"[:256]
-
-
-def _call(resource: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
-    try:
-        return fn(**kwargs)
-    except (ClientError, NoCredentialsError, NoRegionError, EndpointConnectionError) as e:
-        raise from_boto(resource, e) from e
+def cool_down_action_name(target: Target, until: dt.datetime) -> str:
+    """One action per hold end, so concurrent warms never overwrite each other's (possibly longer) hold."""
+    return f"{COOL_DOWN_PREFIX}-{until:%Y%m%dT%H%M%S}-{target.inference_component_name}"[:256]
 
 
 def scalable_target(clients: AwsClients, target: Target) -> dict[str, Any]:
@@ -78,20 +71,62 @@ def copies(clients: AwsClients, target: Target) -> tuple[int, int, str]:
     )
 
 
-def _scheduled_until(clients: AwsClients, target: Target) -> dt.datetime | None:
-    actions = _call(
+def holds(clients: AwsClients, target: Target) -> dict[str, dt.datetime]:
+    """sagezero's pending fall-back actions for this component: name -> when min goes back to 0."""
+    found = _call(target.resource_id, clients.autoscaling.describe_scheduled_actions, **target.scalable())
+    return hold_times(found["ScheduledActions"])
+
+
+def hold_times(actions: Iterable[Mapping[str, Any]]) -> dict[str, dt.datetime]:
+    """Among scheduled actions, sagezero's fall-backs to min 0, by name."""
+    return {
+        str(a["ScheduledActionName"]): until
+        for a in actions
+        if str(a.get("ScheduledActionName", "")).startswith(COOL_DOWN_PREFIX)
+        and (a.get("ScalableTargetAction") or {}).get("MinCapacity", 0) == 0
+        and (until := parse_at(str(a.get("Schedule", "")))) is not None
+    }
+
+
+def _extend_hold(clients: AwsClients, target: Target, until: dt.datetime, max_capacity: int) -> dt.datetime:
+    """Make sure min goes back to 0 no earlier than `until`; returns when it now will.
+
+    App Auto Scaling has no compare-and-swap, so each caller writes its own action, then re-reads
+    and deletes every action earlier than the latest. Whoever reads last sees all writes, so any
+    interleaving of concurrent warms converges on the single latest hold.
+    """
+    existing = holds(clients, target)
+    if existing and max(existing.values()) >= until:
+        return max(existing.values())
+    _call(
         target.resource_id,
-        clients.autoscaling.describe_scheduled_actions,
-        ServiceNamespace=target.scalable()["ServiceNamespace"],
-        ScheduledActionNames=[cool_down_action_name(target)],
-        ResourceId=target.resource_id,
-        ScalableDimension=target.scalable()["ScalableDimension"],
-    )["ScheduledActions"]
-    for a in actions:
-        schedule = str(a.get("Schedule", ""))
-        if schedule.startswith("at(") and schedule.endswith(")"):
-            return dt.datetime.strptime(schedule[3:-1], _AT_FORMAT).replace(tzinfo=dt.UTC)
-    return None
+        clients.autoscaling.put_scheduled_action,
+        **target.scalable(),
+        ScheduledActionName=cool_down_action_name(target, until),
+        Schedule=f"at({until.strftime(_AT_FORMAT)})",
+        Timezone="UTC",
+        ScalableTargetAction={"MinCapacity": 0, "MaxCapacity": max_capacity},
+    )
+    current = holds(clients, target) or {cool_down_action_name(target, until): until}
+    latest = max(current.values())
+    for name, when in current.items():
+        if when < latest:
+            try:
+                _call(name, clients.autoscaling.delete_scheduled_action, **target.scalable(), ScheduledActionName=name)
+            except OpsError as e:
+                if e.code != "ObjectNotFoundException":  # another warm removed it first
+                    raise
+    return latest
+
+
+def parse_at(schedule: str) -> dt.datetime | None:
+    """The UTC time of a one-off `at(yyyy-mm-ddThh:mm:ss)` schedule; None for cron/rate schedules."""
+    if not (schedule.startswith("at(") and schedule.endswith(")")):
+        return None
+    try:
+        return dt.datetime.strptime(schedule[3:-1], _AT_FORMAT).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
 
 
 def warm(
@@ -112,6 +147,9 @@ def warm(
     st = scalable_target(clients, target)
     desired, current, _status = copies(clients, target)
     was_warm = desired >= 1 or int(st["MinCapacity"]) >= 1
+    # The fall-back is scheduled before the minimum is raised: a caller that dies in between
+    # leaves at worst a harmless action, never a component held warm forever.
+    until = _extend_hold(clients, target, (now() + hold).replace(microsecond=0), int(st["MaxCapacity"]))
     if int(st["MinCapacity"]) < 1:
         _call(
             target.resource_id,
@@ -120,22 +158,6 @@ def warm(
             MinCapacity=1,
             MaxCapacity=int(st["MaxCapacity"]),
         )
-    until = (now() + hold).replace(microsecond=0)
-    existing = _scheduled_until(clients, target)
-    if existing is None or existing < until:
-        _call(
-            target.resource_id,
-            clients.autoscaling.put_scheduled_action,
-            ServiceNamespace=target.scalable()["ServiceNamespace"],
-            ScheduledActionName=cool_down_action_name(target),
-            ResourceId=target.resource_id,
-            ScalableDimension=target.scalable()["ScalableDimension"],
-            Schedule=f"at({until.strftime(_AT_FORMAT)})",
-            Timezone="UTC",
-            ScalableTargetAction={"MinCapacity": 0, "MaxCapacity": int(st["MaxCapacity"])},
-        )
-    else:
-        until = existing
     serving = current >= 1
     if wait and not serving:
         current, serving = _wait_serving(

@@ -1,0 +1,219 @@
+"""One screen per tenant: is it up, how many copies, is the wake alarm armed, and how long until zero.
+
+Read-only. The idle-time estimate uses the same target-tracking behaviour the simulator models
+(`sagezero.mechanics`), so "~6 min left" here and the simulator's timeline tell the same story.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sagezero import wiring
+from sagezero.mechanics import DEFAULT, Mechanics
+from sagezero.ops.errors import call
+from sagezero.ops.live import fetch
+from sagezero.ops.target import AwsClients, Target
+from sagezero.ops.warm import hold_times
+
+INVOCATIONS_METRIC = "Invocations"
+
+
+@dataclass(frozen=True)
+class Activity:
+    start: dt.datetime
+    status: str
+    description: str
+    cause: str
+
+
+@dataclass(frozen=True)
+class AlarmState:
+    name: str
+    state: str
+    reason: str
+
+
+@dataclass
+class Status:
+    target: Target
+    now: dt.datetime
+    endpoint_status: str | None
+    ic_status: str | None
+    desired_copies: int
+    current_copies: int
+    instances: int
+    min_copies: int | None
+    max_copies: int | None
+    alarms: list[AlarmState] = field(default_factory=list)
+    activities: list[Activity] = field(default_factory=list)
+    last_invocation: dt.datetime | None = None
+    lookback: dt.timedelta = dt.timedelta(hours=3)
+    hold_until: dt.datetime | None = None
+    idle_left: dt.timedelta | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        def iso(t: dt.datetime | None) -> str | None:
+            return t.isoformat() if t else None
+
+        return {
+            "endpoint": self.target.endpoint_name,
+            "inference_component": self.target.inference_component_name,
+            "now": iso(self.now),
+            "endpoint_status": self.endpoint_status,
+            "inference_component_status": self.ic_status,
+            "copies": {"desired": self.desired_copies, "current": self.current_copies,
+                       "min": self.min_copies, "max": self.max_copies},
+            "instances": self.instances,
+            "alarms": [a.__dict__ for a in self.alarms],
+            "activities": [{**a.__dict__, "start": iso(a.start)} for a in self.activities],
+            "last_invocation": iso(self.last_invocation),
+            "hold_until": iso(self.hold_until),
+            "idle_left_s": self.idle_left.total_seconds() if self.idle_left is not None else None,
+        }  # fmt: skip
+
+
+def _last_invocation(
+    clients: AwsClients, target: Target, now: dt.datetime, lookback: dt.timedelta
+) -> dt.datetime | None:
+    """End of the latest minute with at least one invocation, from the component's CloudWatch metric."""
+    points = call(
+        target.inference_component_name,
+        clients.cloudwatch.get_metric_statistics,
+        Namespace=wiring.ALARM_NAMESPACE,
+        MetricName=INVOCATIONS_METRIC,
+        Dimensions=[{"Name": wiring.ALARM_DIMENSION, "Value": target.inference_component_name}],
+        StartTime=now - lookback,
+        EndTime=now,
+        Period=60,
+        Statistics=["Sum"],
+    )["Datapoints"]
+    busy = [p["Timestamp"] for p in points if float(p.get("Sum", 0)) > 0]
+    return min(max(busy) + dt.timedelta(seconds=60), now) if busy else None
+
+
+def idle_left(
+    *,
+    now: dt.datetime,
+    current_copies: int,
+    last_invocation: dt.datetime | None,
+    lookback: dt.timedelta,
+    hold_until: dt.datetime | None,
+    mechanics: Mechanics = DEFAULT,
+) -> dt.timedelta | None:
+    """How long until target tracking removes the last copy if no request arrives; None at zero.
+
+    Scale-in needs the load metric below target for `tracking_scale_in_s`; a `warm` hold keeps the
+    minimum at 1 until it ends, after which the already-firing low alarm acts within a minute.
+    """
+    if current_copies == 0:
+        return None
+    idle_for = now - last_invocation if last_invocation else lookback
+    left = dt.timedelta(seconds=mechanics.tracking_scale_in_s) - idle_for
+    if hold_until is not None and hold_until > now:
+        left = max(left, hold_until - now + dt.timedelta(seconds=mechanics.alarm_action_repeat_s))
+    return max(left, dt.timedelta(0))
+
+
+def _activities(clients: AwsClients, target: Target, limit: int) -> list[Activity]:
+    found = call(
+        target.resource_id, clients.autoscaling.describe_scaling_activities, **target.scalable(), MaxResults=limit
+    )["ScalingActivities"]
+    return [
+        Activity(a["StartTime"], str(a.get("StatusCode", "")), str(a.get("Description", "")), str(a.get("Cause", "")))
+        for a in found[:limit]
+    ]
+
+
+def _int(d: Mapping[str, Any] | None, *keys: str) -> int:
+    for k in keys[:-1]:
+        d = (d or {}).get(k)
+    return int((d or {}).get(keys[-1], 0) or 0)
+
+
+def status(
+    clients: AwsClients,
+    target: Target,
+    *,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    activities: int = 5,
+    lookback: dt.timedelta = dt.timedelta(hours=3),
+    mechanics: Mechanics = DEFAULT,
+) -> Status:
+    at = now()
+    live = fetch(clients, target)
+    st = live.scalable_targets[0] if live.scalable_targets else None
+    s = Status(
+        target=target,
+        now=at,
+        endpoint_status=str(live.endpoint["EndpointStatus"]) if live.endpoint else None,
+        ic_status=str(live.ic["InferenceComponentStatus"]) if live.ic else None,
+        desired_copies=_int(live.ic, "RuntimeConfig", "DesiredCopyCount"),
+        current_copies=_int(live.ic, "RuntimeConfig", "CurrentCopyCount"),
+        instances=sum(int(v.get("CurrentInstanceCount", 0)) for v in (live.endpoint or {}).get("ProductionVariants", [])),
+        min_copies=int(st["MinCapacity"]) if st else None,
+        max_copies=int(st["MaxCapacity"]) if st else None,
+        alarms=[
+            AlarmState(str(a["AlarmName"]), str(a.get("StateValue", "?")), str(a.get("StateReason", "")))
+            for a in live.alarms
+            if a.get("MetricName") == wiring.ALARM_METRIC
+        ],
+        activities=_activities(clients, target, activities) if st else [],
+        last_invocation=_last_invocation(clients, target, at, lookback),
+        lookback=lookback,
+        hold_until=max(hold_times(live.scheduled_actions).values(), default=None),
+    )  # fmt: skip
+    s.idle_left = idle_left(
+        now=at, current_copies=s.current_copies, last_invocation=s.last_invocation, lookback=lookback,
+        hold_until=s.hold_until, mechanics=mechanics,
+    )  # fmt: skip
+    return s
+
+
+def _ago(delta: dt.timedelta) -> str:
+    secs = int(delta.total_seconds())
+    if secs < 90:
+        return f"{secs} s"
+    if secs < 5400:
+        return f"{round(secs / 60)} min"
+    return f"{secs / 3600:.1f} h"
+
+
+def render(s: Status) -> str:
+    t = s.target
+    rows: list[tuple[str, str]] = [
+        ("endpoint", f"{s.endpoint_status or 'NOT FOUND'}, {s.instances} instance(s)"),
+        (
+            "component",
+            f"{s.ic_status or 'NOT FOUND'}, {s.current_copies} copy(ies) serving, {s.desired_copies} desired"
+            + (f" (allowed {s.min_copies}..{s.max_copies})" if s.min_copies is not None else ", NO scalable target"),
+        ),
+    ]
+    if s.alarms:
+        rows += [("wake alarm", f"{a.name}: {a.state}") for a in s.alarms]
+    else:
+        rows.append(("wake alarm", f"NONE on {wiring.ALARM_METRIC}: at zero it never wakes (run `sagezero verify`)"))
+    if s.hold_until and s.hold_until > s.now:
+        rows.append(("held warm", f"until {s.hold_until:%H:%M} UTC (sagezero warm), then min 0"))
+    rows.append(
+        (
+            "last invocation",
+            f"{_ago(s.now - s.last_invocation)} ago" if s.last_invocation else f"none in the last {_ago(s.lookback)}",
+        )
+    )
+    if s.idle_left is None:
+        rows.append(("idle left", "at zero copies: the next request fails fast and wakes it (3-6 min)"))
+    else:
+        rows.append(("idle left", f"~{_ago(s.idle_left)} before scale-in to zero if no request arrives (estimate)"))
+    width = max(len(k) for k, _ in rows)
+    out = [f"sagezero status — {t.endpoint_name} / {t.inference_component_name}  ({s.now:%Y-%m-%d %H:%M} UTC)"]
+    out += [f"  {k:<{width}}  {v}" for k, v in rows]
+    if s.activities:
+        out.append("  recent scaling")
+        for a in s.activities:
+            out.append(f"    {a.start:%m-%d %H:%M}  {a.status:<11} {a.description}")
+            if a.cause:
+                out.append(f"    {'':11}  cause: {a.cause}")
+    return "\n".join(out)

@@ -1,0 +1,108 @@
+"""Delete one tenant's endpoint in the order AWS accepts.
+
+For endpoints built by hand (the seed's boto3 scripts) or left behind by a failed run; a stack that
+Pulumi manages is removed with `pulumi destroy`, which already orders deletes by dependency. AWS
+rejects an endpoint delete while an inference component is still on it, and a target-tracking
+policy's managed alarms must go with the policy, not before; hence one fixed order, shown before
+anything is touched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sagezero.ops.errors import OpsError, call
+from sagezero.ops.live import LiveStack, fetch, is_not_found
+from sagezero.ops.target import AwsClients, Target
+
+TEARDOWN_ORDER = (
+    "alarm",
+    "scaling-policy",
+    "scheduled-action",
+    "scalable-target",
+    "inference-component",
+    "endpoint",
+    "endpoint-config",
+    "model",
+)
+"""alarms -> policies/target -> inference component -> endpoint -> endpoint config -> model (FACTS.md)."""
+
+
+@dataclass(frozen=True)
+class Deletion:
+    kind: str
+    name: str
+
+
+def plan_teardown(live: LiveStack) -> list[Deletion]:
+    """Everything of this tenant that exists, in TEARDOWN_ORDER. Managed target-tracking alarms are left
+    to App Auto Scaling, which deletes them with their policy (`fetch` never returns them)."""
+    found = [Deletion("alarm", str(a["AlarmName"])) for a in live.alarms]
+    found += [Deletion("scaling-policy", str(p["PolicyName"])) for p in live.policies]
+    found += [Deletion("scheduled-action", str(a["ScheduledActionName"])) for a in live.scheduled_actions]
+    found += [Deletion("scalable-target", str(t["ResourceId"])) for t in live.scalable_targets]
+    if live.ic is not None:
+        found.append(Deletion("inference-component", live.target.inference_component_name))
+    if live.endpoint is not None:
+        found.append(Deletion("endpoint", live.target.endpoint_name))
+        found.append(Deletion("endpoint-config", str(live.endpoint["EndpointConfigName"])))
+    model = ((live.ic or {}).get("Specification") or {}).get("ModelName")
+    if model:
+        found.append(Deletion("model", str(model)))
+    return sorted(found, key=lambda d: TEARDOWN_ORDER.index(d.kind))
+
+
+def _wait_gone(clients: AwsClients, name: str, timeout_s: float, poll_s: float, sleep: Callable[[float], None]) -> None:
+    """The endpoint delete is refused until the component is really gone, not just Deleting."""
+    t0 = time.monotonic()
+    while True:
+        try:
+            call(name, clients.sagemaker.describe_inference_component, InferenceComponentName=name)
+        except OpsError as e:
+            if is_not_found(e):
+                return
+            raise
+        if time.monotonic() - t0 + poll_s > timeout_s:
+            raise OpsError(name, "DeleteTimeout", f"still deleting after {timeout_s:.0f} s; run teardown again later")
+        sleep(poll_s)
+
+
+def teardown(
+    clients: AwsClients,
+    target: Target,
+    *,
+    execute: bool = False,
+    timeout_s: float = 900,
+    poll_s: float = 10,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[Deletion], None] | None = None,
+) -> list[Deletion]:
+    """The ordered deletions; performed only with `execute=True`."""
+    steps = plan_teardown(fetch(clients, target))
+    if not execute:
+        return steps
+    aas, sm = clients.autoscaling, clients.sagemaker
+    scal = target.scalable()
+    for d in steps:
+        if progress:
+            progress(d)
+        if d.kind == "alarm":
+            call(d.name, clients.cloudwatch.delete_alarms, AlarmNames=[d.name])
+        elif d.kind == "scaling-policy":
+            call(d.name, aas.delete_scaling_policy, PolicyName=d.name, **scal)
+        elif d.kind == "scheduled-action":
+            call(d.name, aas.delete_scheduled_action, ScheduledActionName=d.name, **scal)
+        elif d.kind == "scalable-target":
+            call(d.name, aas.deregister_scalable_target, **scal)
+        elif d.kind == "inference-component":
+            call(d.name, sm.delete_inference_component, InferenceComponentName=d.name)
+            _wait_gone(clients, d.name, timeout_s, poll_s, sleep)
+        elif d.kind == "endpoint":
+            call(d.name, sm.delete_endpoint, EndpointName=d.name)
+        elif d.kind == "endpoint-config":
+            call(d.name, sm.delete_endpoint_config, EndpointConfigName=d.name)
+        elif d.kind == "model":
+            call(d.name, sm.delete_model, ModelName=d.name)
+    return steps
