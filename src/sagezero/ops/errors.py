@@ -14,7 +14,7 @@ _HINTS = {
     "ProfileNotFound": "set AWS_PROFILE to a profile in ~/.aws/config (or unset it)",
     "ExpiredTokenException": "the AWS session token expired: refresh your credentials",
     "UnrecognizedClientException": "the credentials are not valid in this account/region",
-    "AccessDeniedException": "the caller lacks this permission; see docs/operations.md for the IAM actions used",
+    "AccessDeniedException": "the caller lacks this permission; the README (Cold starts) lists the IAM actions used",
     "ValidationException": "AWS rejected the request's parameters",
     "ValidationError": "AWS rejected the request's parameters",
     "ResourceNotFound": "check the endpoint / inference component names (stack outputs) and the region",
