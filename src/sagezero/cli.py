@@ -11,9 +11,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from sagezero import __version__
+
+if TYPE_CHECKING:
+    from sagezero.simulate.scenario import Scenario
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -52,6 +55,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except ValueError as e:  # component arguments rejected up front (SettingsError and friends)
         _fail(f"stack {args.stack!r}: {e}")
     sections = [build(plan) for build in DEFAULT_SECTIONS]
+    from sagezero.plan.cost import cost_section
+
+    sections.append(cost_section(plan))
     if not args.no_policy:
         from sagezero.plan.verdicts import policy_section
 
@@ -232,6 +238,110 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _simulate_scenarios(args: argparse.Namespace) -> list[Scenario]:
+    from sagezero.settings import EndpointSettings
+    from sagezero.simulate import Scenario, ScenarioError, check_profile, scenarios_for_stack
+    from sagezero.simulate.scenario import apply, parse_assignment
+    from sagezero.stackconfig import StackConfigError, load_stack, project_dir_default
+
+    profile: dict[str, object] = {}
+    if args.traffic in ("sessions", "poisson"):
+        profile["kind"] = args.traffic
+    elif args.traffic:
+        profile.update(kind="trace", trace=str(Path(args.traffic).resolve()))
+    for key, value in (("requestsPerDay", args.requests_per_day), ("sessionsPerDay", args.sessions_per_day),
+                       ("days", args.days), ("client", args.client), ("holdMinutes", args.hold_minutes),
+                       ("deadlineS", args.deadline), ("seed", args.seed), ("tenant", args.trace_tenant)):  # fmt: skip
+        if value is not None:
+            profile[key] = value
+    try:
+        if args.stack:
+            project_dir = Path(args.project_dir) if args.project_dir else project_dir_default()
+            try:
+                config = load_stack(project_dir, args.stack)
+            except StackConfigError as e:
+                _fail(str(e))
+            scenarios = [
+                Scenario(
+                    sc.label, sc.settings, {**sc.profile, **check_profile(profile, "options")}, base_dir=project_dir
+                )
+                for sc in scenarios_for_stack(config, project_dir, args.tenant)
+            ]
+        else:
+            if args.tenant:
+                _fail("--tenant needs --stack")
+            scenarios = [Scenario("the seed's settings", EndpointSettings(), check_profile(profile, "options"))]
+        for text in args.set or []:
+            key, value = parse_assignment(text)
+            scenarios = [apply(sc, key, value) for sc in scenarios]
+    except ScenarioError as e:
+        _fail(str(e))
+    return scenarios
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    try:
+        from sagezero.simulate import ScenarioError, compare, load, run
+        from sagezero.simulate import render as sim_render
+        from sagezero.simulate import sweep as sim_sweep
+        from sagezero.simulate.prices import PriceError
+    except ImportError:
+        _fail("the simulator needs numpy: pip install 'sagezero[simulate]'")
+    from sagezero.simulate.plot import PlotError
+
+    scenarios = _simulate_scenarios(args)
+    try:
+        prices = load(Path(args.prices) if args.prices else None)
+    except PriceError as e:
+        _fail(str(e))
+    if (args.sweep or args.png or args.html) and len(scenarios) > 1:
+        _fail(f"--sweep, --png and --html take one tenant; this stack has {len(scenarios)}: pick one with --tenant")
+    docs: list[dict[str, object]] = []
+    texts: list[str] = []
+    try:
+        for sc in scenarios:
+            if args.sweep:
+                key, values = sim_sweep.parse(args.sweep)
+                points = sim_sweep.sweep(sc, key, values, prices)
+                knee = sim_sweep.knee(points)
+                texts.append(sim_render.sweep_text(sc, key, points, knee, prices))
+                docs.append({"label": sc.label, **sim_render.sweep_json(key, points, knee)})
+                if args.png or args.html:
+                    from sagezero.simulate import plot
+
+                    fig = plot.frontier_figure(key, points, knee, prices.currency)
+                    if args.png:
+                        plot.save_png(fig, Path(args.png))
+                    if args.html:
+                        plot.save_html(plot.frontier_figure(key, points, knee, prices.currency), Path(args.html),
+                                       f"sagezero sweep {key}", texts[-1])  # fmt: skip
+                continue
+            traffic = sc.traffic()
+            result = run(sc.sim_config(prices), traffic)
+            comparison = compare(result, prices)
+            texts.append(sim_render.text(sc, traffic, comparison, prices))
+            docs.append(sim_render.as_json(sc, traffic, comparison, prices))
+            if args.png or args.html:
+                from sagezero.simulate import plot
+
+                title = f"{sc.label}: {traffic.description}"
+                if args.png:
+                    plot.save_png(plot.timeline_figure(result, title), Path(args.png))
+                if args.html:
+                    plot.save_html(plot.timeline_figure(result, title), Path(args.html), title, texts[-1])
+    except (ScenarioError, PriceError, PlotError) as e:
+        _fail(str(e))
+    if args.json:
+        json.dump(docs if len(docs) > 1 else docs[0], sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write("\n\n".join(texts) + "\n")
+        for path in (args.png, args.html):
+            if path:
+                sys.stdout.write(f"wrote {path}\n")
+    return EXIT_OK
+
+
 def _add_target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint", help="endpoint name (stack output <tenant>.endpoint_name)")
     p.add_argument("--inference-component", help="inference component name (default: <endpoint>-ic)")
@@ -401,6 +511,35 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_args(td)
     td.add_argument("--yes", action="store_true", help="really delete")
     td.set_defaults(func=cmd_teardown)
+    sim = sub.add_parser(
+        "simulate",
+        help="replay traffic through the scaling machinery: cold starts, waits and cost, before deploying",
+        description="Event-driven model of the wake alarm, step and target-tracking policies, managed instance "
+        "scaling and the clients. Settings from --stack (and sagezero:traffic), or the seed's defaults; "
+        "override anything with --set KEY=VALUE (docs/simulator.md).",
+    )
+    sim.add_argument("--stack", "-s", help="read tenants' settings and sagezero:traffic from Pulumi.<stack>.yaml")
+    sim.add_argument("--tenant", help="with --stack: only this tenant")
+    sim.add_argument("--project-dir", help="folder holding Pulumi.yaml (default: current folder or this checkout)")
+    sim.add_argument("--traffic", metavar="sessions|poisson|FILE",
+                     help="generator, or a trace file (CSV or JSON lines: timestamp[, service_ms, tenant, event])")  # fmt: skip
+    sim.add_argument("--trace-tenant", help="with a trace file: only rows of this tenant")
+    sim.add_argument("--requests-per-day", type=float, help="poisson: mean requests per weekday")
+    sim.add_argument("--sessions-per-day", type=float, help="sessions: mean logins per weekday")
+    sim.add_argument("--days", type=int, help="days to generate (default 30)")
+    sim.add_argument("--client", choices=("plain", "retry", "warm"),
+                     help="plain invoke, invoke with wake-and-retry, or warm on login (default retry)")  # fmt: skip
+    sim.add_argument("--hold-minutes", type=float, help="warm hold (default 30)")
+    sim.add_argument("--deadline", type=float, help="invoke's retry deadline in seconds (default 600)")
+    sim.add_argument("--seed", type=int, help="random seed (same seed, same result)")
+    sim.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override an endpoint setting (camelCase), traffic key or mechanics constant; repeatable")  # fmt: skip
+    sim.add_argument("--sweep", metavar="KEY=V1,V2,..|KEY=LO..HI:N", help="run over one setting; mark the knee")
+    sim.add_argument("--prices", metavar="FILE", help="price table (default: the shipped, dated prices.json)")
+    sim.add_argument("--png", metavar="FILE", help="write the timeline (or the sweep's frontier) as PNG")
+    sim.add_argument("--html", metavar="FILE", help="write a self-contained HTML page with the report and plot")
+    sim.add_argument("--json", action="store_true", help="machine-readable output")
+    sim.set_defaults(func=cmd_simulate)
     return parser
 
 

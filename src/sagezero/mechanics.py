@@ -44,14 +44,12 @@ class Mechanics:
     """Removing a copy: drain and stop its container."""
     instance_idle_release_s: float = 300.0
     """Managed instance scaling releases an instance this long after its last copy leaves."""
-    instance_memory_mb: int = 16_384
-    """Memory of the instance type (ml.g5.xlarge: 16 GiB); caps copies per instance."""
-    instance_accelerators: int = 1
-    """Accelerators of the instance type (ml.g5.xlarge: 1 GPU)."""
     reserved_memory_mb: int = 1_024
     """Memory SageMaker keeps for itself on each instance."""
     image_size_gb: float = 0.2
     """Compressed image size (sagezero's image on a slim base: ~0.2 GB)."""
+    copy_concurrency: int = 1
+    """Requests one copy works on at once (the container's worker pool); more wait in its queue."""
 
 
 DEFAULT = Mechanics()
@@ -70,10 +68,10 @@ SOURCES: dict[str, str] = {
     "container_start_s": "estimate: model load and first passing /ping; sagezero's server is ready in 0.15 s",
     "copy_stop_s": "estimate: drain in-flight requests and stop the container",
     "instance_idle_release_s": "estimate: managed instance scaling releases empty instances after some minutes",
-    "instance_memory_mb": "AWS instance specs: ml.g5.xlarge has 16 GiB",
-    "instance_accelerators": "AWS instance specs: ml.g5.xlarge has 1 NVIDIA A10G",
     "reserved_memory_mb": "estimate: memory SageMaker's agents use on each instance",
     "image_size_gb": "measured: sagezero's image is 0.195 GB (docs/benchmarks.md)",
+    "copy_concurrency": "conservative: one prediction at a time per copy, as a GPU model; sagezero_serve runs "
+    "SAGEZERO_WORKERS (default: the CPU count) at once",
 }
 
 

@@ -1,0 +1,66 @@
+"""`sagezero simulate`: replay traffic through the scaling machinery a tenant's endpoint gets.
+
+Pure Python and numpy (matplotlib only for pictures); no AWS, no Pulumi. `scenario` says what to
+run, `engine` runs it, `summary` turns a run into costs and user-visible waits, `sweep` walks one
+setting, `render` and `plot` show the results.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sagezero.simulate.engine import Client, ClientSettings, SimConfig, SimResult, run
+from sagezero.simulate.prices import PriceTable, load
+from sagezero.simulate.scenario import Scenario, ScenarioError, check_profile
+from sagezero.simulate.summary import Comparison, Summary, compare, summarise
+from sagezero.stackconfig import StackConfig
+
+__all__ = [
+    "Client",
+    "ClientSettings",
+    "Comparison",
+    "PriceTable",
+    "Scenario",
+    "ScenarioError",
+    "SimConfig",
+    "SimResult",
+    "Summary",
+    "check_profile",
+    "compare",
+    "load",
+    "monthly_estimate",
+    "run",
+    "scenarios_for_stack",
+    "summarise",
+]
+
+
+def scenarios_for_stack(config: StackConfig, project_dir: Path, tenant: str | None = None) -> list[Scenario]:
+    """One scenario per tenant, with the stack's `sagezero:traffic` profile."""
+    profile = check_profile(config.traffic, f"stack {config.stack!r} sagezero:traffic")
+    tenants = [t for t in config.tenants if tenant is None or t.name == tenant]
+    if not tenants:
+        known = ", ".join(t.name for t in config.tenants)
+        raise ScenarioError(f"stack {config.stack!r} has no tenant {tenant!r}; tenants: {known}")
+    return [
+        Scenario(f"stack {config.stack}, tenant {t.name}", t.settings, profile, base_dir=project_dir) for t in tenants
+    ]
+
+
+def monthly_estimate(config: StackConfig, project_dir: Path, prices: PriceTable) -> dict[str, float | str]:
+    """Every tenant of the stack under its traffic profile, summed and scaled to 30 days."""
+    zero = always = cold = 0.0
+    p95 = 0.0
+    description = ""
+    scenarios = scenarios_for_stack(config, project_dir)
+    for s in scenarios:
+        traffic = s.traffic()
+        description = traffic.description
+        c = compare(run(s.sim_config(prices), traffic), prices)
+        zero += c.scale_to_zero.cost_per_month
+        always += c.always_on.cost_per_month
+        cold += c.scale_to_zero.cold_starts_per_day
+        p95 = max(p95, c.scale_to_zero.wait_p95_s)
+    return {"scale_to_zero": zero, "always_on": always, "cold_starts_per_day": cold / len(scenarios),
+            "wait_p95_s": p95, "traffic": description, "tenants": len(scenarios),
+            "client": scenarios[0].client().mode.value, "currency": prices.currency, "prices_date": prices.date}  # fmt: skip

@@ -1,0 +1,584 @@
+"""An event-driven model of the scaling machinery one tenant's endpoint gets, replayed over traffic.
+
+What is modelled, as deployed by `ScaleToZeroEndpoint` (constants in `sagezero.mechanics`):
+
+- requests: while a copy serves, a request takes the earliest free worker slot (least outstanding
+  requests over all copies); at zero serving copies SageMaker answers "no capacity" at once;
+- the NoCapacityInvocationFailures alarm: per-period failure counts, M-of-N evaluation, missing data
+  leaves the alarm, and while in ALARM its Auto Scaling action repeats every minute;
+- the step policy: ChangeInCapacity on the desired copy count, ignored during its cooldown;
+- target tracking on concurrent requests per copy: scale-out after N periods above target,
+  scale-in once the load has stayed below ~90% of target for the scale-in window, each after its
+  cooldown; desired never below the scalable target's minimum;
+- copies placed on instances by managed instance scaling (copies per instance from memory and
+  accelerators), with provisioning, image pull and container start drawn from ranges; idle
+  instances released after a delay; billing per instance-second;
+- clients: plain invoke, `invoke` with wake-and-retry (the library's backoff and deadline), and
+  `warm` on login with a hold (min 1 until the hold ends).
+
+Requests are consumed in arrival order and timers live in one heap, so the cost is O(requests +
+scaling events), not O(seconds): a month of a million requests runs in about two seconds.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+import math
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from sagezero.mechanics import Mechanics
+from sagezero.settings import EndpointSettings
+from sagezero.simulate.prices import InstanceSpec
+from sagezero.simulate.traffic import Traffic
+
+SERVED, WAITED, FAILED = 0, 1, 2
+_EPS = 1e-9
+
+
+class Client(enum.StrEnum):
+    PLAIN = "plain"
+    """InvokeEndpoint once: a request at zero copies fails."""
+    RETRY = "retry"
+    """`sagezero.ops.invoke`: wake the component and retry with backoff until the deadline."""
+    WARM = "warm"
+    """`sagezero.ops.warm` on every login, and requests through `invoke`."""
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    mode: Client = Client.RETRY
+    hold_s: float = 1800.0
+    """How long a `warm` holds the minimum at 1 (RetryPolicy.hold and `warm --hold-minutes` default 30)."""
+    deadline_s: float = 600.0
+    backoff_base_s: float = 1.0
+    backoff_cap_s: float = 20.0
+    warm_on_cold: bool = True
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    settings: EndpointSettings
+    instance: InstanceSpec
+    mechanics: Mechanics = field(default_factory=Mechanics)
+    client: ClientSettings = field(default_factory=ClientSettings)
+    min_copies: int = 0
+    """The scalable target's minimum: 0 as deployed; 1 models an always-on endpoint."""
+    seed: int = 0
+
+    def copies_per_instance(self) -> int:
+        """How many copies managed instance scaling fits on one instance; 0 when none fits."""
+        s, inst = self.settings, self.instance
+        by_memory = (inst.memory_mb - self.mechanics.reserved_memory_mb) // max(1, s.min_memory_mb)
+        by_accel = inst.accelerators // s.accelerators if s.accelerators else by_memory
+        return max(0, min(by_memory, by_accel))
+
+    def max_copies(self) -> int:
+        return min(self.settings.max_copies, self.copies_per_instance() * self.settings.max_instance_count)
+
+
+class _Instance:
+    __slots__ = ("copies", "idle_token", "launched", "pulled", "ready", "released")
+
+    def __init__(self, launched: float, ready: float) -> None:
+        self.launched = launched
+        self.ready = ready
+        self.pulled = False
+        self.copies = 0
+        self.released: float | None = None
+        self.idle_token = 0
+
+
+class _Copy:
+    __slots__ = ("created", "instance", "ready", "state")
+
+    def __init__(self, instance: _Instance, created: float, ready: float) -> None:
+        self.instance = instance
+        self.created = created
+        self.ready = ready
+        self.state = "starting"
+
+
+# event kinds (ints: cheaper to compare than strings in the hot loop)
+_RETRY, _COPY_READY, _COPY_GONE, _INSTANCE_IDLE, _ALARM_EVAL, _ALARM_REPEAT = range(6)
+_SCALE_OUT, _SCALE_IN, _LOGIN, _HOLD_END = range(6, 10)
+
+
+@dataclass
+class Timeline:
+    """State changes, for plots and invariants: (time, serving copies, desired, instances)."""
+
+    t: list[float] = field(default_factory=list)
+    serving: list[int] = field(default_factory=list)
+    desired: list[int] = field(default_factory=list)
+    instances: list[int] = field(default_factory=list)
+    alarm_fired: list[float] = field(default_factory=list)
+    warms: list[float] = field(default_factory=list)
+    scale_ins: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Wake:
+    """One cold start: a first copy asked for at zero serving copies."""
+
+    asked: float
+    served: float | None
+    """When the first copy served; None if the run ended first."""
+    first_failure: float | None
+    """When the first request met zero capacity, if one did (a warm can wake it before any request)."""
+
+
+@dataclass
+class SimResult:
+    config: SimConfig
+    traffic: Traffic
+    outcome: npt.NDArray[np.int8]
+    wait_s: npt.NDArray[np.float64]
+    """From the first attempt to the start of service (queueing and cold start), for served requests."""
+    attempts: npt.NDArray[np.int32]
+    finished_at: npt.NDArray[np.float64]
+    """Service end for served requests; time of giving up for failed ones."""
+    started_at: npt.NDArray[np.float64]
+    instance_seconds: float
+    copy_seconds: float
+    timeline: Timeline
+    wakes: list[Wake]
+    no_capacity_answers: int
+
+
+class Simulation:
+    """One run. Use `run(config, traffic)`; the class holds the state its handlers share."""
+
+    def __init__(self, config: SimConfig, traffic: Traffic) -> None:
+        self.cfg = config
+        self.m = config.mechanics
+        self.s = config.settings
+        self.tr = traffic
+        self.rng = random.Random(config.seed * 1_000_003 + 1)
+        self.jitter = random.Random(config.seed * 1_000_003 + 2)
+        self.heap: list[tuple[float, int, int, object]] = []
+        self.seq = 0
+        self.max_copies = config.max_copies()
+        self.per_instance = config.copies_per_instance()
+        self.k = max(1, self.m.copy_concurrency)
+        # capacity
+        self.desired = 0
+        self.min_cap = config.min_copies
+        self.base_min = config.min_copies
+        self.instances: list[_Instance] = []
+        self.starting: list[_Copy] = []
+        self.serving_copies: list[_Copy] = []
+        self.slots: list[float] = []
+        self.copy_seconds = 0.0
+        # target tracking
+        self.period = self.m.tracking_period_s
+        self.conc: dict[int, float] = {}
+        self.high: set[int] = set()
+        self.last_busy_end = 0.0
+        self.scale_in_token = 0
+        self.scale_in_pending = False
+        self.last_scale_in = -math.inf
+        self.last_activity = -math.inf
+        self.scale_out_until = -math.inf
+        self.scale_out_pending: set[int] = set()
+        # wake alarm and step policy
+        self.apd = float(self.s.alarm_period_s)
+        self.failures: dict[int, int] = {}
+        self.eval_scheduled: set[int] = set()
+        self.alarm_state = "INSUFFICIENT_DATA"
+        self.alarm_token = 0
+        self.step_until = -math.inf
+        # warm holds
+        self.hold_until = -math.inf
+        # records
+        self.tl = Timeline()
+        self.wakes: list[Wake] = []
+        self.waking_since: float | None = None
+        self.failure_since_zero: float | None = None
+        self.no_capacity = 0
+
+    # -- events -------------------------------------------------------------------------------------
+
+    def push(self, t: float, kind: int, payload: object = None) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (t, self.seq, kind, payload))
+
+    def record(self, t: float) -> None:
+        tl = self.tl
+        live = sum(1 for i in self.instances if i.released is None)
+        serving = len(self.serving_copies)
+        if tl.t and tl.serving[-1] == serving and tl.desired[-1] == self.desired and tl.instances[-1] == live:
+            return
+        tl.t.append(t)
+        tl.serving.append(serving)
+        tl.desired.append(self.desired)
+        tl.instances.append(live)
+
+    # -- capacity -----------------------------------------------------------------------------------
+
+    def _draw(self, bounds: tuple[float, float]) -> float:
+        lo, hi = bounds
+        return lo if hi <= lo else self.rng.uniform(lo, hi)
+
+    def set_desired(self, t: float, desired: int) -> None:
+        desired = max(self.min_cap, min(self.max_copies, desired))
+        if desired == self.desired:
+            return
+        if self.desired == 0 and desired > 0 and not self.serving_copies and self.waking_since is None:
+            self.waking_since = t
+        self.desired = desired
+        self.last_activity = t
+        self.reconcile(t)
+
+    def reconcile(self, t: float) -> None:
+        active = len(self.serving_copies) + len(self.starting)
+        while active < self.desired:
+            if not self._place(t + self.m.scaling_activity_delay_s):
+                break
+            active += 1
+        while active > self.desired:
+            if self.starting:
+                c = self.starting.pop()
+                c.state = "cancelled"
+                self._leave(c, t, t)
+            else:
+                c = self.serving_copies.pop()
+                c.state = "stopped"
+                for _ in range(self.k):  # its workers leave the pool; in-flight requests drain
+                    heapq.heappop(self.slots)
+                self.push(t + self.m.copy_stop_s, _COPY_GONE, c)
+                if not self.serving_copies:
+                    self.failure_since_zero = None
+            active -= 1
+        self._schedule_scale_in(t)
+        self.record(t)
+
+    def _place(self, t: float) -> bool:
+        m = self.m
+        live = [i for i in self.instances if i.released is None]
+        inst = next((i for i in live if i.copies < self.per_instance), None)
+        if inst is None:
+            if len(live) >= self.s.max_instance_count:
+                return False
+            inst = _Instance(t, t + self._draw(m.instance_provision_s))
+            self.instances.append(inst)
+        inst.copies += 1
+        inst.idle_token += 1
+        begin = max(t, inst.ready)
+        if not inst.pulled:
+            lo, hi = m.image_pull_s_per_gb
+            begin += self._draw((lo * m.image_size_gb, hi * m.image_size_gb))
+            inst.pulled = True  # a later copy on this instance reuses the image
+        c = _Copy(inst, t, begin + self._draw(m.container_start_s))
+        self.starting.append(c)
+        self.push(c.ready, _COPY_READY, c)
+        return True
+
+    def _leave(self, c: _Copy, created_end: float, t: float) -> None:
+        self.copy_seconds += created_end - c.created
+        inst = c.instance
+        inst.copies -= 1
+        if inst.copies == 0:
+            inst.idle_token += 1
+            self.push(t + self.m.instance_idle_release_s, _INSTANCE_IDLE, (inst, inst.idle_token))
+
+    def copy_ready(self, t: float, c: _Copy) -> None:
+        if c.state != "starting":
+            return
+        self.starting.remove(c)
+        c.state = "serving"
+        if not self.serving_copies:
+            self.last_busy_end = max(self.last_busy_end, t)  # the load metric exists from now on
+            if self.waking_since is not None:
+                self.wakes.append(Wake(self.waking_since, t, self.failure_since_zero))
+                self.waking_since = None
+                self.failure_since_zero = None
+        self.serving_copies.append(c)
+        for _ in range(self.k):
+            heapq.heappush(self.slots, t)
+        self._schedule_scale_in(t)
+        self.record(t)
+
+    # -- target tracking ----------------------------------------------------------------------------
+
+    def _schedule_scale_in(self, t: float) -> None:
+        if self.desired <= self.min_cap or self.scale_in_pending:
+            return
+        self.scale_in_pending = True
+        self.scale_in_token += 1
+        due = self.last_busy_end + self.m.tracking_scale_in_s + self.m.alarm_evaluation_delay_s
+        self.push(max(t, due), _SCALE_IN, self.scale_in_token)
+
+    def _window_load(self, t: float) -> float:
+        """The highest load per copy over the scale-in window: target tracking never removes capacity
+        that a period inside the window needed."""
+        last = int(t // self.period) - 1
+        first = int((t - self.m.tracking_scale_in_s) // self.period)
+        busiest = max((self.conc.get(p, 0.0) for p in range(first, last + 1)), default=0.0)
+        return busiest / (self.period * max(1, len(self.serving_copies)))
+
+    def scale_in(self, t: float, token: int) -> None:
+        if token != self.scale_in_token:
+            return
+        self.scale_in_pending = False
+        if self.desired <= self.min_cap:
+            return
+        due = self.last_busy_end + self.m.tracking_scale_in_s + self.m.alarm_evaluation_delay_s
+        cooldown_end = max(self.last_scale_in, self.last_activity) + self.s.scale_in_cooldown_s
+        if due > t + _EPS or cooldown_end > t + _EPS or not self.serving_copies:
+            nxt = max(due, cooldown_end)
+            if not self.serving_copies:
+                nxt = max(nxt, t + self.m.alarm_action_repeat_s)
+            self.scale_in_pending = True
+            self.push(nxt, _SCALE_IN, token)
+            return
+        new = math.ceil(len(self.serving_copies) * self._window_load(t) / self.s.target_value - _EPS)
+        if new < self.desired:
+            self.tl.scale_ins.append(t)
+            self.last_scale_in = t
+            self.set_desired(t, new)
+        if self.desired > self.min_cap:
+            self.scale_in_pending = True
+            self.push(t + self.m.alarm_action_repeat_s, _SCALE_IN, token)
+
+    def scale_out(self, t: float, p: int) -> None:
+        self.scale_out_pending.discard(p)
+        if t < self.scale_out_until or not self.serving_copies:
+            return
+        load = self.conc.get(p, 0.0) / (self.period * len(self.serving_copies))
+        new = math.ceil(len(self.serving_copies) * load / self.s.target_value - _EPS)
+        if new > self.desired:
+            self.scale_out_until = t + self.s.scale_out_cooldown_s
+            self.set_desired(t, new)
+
+    # -- wake alarm and step policy -----------------------------------------------------------------
+
+    def no_capacity_answer(self, t: float) -> None:
+        self.no_capacity += 1
+        if self.failure_since_zero is None:
+            self.failure_since_zero = t
+        q = int(t // self.apd)
+        self.failures[q] = self.failures.get(q, 0) + 1
+        if q not in self.eval_scheduled:
+            self.eval_scheduled.add(q)
+            self.push((q + 1) * self.apd + self.m.alarm_evaluation_delay_s, _ALARM_EVAL, q)
+
+    def _had_requests(self, q: int) -> bool:
+        lo, hi = q * self.apd, (q + 1) * self.apd
+        a = self.tr.arrivals
+        return bool(np.searchsorted(a, hi) > np.searchsorted(a, lo))
+
+    def alarm_eval(self, t: float, q: int) -> None:
+        s = self.s
+        window = range(q - s.alarm_evaluation_periods + 1, q + 1)
+        breaching = sum(1 for p in window if self.failures.get(p, 0) >= 1)
+        if breaching >= s.alarm_datapoints:
+            if self.alarm_state != "ALARM":
+                self.alarm_state = "ALARM"
+                self.alarm_token += 1
+                self.step(t)
+                self.push(t + self.m.alarm_action_repeat_s, _ALARM_REPEAT, self.alarm_token)
+        elif any(self.failures.get(p, 0) or self._had_requests(p) for p in window):
+            self.alarm_state = "OK"
+        else:
+            self.alarm_state = "INSUFFICIENT_DATA"  # TreatMissingData: missing
+        if self.alarm_state == "ALARM" and (q + 1) not in self.eval_scheduled:
+            self.eval_scheduled.add(q + 1)
+            self.push((q + 2) * self.apd + self.m.alarm_evaluation_delay_s, _ALARM_EVAL, q + 1)
+
+    def alarm_repeat(self, t: float, token: int) -> None:
+        if token == self.alarm_token and self.alarm_state == "ALARM":
+            self.step(t)
+            self.push(t + self.m.alarm_action_repeat_s, _ALARM_REPEAT, token)
+
+    def step(self, t: float) -> None:
+        self.tl.alarm_fired.append(t)
+        if t < self.step_until:
+            return  # same adjustment while the policy's cooldown runs: nothing more to add
+        self.step_until = t + self.s.step_cooldown_s
+        self.set_desired(t, self.desired + self.s.step_adjustment)
+
+    # -- warm ---------------------------------------------------------------------------------------
+
+    def warm(self, t: float) -> None:
+        self.tl.warms.append(t)
+        until = t + self.cfg.client.hold_s
+        if until > self.hold_until:
+            self.hold_until = until
+            self.push(until, _HOLD_END, until)
+        self.min_cap = max(self.min_cap, 1)
+        if self.desired < 1:
+            self.set_desired(t, 1)
+
+    def hold_end(self, t: float, until: float) -> None:
+        if until != self.hold_until:
+            return  # a later hold replaced this one
+        self.min_cap = self.base_min
+        self._schedule_scale_in(t)
+
+    # -- the run ------------------------------------------------------------------------------------
+
+    def run(self) -> SimResult:
+        tr, cfg = self.tr, self.cfg
+        n = tr.arrivals.size
+        arrivals = tr.arrivals.tolist()
+        service = tr.service_s.tolist()
+        outcome = [FAILED] * n
+        wait = [math.nan] * n
+        attempts = [1] * n
+        started = [math.nan] * n
+        finished = [math.nan] * n
+        horizon = tr.horizon_s
+        if cfg.min_copies > 0:
+            self._start_warm(cfg.min_copies)
+        for t in tr.logins.tolist() if cfg.client.mode is Client.WARM else ():
+            self.push(t, _LOGIN)
+        client = cfg.client
+        retrying = client.mode is not Client.PLAIN
+        period = self.period
+        conc = self.conc
+        slots = self.slots
+        heap = self.heap
+        target = self.s.target_value
+        low = target * self.m.tracking_scale_in_threshold
+        n_out = self.m.tracking_scale_out_datapoints
+        delay = self.m.alarm_evaluation_delay_s
+        cold_warmed: set[int] = set()
+
+        def request(t: float, r: int, attempt: int) -> None:
+            serving = len(self.serving_copies)
+            if serving:
+                free = slots[0]
+                start = free if free > t else t
+                end = start + service[r]
+                heapq.heapreplace(slots, end)
+                outcome[r] = SERVED if attempt == 1 else WAITED
+                wait[r] = start - arrivals[r]
+                started[r] = start
+                finished[r] = end
+                attempts[r] = attempt
+                p = int(t // period)
+                busy = conc.get(p, 0.0) + (end - t)
+                conc[p] = busy
+                load = busy / (period * serving)
+                if load >= low and (p + 1) * period > self.last_busy_end:
+                    self.last_busy_end = (p + 1) * period
+                if load > target and p not in self.high:
+                    self.high.add(p)
+                    if all(p - j in self.high for j in range(1, n_out)) and p not in self.scale_out_pending:
+                        self.scale_out_pending.add(p)
+                        self.push((p + 1) * period + delay, _SCALE_OUT, p)
+                return
+            self.no_capacity_answer(t)
+            attempts[r] = attempt
+            if not retrying:
+                finished[r] = t
+                return
+            if client.warm_on_cold and r not in cold_warmed:
+                cold_warmed.add(r)
+                self.warm(t)
+            backoff = min(client.backoff_cap_s, client.backoff_base_s * 2 ** (attempt - 1)) * self.jitter.random()
+            if t - arrivals[r] + backoff > client.deadline_s:
+                finished[r] = t  # the client gives up: DeadlineExceeded
+                return
+            self.push(t + backoff, _RETRY, (r, attempt + 1))
+
+        def until(limit: float) -> None:
+            while heap and heap[0][0] <= limit:
+                t, _seq, kind, payload = heapq.heappop(heap)
+                if t > horizon:
+                    heap.clear()
+                    return
+                if kind == _RETRY:
+                    retry: tuple[int, int] = payload  # type: ignore[assignment]
+                    request(t, retry[0], retry[1])
+                elif kind == _COPY_READY:
+                    self.copy_ready(t, payload)  # type: ignore[arg-type]
+                elif kind == _COPY_GONE:
+                    c: _Copy = payload  # type: ignore[assignment]
+                    self._leave(c, t, t)
+                    self.reconcile(t)  # its slot may be what a waiting copy needs
+                elif kind == _INSTANCE_IDLE:
+                    idle: tuple[_Instance, int] = payload  # type: ignore[assignment]
+                    inst = idle[0]
+                    if inst.idle_token == idle[1] and inst.copies == 0 and inst.released is None:
+                        inst.released = t
+                        self.record(t)
+                elif kind == _ALARM_EVAL:
+                    self.alarm_eval(t, payload)  # type: ignore[arg-type]
+                elif kind == _ALARM_REPEAT:
+                    self.alarm_repeat(t, payload)  # type: ignore[arg-type]
+                elif kind == _SCALE_OUT:
+                    self.scale_out(t, payload)  # type: ignore[arg-type]
+                elif kind == _SCALE_IN:
+                    self.scale_in(t, payload)  # type: ignore[arg-type]
+                elif kind == _LOGIN:
+                    self.warm(t)
+                elif kind == _HOLD_END:
+                    self.hold_end(t, payload)  # type: ignore[arg-type]
+
+        for r in range(n):
+            t = arrivals[r]
+            if heap and heap[0][0] <= t:
+                until(t)
+            request(t, r, 1)
+        until(horizon)
+        return self._result(outcome, wait, attempts, started, finished)
+
+    def _start_warm(self, copies: int) -> None:
+        """An always-on endpoint: instances and copies already serving at time 0."""
+        self.desired = min(copies, self.max_copies)
+        for _ in range(self.desired):
+            live = [i for i in self.instances if i.copies < self.per_instance]
+            inst = live[0] if live else _Instance(0.0, 0.0)
+            if not live:
+                inst.pulled = True
+                self.instances.append(inst)
+            inst.copies += 1
+            c = _Copy(inst, 0.0, 0.0)
+            c.state = "serving"
+            self.serving_copies.append(c)
+            for _ in range(self.k):
+                self.slots.append(0.0)
+        self.record(0.0)
+
+    def _result(
+        self, outcome: list[int], wait: list[float], attempts: list[int], started: list[float], finished: list[float]
+    ) -> SimResult:
+        end = self.tr.horizon_s
+        copy_seconds = self.copy_seconds
+        for c in self.serving_copies + self.starting:
+            copy_seconds += end - c.created
+        instance_seconds = sum(
+            (min(i.released, end) if i.released is not None else end) - min(i.launched, end) for i in self.instances
+        )
+        if self.waking_since is not None:
+            self.wakes.append(Wake(self.waking_since, None, self.failure_since_zero))
+        return SimResult(
+            config=self.cfg,
+            traffic=self.tr,
+            outcome=np.asarray(outcome, dtype=np.int8),
+            wait_s=np.asarray(wait, dtype=np.float64),
+            attempts=np.asarray(attempts, dtype=np.int32),
+            finished_at=np.asarray(finished, dtype=np.float64),
+            started_at=np.asarray(started, dtype=np.float64),
+            instance_seconds=instance_seconds,
+            copy_seconds=copy_seconds,
+            timeline=self.tl,
+            wakes=self.wakes,
+            no_capacity_answers=self.no_capacity,
+        )
+
+
+def run(config: SimConfig, traffic: Traffic) -> SimResult:
+    if config.copies_per_instance() < 1:
+        raise ValueError(
+            f"a copy needs {config.settings.min_memory_mb} MB and {config.settings.accelerators} accelerator(s); "
+            f"{config.instance.instance_type} has {config.instance.memory_mb} MB "
+            f"({config.mechanics.reserved_memory_mb} MB reserved) and {config.instance.accelerators}: no copy fits"
+        )
+    return Simulation(config, traffic).run()

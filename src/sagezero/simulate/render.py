@@ -1,0 +1,140 @@
+"""Terminal tables and JSON for simulation results and sweeps."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sagezero.simulate.prices import PriceTable
+from sagezero.simulate.scenario import Scenario
+from sagezero.simulate.summary import Comparison, Summary
+from sagezero.simulate.sweep import Point
+from sagezero.simulate.traffic import Traffic
+
+
+def _s(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def _money(value: float | None, currency: str) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.2f} {currency}" if value < 1000 else f"{value:,.0f} {currency}"
+
+
+def settings_line(scenario: Scenario) -> str:
+    s = scenario.settings
+    return (
+        f"{s.instance_type}, copies 0..{s.max_copies} on instances 0..{s.max_instance_count}, target "
+        f"{s.target_value:g} concurrent/copy, scale-in cooldown {s.scale_in_cooldown_s} s, step cooldown "
+        f"{s.step_cooldown_s} s, alarm {s.alarm_datapoints}/{s.alarm_evaluation_periods} x {s.alarm_period_s} s"
+    )
+
+
+def _users(s: Summary) -> list[tuple[str, str]]:
+    n = max(1, s.requests)
+    return [
+        ("requests", f"{s.requests:,}"),
+        ("served at once", f"{s.served:,} ({s.served / n:.1%})"),
+        ("waited (cold start)", f"{s.waited:,} ({s.waited / n:.1%})"),
+        ("failed", f"{s.failed:,} ({s.failed / n:.1%})"),
+        ("wait p50 / p95 / p99 / max", " / ".join(_s(v) for v in (s.wait_p50_s, s.wait_p95_s, s.wait_p99_s, s.wait_max_s))),
+        ("cold starts per day", f"{s.cold_starts_per_day:.1f}"),
+        ("cold start p50 / max", f"{_s(s.cold_start_p50_s)} / {_s(s.cold_start_max_s)} (copy asked -> serving)"),
+        ("first failure -> serving p50", _s(s.user_cold_start_p50_s)),
+        ("no-capacity answers", f"{s.no_capacity_answers:,}"),
+    ]  # fmt: skip
+
+
+def text(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices: PriceTable) -> str:
+    z, a, sl = comparison.scale_to_zero, comparison.always_on, comparison.serverless
+    cur = prices.currency
+    out = [
+        f"sagezero simulate — {scenario.label}",
+        f"  traffic   {traffic.description}",
+        f"  client    {scenario.client().mode.value}"
+        + (f", warm hold {scenario.client().hold_s / 60:g} min" if scenario.client().mode.value != "plain" else ""),
+        f"  settings  {settings_line(scenario)}",
+        "",
+    ]
+    rows = _users(z)
+    width = max(len(k) for k, _ in rows)
+    out += [f"  {k:<{width}}  {v}" for k, v in rows]
+    out += [
+        "",
+        f"  {'':<22}{'scale to zero':>18}{'always on (min 1)':>20}{'serverless':>16}",
+        f"  {'copy-hours':<22}{z.copy_hours:>18,.1f}{a.copy_hours:>20,.1f}{'-':>16}",
+        f"  {'instance-hours':<22}{z.instance_hours:>18,.1f}{a.instance_hours:>20,.1f}{'-':>16}",
+        f"  {'cost, this run':<22}{_money(z.cost, cur):>18}{_money(a.cost, cur):>20}{_money(sl.cost, cur):>16}",
+        f"  {'cost per 30 days':<22}{_money(z.cost_per_month, cur):>18}{_money(a.cost_per_month, cur):>20}"
+        f"{_money(sl.cost_per_month, cur):>16}",
+        f"  {'wait p99':<22}{_s(z.wait_p99_s):>18}{_s(a.wait_p99_s):>20}{'-':>16}",
+        f"  {'failed':<22}{z.failed:>18,}{a.failed:>20,}{'-':>16}",
+        "",
+        f"  serverless: {sl.reason}",
+        f"  prices: {prices.region}, {prices.date} ({prices.source.split(' ')[0]})",
+    ]
+    return "\n".join(out)
+
+
+def sweep_text(scenario: Scenario, key: str, points: list[Point], knee: int | None, prices: PriceTable) -> str:
+    out = [
+        f"sagezero simulate --sweep {key} — {scenario.label}",
+        f"  settings  {settings_line(scenario)}",
+        "",
+        f"  {key:>16} {'cost/30 days':>14} {'touched':>9} {'failed':>8} {'wait p95':>10} {'wait p99':>10} "
+        f"{'cold/day':>9} {'inst-h':>8}",
+    ]
+    for i, p in enumerate(points):
+        s = p.summary
+        mark = "  <- knee" if i == knee else ""
+        out.append(
+            f"  {p.value:>16} {_money(s.cost_per_month, prices.currency):>14} {p.touched:>9.2%} {s.failed:>8,} "
+            f"{_s(s.wait_p95_s):>10} {_s(s.wait_p99_s):>10} {s.cold_starts_per_day:>9.1f} {s.instance_hours:>8.1f}{mark}"
+        )
+    out += ["", "  touched: share of requests that waited for a cold start or failed"]
+    if knee is None:
+        out.append("  no knee: the frontier has fewer than three efficient points, or is a straight line")
+    return "\n".join(out)
+
+
+def _summary_json(s: Summary) -> dict[str, Any]:
+    return {**dataclasses.asdict(s), "cost_per_month": s.cost_per_month}
+
+
+def as_json(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices: PriceTable) -> dict[str, Any]:
+    return {
+        "label": scenario.label,
+        "traffic": {
+            "description": traffic.description,
+            "requests": int(traffic.arrivals.size),
+            "logins": int(traffic.logins.size),
+            "days": traffic.days,
+        },
+        "client": dataclasses.asdict(scenario.client()),
+        "settings": {
+            k: v for k, v in dataclasses.asdict(scenario.settings).items() if k not in ("environment", "tags")
+        },
+        "mechanics": dataclasses.asdict(scenario.mechanics),
+        "scale_to_zero": _summary_json(comparison.scale_to_zero),
+        "always_on": _summary_json(comparison.always_on),
+        "serverless": {
+            **dataclasses.asdict(comparison.serverless),
+            "cost_per_month": comparison.serverless.cost_per_month,
+        },
+        "prices": {"date": prices.date, "region": prices.region, "currency": prices.currency, "source": prices.source},
+    }
+
+
+def sweep_json(key: str, points: list[Point], knee: int | None) -> dict[str, Any]:
+    return {
+        "key": key,
+        "knee": points[knee].value if knee is not None else None,
+        "points": [{"value": p.value, "touched": p.touched, **_summary_json(p.summary)} for p in points],
+    }

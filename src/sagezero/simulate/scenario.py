@@ -1,0 +1,185 @@
+"""What to simulate: one tenant's settings, the traffic profile, the client behaviour, and overrides.
+
+A traffic profile is a flat mapping with camelCase keys, the same in `sagezero:traffic` stack config
+and on the command line, so `plan`'s monthly estimate and `simulate` read it one way. Every bad key
+or value is reported with where it came from and what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sagezero.mechanics import Mechanics, MechanicsError, override
+from sagezero.settings import CAMEL_TO_FIELD, EndpointSettings, build_settings, camel
+from sagezero.simulate import traffic as tg
+from sagezero.simulate.engine import Client, ClientSettings, SimConfig
+from sagezero.simulate.prices import PriceTable
+from sagezero.simulate.traffic import Traffic, TrafficError
+
+KINDS = ("sessions", "poisson", "trace")
+# key -> (type, default); the generator keys, then the client keys
+PROFILE_KEYS: dict[str, tuple[type, Any]] = {
+    "kind": (str, "sessions"),
+    "trace": (str, None),
+    "tenant": (str, None),
+    "days": (int, 30),
+    "seed": (int, 0),
+    "requestsPerDay": (float, 2000.0),
+    "sessionsPerDay": (float, 20.0),
+    "requestsPerSession": (float, 20.0),
+    "sessionMinutes": (float, 15.0),
+    "firstRequestS": (float, 60.0),
+    "weekend": (float, 0.3),
+    "serviceMs": (float, 200.0),
+    "serviceSigma": (float, 0.5),
+    "hourly": (list, None),
+    "client": (str, "retry"),
+    "holdMinutes": (float, 30.0),
+    "deadlineS": (float, 600.0),
+}
+CLIENT_KEYS = ("client", "holdMinutes", "deadlineS")
+
+
+class ScenarioError(ValueError):
+    """A setting, profile key or override that cannot be simulated, with where it came from."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    label: str
+    settings: EndpointSettings
+    profile: Mapping[str, Any]
+    mechanics: Mechanics = field(default_factory=Mechanics)
+    base_dir: Path = Path(".")
+
+    def client(self) -> ClientSettings:
+        p = self.merged()
+        try:
+            mode = Client(p["client"])
+        except ValueError:
+            raise ScenarioError(
+                f"{self.label}: client {p['client']!r} must be one of {', '.join(c.value for c in Client)}"
+            ) from None
+        return ClientSettings(mode=mode, hold_s=float(p["holdMinutes"]) * 60, deadline_s=float(p["deadlineS"]))
+
+    def merged(self) -> dict[str, Any]:
+        return {**{k: d for k, (_, d) in PROFILE_KEYS.items()}, **self.profile}
+
+    def traffic(self) -> Traffic:
+        p = self.merged()
+        kind = p["kind"]
+        hourly = tuple(p["hourly"]) if p["hourly"] else tg.BUSINESS_HOURS
+        common: dict[str, Any] = {"days": int(p["days"]), "seed": int(p["seed"]), "hourly": hourly, "weekend": float(p["weekend"]),
+                  "service_ms": float(p["serviceMs"]), "service_sigma": float(p["serviceSigma"])}  # fmt: skip
+        try:
+            if kind == "poisson":
+                return tg.poisson(requests_per_day=float(p["requestsPerDay"]), **common)
+            if kind == "sessions":
+                return tg.sessions(
+                    sessions_per_day=float(p["sessionsPerDay"]),
+                    requests_per_session=float(p["requestsPerSession"]),
+                    session_minutes=float(p["sessionMinutes"]),
+                    first_request_s=float(p["firstRequestS"]),
+                    **common,
+                )
+            if kind == "trace":
+                if not p["trace"]:
+                    raise TrafficError("kind trace needs trace: FILE (CSV or JSON lines)")
+                path = Path(p["trace"])
+                return tg.load_trace(path if path.is_absolute() else self.base_dir / path, tenant=p["tenant"],
+                                     default_service_ms=float(p["serviceMs"]))  # fmt: skip
+        except TrafficError as e:
+            raise ScenarioError(f"{self.label}: {e}") from None
+        raise ScenarioError(f"{self.label}: traffic kind {kind!r} must be one of {', '.join(KINDS)}")
+
+    def sim_config(self, prices: PriceTable, *, seed: int | None = None) -> SimConfig:
+        client = self.client()
+        instance = prices.instance(self.settings.instance_type)
+        config = SimConfig(self.settings, instance, self.mechanics, client, seed=int(self.merged()["seed"]))
+        if config.copies_per_instance() < 1:
+            raise ScenarioError(
+                f"{self.label}: a copy needs {self.settings.min_memory_mb} MB and {self.settings.accelerators} "
+                f"accelerator(s) but {instance.instance_type} has {instance.memory_mb} MB "
+                f"({self.mechanics.reserved_memory_mb} MB reserved) and {instance.accelerators}: no copy fits"
+            )
+        if client.mode is Client.WARM and self.merged()["kind"] == "poisson":
+            raise ScenarioError(
+                f"{self.label}: client 'warm' warms on login, and poisson traffic has no logins; "
+                "use kind: sessions, or a trace with event=login rows"
+            )
+        return config if seed is None else dataclasses.replace(config, seed=seed)
+
+
+def check_profile(raw: Any, where: str) -> dict[str, Any]:
+    """A traffic profile with every key known and typed; errors name `where` and the key."""
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(f"{where}: expected a mapping of traffic settings (see docs/simulator.md)")
+    out: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        if key not in PROFILE_KEYS:
+            problems.append(f"{where}.{key}: unknown key; known: {', '.join(PROFILE_KEYS)}")
+            continue
+        typ = PROFILE_KEYS[key][0]
+        if typ is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = float(value)
+        elif typ is int and isinstance(value, int) and not isinstance(value, bool):
+            out[key] = value
+        elif typ is int and isinstance(value, float) and value.is_integer():
+            out[key] = int(value)
+        elif (typ is str and isinstance(value, str)) or (
+            typ is list and isinstance(value, list) and all(isinstance(v, (int, float)) for v in value)
+        ):
+            out[key] = value
+        else:
+            problems.append(f"{where}.{key}: expected {typ.__name__}, got {value!r}")
+    if problems:
+        raise ScenarioError("\n".join(problems))
+    return out
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise ScenarioError(f"{text!r}: expected KEY=VALUE")
+    return key.strip(), value.strip()
+
+
+def apply(scenario: Scenario, key: str, value: str) -> Scenario:
+    """One override: an endpoint setting (camelCase, as in stack config), a traffic/client profile key,
+    or a mechanics constant (see `sagezero.mechanics`)."""
+    if key in CAMEL_TO_FIELD or key in {f.name for f in dataclasses.fields(EndpointSettings)}:
+        name = CAMEL_TO_FIELD.get(key, key)
+        current = dataclasses.asdict(scenario.settings)
+        raw = {camel(k): v for k, v in current.items() if v is not None and k not in ("environment", "tags")}
+        raw[camel(name)] = _number_or_text(value)
+        settings, problems = build_settings(raw, camel_keys=True)
+        if settings is None:
+            raise ScenarioError("; ".join(f"--set {p.key}={value}: {p.message}" for p in problems))
+        return dataclasses.replace(scenario, settings=settings)
+    if key in PROFILE_KEYS:
+        profile = check_profile({key: _number_or_text(value)}, "--set")
+        return dataclasses.replace(scenario, profile={**scenario.profile, **profile})
+    try:
+        return dataclasses.replace(scenario, mechanics=override(scenario.mechanics, {key: value}))
+    except MechanicsError as e:
+        if "unknown setting" in str(e):
+            raise ScenarioError(
+                f"--set {key}: not an endpoint setting, traffic key or mechanics constant "
+                f"(endpoint settings: {', '.join(sorted(CAMEL_TO_FIELD))}; traffic: {', '.join(PROFILE_KEYS)}; "
+                f"mechanics: {', '.join(f.name for f in dataclasses.fields(Mechanics))})"
+            ) from None
+        raise ScenarioError(f"--set {e}") from None
+
+
+def _number_or_text(value: str) -> Any:
+    for conv in (int, float):
+        try:
+            return conv(value)
+        except ValueError:
+            pass
+    return value

@@ -1,0 +1,251 @@
+"""Traffic to replay: a trace file (CSV or JSON lines) or a generator, as sorted arrays of seconds.
+
+Generators are vectorised (numpy) so a month of a million requests costs well under a second;
+they draw from their own random stream, so changing a scaling setting never changes the traffic.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+DAY = 86_400.0
+
+# Relative load by hour of day (UTC), a business-hours shape: quiet nights, a morning ramp, a
+# lunch dip, an evening tail. Used by both generators unless `hourly` is given.
+BUSINESS_HOURS = (
+    0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 1.5, 3.0, 4.0, 4.0, 3.5,
+    2.5, 3.5, 4.0, 4.0, 3.5, 2.5, 1.5, 1.0, 0.8, 0.6, 0.4, 0.3,
+)  # fmt: skip
+
+
+class TrafficError(ValueError):
+    """Traffic that cannot be simulated: a bad trace row or generator setting, named exactly."""
+
+
+@dataclass(frozen=True)
+class Traffic:
+    arrivals: npt.NDArray[np.float64]
+    """Request times, seconds from the start of the first day, sorted."""
+    service_s: npt.NDArray[np.float64]
+    """How long each request keeps a copy busy."""
+    logins: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    """User logins (sorted): when `warm` on login would be called."""
+    horizon_s: float = DAY
+    description: str = ""
+
+    @property
+    def days(self) -> float:
+        return self.horizon_s / DAY
+
+
+def _service(rng: np.random.Generator, n: int, median_ms: float, sigma: float) -> npt.NDArray[np.float64]:
+    """Log-normal service times: most requests near the median, a long tail."""
+    return np.asarray((median_ms / 1000.0) * np.exp(sigma * rng.standard_normal(n)), dtype=np.float64)
+
+
+def _hourly_rates(per_day: float, days: int, hourly: tuple[float, ...], weekend: float) -> npt.NDArray[np.float64]:
+    weights = np.asarray(hourly, dtype=np.float64)
+    per_hour = per_day * weights / weights.sum()
+    rates = np.tile(per_hour, days)
+    weekday = (np.arange(days * 24) // 24) % 7
+    return np.asarray(np.where(weekday >= 5, rates * weekend, rates), dtype=np.float64)
+
+
+def _times_in_hours(rng: np.random.Generator, rates: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """A Poisson process that is constant within each hour: counts per hour, then uniform times."""
+    counts = rng.poisson(rates)
+    hours = np.repeat(np.arange(len(rates), dtype=np.float64), counts)
+    return np.sort(hours * 3600.0 + rng.uniform(0.0, 3600.0, hours.size))
+
+
+def _check(name: str, value: float, lo: float, hi: float) -> None:
+    if not (isinstance(value, (int, float)) and not isinstance(value, bool) and lo <= value <= hi):
+        raise TrafficError(f"{name}: expected a number from {lo:g} to {hi:g}, got {value!r}")
+
+
+def _check_hourly(hourly: tuple[float, ...]) -> None:
+    if len(hourly) != 24 or any(h < 0 for h in hourly) or sum(hourly) <= 0:
+        raise TrafficError("hourly: expected 24 non-negative weights (hours 0-23 UTC), not all zero")
+
+
+def poisson(
+    *,
+    requests_per_day: float,
+    days: int = 1,
+    seed: int = 0,
+    hourly: tuple[float, ...] = BUSINESS_HOURS,
+    weekend: float = 0.3,
+    service_ms: float = 200.0,
+    service_sigma: float = 0.5,
+) -> Traffic:
+    """Independent requests following a daily pattern (weekends scaled by `weekend`)."""
+    _check("requestsPerDay", requests_per_day, 0, 1e8)
+    _check("days", days, 1, 366)
+    _check("weekend", weekend, 0, 10)
+    _check("serviceMs", service_ms, 0.1, 3.6e6)
+    _check_hourly(hourly)
+    rng = np.random.default_rng([seed, 101])
+    arrivals = _times_in_hours(rng, _hourly_rates(requests_per_day, int(days), hourly, weekend))
+    return Traffic(
+        arrivals,
+        _service(rng, arrivals.size, service_ms, service_sigma),
+        horizon_s=days * DAY,
+        description=f"poisson: {requests_per_day:g} requests/day, {days} day(s), business hours",
+    )
+
+
+def sessions(
+    *,
+    sessions_per_day: float,
+    requests_per_session: float = 20.0,
+    session_minutes: float = 15.0,
+    first_request_s: float = 60.0,
+    days: int = 1,
+    seed: int = 0,
+    hourly: tuple[float, ...] = BUSINESS_HOURS,
+    weekend: float = 0.3,
+    service_ms: float = 200.0,
+    service_sigma: float = 0.5,
+) -> Traffic:
+    """The seed platform's shape: a user logs in, sends a burst over N minutes, leaves.
+
+    The first request comes `first_request_s` (exponential mean) after the login: the window that
+    warm-on-login has to hide a 3-6 minute cold start in.
+    """
+    _check("sessionsPerDay", sessions_per_day, 0, 1e7)
+    _check("requestsPerSession", requests_per_session, 1, 1e5)
+    _check("sessionMinutes", session_minutes, 0, 24 * 60)
+    _check("firstRequestS", first_request_s, 0, DAY)
+    _check("days", days, 1, 366)
+    _check("serviceMs", service_ms, 0.1, 3.6e6)
+    _check_hourly(hourly)
+    rng = np.random.default_rng([seed, 202])
+    logins = _times_in_hours(rng, _hourly_rates(sessions_per_day, int(days), hourly, weekend))
+    per = 1 + rng.poisson(requests_per_session - 1, logins.size)
+    first = logins + rng.exponential(first_request_s, logins.size) if first_request_s > 0 else logins
+    start = np.repeat(first, per)
+    # the first request of each session at `first`, the rest spread over the session
+    offsets = rng.uniform(0.0, session_minutes * 60.0, start.size)
+    offsets[np.concatenate(([0], np.cumsum(per)[:-1]))] = 0.0
+    arrivals = np.sort(start + offsets)
+    arrivals = arrivals[arrivals < days * DAY]
+    return Traffic(
+        arrivals,
+        _service(rng, arrivals.size, service_ms, service_sigma),
+        logins=logins,
+        horizon_s=days * DAY,
+        description=(
+            f"sessions: {sessions_per_day:g} logins/day, ~{requests_per_session:g} requests over "
+            f"{session_minutes:g} min each, {days} day(s)"
+        ),
+    )
+
+
+# ---- trace files --------------------------------------------------------------------------------
+
+
+def _timestamp(value: Any, where: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return float(text)
+        except ValueError:
+            pass
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise TrafficError(
+                f"{where}: timestamp {value!r} is neither epoch seconds nor ISO 8601 (2026-11-25T09:00:00Z)"
+            ) from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return parsed.timestamp()
+    raise TrafficError(f"{where}: missing timestamp")
+
+
+def _rows(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    with path.open(newline="") as f:
+        if path.suffix in (".jsonl", ".ndjson", ".json"):
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise TrafficError(f"{path}:{n}: not a JSON object ({e.msg})") from None
+                if not isinstance(row, dict):
+                    raise TrafficError(f"{path}:{n}: expected a JSON object per line")
+                yield f"{path}:{n}", row
+        else:
+            reader = csv.DictReader(f)
+            if not reader.fieldnames or "timestamp" not in reader.fieldnames:
+                raise TrafficError(
+                    f"{path}: expected a CSV header with a 'timestamp' column "
+                    "(optional: service_ms or service_s, tenant, event)"
+                )
+            for n, row in enumerate(reader, 2):
+                yield f"{path}:{n}", row
+
+
+def _service_of(row: Mapping[str, Any], where: str, default_s: float) -> float:
+    for key, scale in (("service_s", 1.0), ("service_ms", 0.001)):
+        raw = row.get(key)
+        if raw in (None, ""):
+            continue
+        try:
+            value = float(raw) * scale
+        except (TypeError, ValueError):
+            raise TrafficError(f"{where}: {key} {raw!r} is not a number") from None
+        if not (0 <= value <= 3600) or math.isnan(value):
+            raise TrafficError(f"{where}: {key} {raw!r} out of range (0 to 1 hour)")
+        return value
+    return default_s
+
+
+def load_trace(path: Path, *, tenant: str | None = None, default_service_ms: float = 200.0) -> Traffic:
+    """Requests (and logins: rows with event=login) from CSV or JSON lines; time starts at 00:00 UTC
+    of the first day so hour-of-day effects line up."""
+    if not path.exists():
+        raise TrafficError(f"{path}: no such file")
+    times: list[float] = []
+    service: list[float] = []
+    logins: list[float] = []
+    for where, row in _rows(path):
+        if tenant is not None and row.get("tenant") not in (None, "", tenant):
+            continue
+        t = _timestamp(row.get("timestamp"), where)
+        event = str(row.get("event") or "request")
+        if event == "login":
+            logins.append(t)
+        elif event == "request":
+            times.append(t)
+            service.append(_service_of(row, where, default_service_ms / 1000.0))
+        else:
+            raise TrafficError(f"{where}: event {event!r} must be 'request' or 'login'")
+    if not times:
+        raise TrafficError(f"{path}: no requests" + (f" for tenant {tenant!r}" if tenant else ""))
+    arr = np.asarray(times)
+    first = min(arr.min(), min(logins) if logins else math.inf)
+    start = math.floor(first / DAY) * DAY
+    order = np.argsort(arr, kind="stable")
+    end = max(arr.max(), max(logins) if logins else -math.inf)
+    days = max(1, math.ceil((end - start + 1) / DAY))
+    return Traffic(
+        arr[order] - start,
+        np.asarray(service)[order],
+        logins=np.sort(np.asarray(logins, dtype=np.float64)) - start,
+        horizon_s=days * DAY,
+        description=f"trace {path.name}: {len(times):,} requests, {len(logins):,} logins, {days} day(s)",
+    )
