@@ -157,12 +157,14 @@ def test_invoke_succeeds_after_no_capacity_answers(clients: AwsClients, stubs: d
 
 
 def test_invoke_gives_up_at_the_deadline_with_a_clear_message(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
-    stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
-    stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
-    t = iter([0.0, 10.0, 50.0, 100.0])
+    for _ in range(3):
+        stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
+    t = iter([0.0, 10.0, 50.0, 60.0])
     policy = RetryPolicy(deadline_s=60, warm_on_cold=False, base_s=30, cap_s=30)
+    sleeps: list[float] = []
     with pytest.raises(OpsError) as e:
-        invoke(clients, TARGET, b"{}", retry=policy, sleep=lambda s: None, clock=lambda: next(t), jitter=lambda: 1.0)
+        invoke(clients, TARGET, b"{}", retry=policy, sleep=sleeps.append, clock=lambda: next(t), jitter=lambda: 1.0)
+    assert sleeps == [30.0, 10.0], "the last try is at the deadline, not a full backoff before it"
     assert e.value.code == "DeadlineExceeded"
     assert "waking from zero copies" in str(e.value) and "sagezero warm" in str(e.value)
 

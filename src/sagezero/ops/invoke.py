@@ -107,8 +107,8 @@ def invoke(
             elif code not in RETRYABLE_CODES:
                 raise from_boto(f"{target.endpoint_name}/{target.inference_component_name}", e) from e
         delay = min(retry.cap_s, retry.base_s * 2 ** (attempts - 1)) * jitter()
-        waited = clock() - start
-        if waited + delay > retry.deadline_s:
+        remaining = retry.deadline_s - (clock() - start)
+        if remaining <= 0:
             raise OpsError(
                 target.inference_component_name,
                 "DeadlineExceeded",
@@ -117,4 +117,4 @@ def invoke(
                 + ")",
                 "cold starts take 3-6 minutes; warm the endpoint when a user logs in (`sagezero warm`)",
             )
-        sleep(delay)
+        sleep(min(delay, remaining))  # the last try lands on the deadline, not a backoff before it

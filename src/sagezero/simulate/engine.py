@@ -36,7 +36,8 @@ from sagezero.settings import EndpointSettings
 from sagezero.simulate.prices import InstanceSpec
 from sagezero.simulate.traffic import Traffic
 
-SERVED, WAITED, FAILED = 0, 1, 2
+SERVED, WAITED, FAILED, PENDING = 0, 1, 2, 3
+"""Request outcomes; PENDING: still retrying when the run ended."""
 _EPS = 1e-9
 
 
@@ -143,8 +144,12 @@ class SimResult:
     finished_at: npt.NDArray[np.float64]
     """Service end for served requests; time of giving up for failed ones."""
     started_at: npt.NDArray[np.float64]
+    routed_at: npt.NDArray[np.float64]
+    """When the attempt that was served reached SageMaker (NaN for failed requests)."""
     instance_seconds: float
     copy_seconds: float
+    held_seconds: float
+    """Time `warm` held the scalable target's minimum at 1 (what a hold buys, before its effects)."""
     timeline: Timeline
     wakes: list[Wake]
     no_capacity_answers: int
@@ -179,6 +184,9 @@ class Simulation:
         self.conc: dict[int, float] = {}
         self.high: set[int] = set()
         self.last_busy_end = 0.0
+        """End of the last period at or above the scale-in threshold (the low alarm's window starts here)."""
+        self.last_load_end = 0.0
+        """End of the last period with any request (scaling to zero needs a window without one)."""
         self.scale_in_token = 0
         self.scale_in_pending = False
         self.last_scale_in = -math.inf
@@ -194,6 +202,8 @@ class Simulation:
         self.step_until = -math.inf
         # warm holds
         self.hold_until = -math.inf
+        self.held_since: float | None = None
+        self.held_seconds = 0.0
         # records
         self.tl = Timeline()
         self.wakes: list[Wake] = []
@@ -305,17 +315,26 @@ class Simulation:
 
     # -- target tracking ----------------------------------------------------------------------------
 
+    def _tick(self, t: float) -> float:
+        """The first time >= t the scale-in alarm acts: it is evaluated on the minute and, while in
+        ALARM, invokes its policy once a minute. Snapping to this grid keeps every scale-in on the
+        alarm's own clock, whatever event asked for the check."""
+        grid, offset = self.m.alarm_action_repeat_s, self.m.alarm_evaluation_delay_s
+        return math.ceil((t - offset) / grid - _EPS) * grid + offset
+
     def _schedule_scale_in(self, t: float) -> None:
         if self.desired <= self.min_cap or self.scale_in_pending:
             return
         self.scale_in_pending = True
         self.scale_in_token += 1
-        due = self.last_busy_end + self.m.tracking_scale_in_s + self.m.alarm_evaluation_delay_s
-        self.push(max(t, due), _SCALE_IN, self.scale_in_token)
+        due = self.last_busy_end + self.m.tracking_scale_in_s
+        self.push(self._tick(max(t, due)), _SCALE_IN, self.scale_in_token)
 
     def _window_load(self, t: float) -> float:
         """The highest load per copy over the scale-in window: target tracking never removes capacity
         that a period inside the window needed."""
+        if self.last_load_end <= t - self.m.tracking_scale_in_s:
+            return 0.0  # no request at all in the window: the common case at night
         last = int(t // self.period) - 1
         first = int((t - self.m.tracking_scale_in_s) // self.period)
         busiest = max((self.conc.get(p, 0.0) for p in range(first, last + 1)), default=0.0)
@@ -327,16 +346,19 @@ class Simulation:
         self.scale_in_pending = False
         if self.desired <= self.min_cap:
             return
-        due = self.last_busy_end + self.m.tracking_scale_in_s + self.m.alarm_evaluation_delay_s
+        due = self.last_busy_end + self.m.tracking_scale_in_s
         cooldown_end = max(self.last_scale_in, self.last_activity) + self.s.scale_in_cooldown_s
         if due > t + _EPS or cooldown_end > t + _EPS or not self.serving_copies:
-            nxt = max(due, cooldown_end)
-            if not self.serving_copies:
-                nxt = max(nxt, t + self.m.alarm_action_repeat_s)
+            nxt = self._tick(max(due, cooldown_end, t + _EPS if not self.serving_copies else t))
+            if nxt <= t + _EPS:
+                nxt = self._tick(t + self.m.alarm_action_repeat_s)
             self.scale_in_pending = True
             self.push(nxt, _SCALE_IN, token)
             return
-        new = math.ceil(len(self.serving_copies) * self._window_load(t) / self.s.target_value - _EPS)
+        if self.desired == 1 and self.last_load_end > t - self.m.tracking_scale_in_s:
+            new = 1  # any load keeps the last copy: ceil of a positive number
+        else:
+            new = math.ceil(len(self.serving_copies) * self._window_load(t) / self.s.target_value - _EPS)
         if new < self.desired:
             self.tl.scale_ins.append(t)
             self.last_scale_in = t
@@ -406,17 +428,22 @@ class Simulation:
 
     def warm(self, t: float) -> None:
         self.tl.warms.append(t)
-        until = t + self.cfg.client.hold_s
-        if until > self.hold_until:
-            self.hold_until = until
-            self.push(until, _HOLD_END, until)
+        self.hold_until = max(self.hold_until, t + self.cfg.client.hold_s)
+        if self.min_cap < 1:
+            self.held_since = t
         self.min_cap = max(self.min_cap, 1)
+        # Every raise of the minimum has its fall-back scheduled, as `warm` puts the scheduled action
+        # before raising the minimum; a superseded one is ignored when it fires.
+        self.push(self.hold_until, _HOLD_END, self.hold_until)
         if self.desired < 1:
             self.set_desired(t, 1)
 
     def hold_end(self, t: float, until: float) -> None:
         if until != self.hold_until:
             return  # a later hold replaced this one
+        if self.base_min < 1 and self.held_since is not None:
+            self.held_seconds += t - self.held_since
+            self.held_since = None
         self.min_cap = self.base_min
         self._schedule_scale_in(t)
 
@@ -431,6 +458,7 @@ class Simulation:
         wait = [math.nan] * n
         attempts = [1] * n
         started = [math.nan] * n
+        routed = [math.nan] * n
         finished = [math.nan] * n
         horizon = tr.horizon_s
         if cfg.min_copies > 0:
@@ -459,11 +487,13 @@ class Simulation:
                 outcome[r] = SERVED if attempt == 1 else WAITED
                 wait[r] = start - arrivals[r]
                 started[r] = start
+                routed[r] = t
                 finished[r] = end
                 attempts[r] = attempt
                 p = int(t // period)
                 busy = conc.get(p, 0.0) + (end - t)
                 conc[p] = busy
+                self.last_load_end = (p + 1) * period
                 load = busy / (period * serving)
                 if load >= low and (p + 1) * period > self.last_busy_end:
                     self.last_busy_end = (p + 1) * period
@@ -482,10 +512,13 @@ class Simulation:
                 cold_warmed.add(r)
                 self.warm(t)
             backoff = min(client.backoff_cap_s, client.backoff_base_s * 2 ** (attempt - 1)) * self.jitter.random()
-            if t - arrivals[r] + backoff > client.deadline_s:
+            remaining = client.deadline_s - (t - arrivals[r])
+            if remaining <= _EPS:
+                outcome[r] = FAILED
                 finished[r] = t  # the client gives up: DeadlineExceeded
                 return
-            self.push(t + backoff, _RETRY, (r, attempt + 1))
+            outcome[r] = PENDING
+            self.push(t + min(backoff, remaining), _RETRY, (r, attempt + 1))
 
         def until(limit: float) -> None:
             while heap and heap[0][0] <= limit:
@@ -527,7 +560,9 @@ class Simulation:
                 until(t)
             request(t, r, 1)
         until(horizon)
-        return self._result(outcome, wait, attempts, started, finished)
+        return self._result(
+            outcome=outcome, wait=wait, attempts=attempts, started=started, finished=finished, routed=routed
+        )
 
     def _start_warm(self, copies: int) -> None:
         """An always-on endpoint: instances and copies already serving at time 0."""
@@ -547,7 +582,14 @@ class Simulation:
         self.record(0.0)
 
     def _result(
-        self, outcome: list[int], wait: list[float], attempts: list[int], started: list[float], finished: list[float]
+        self,
+        *,
+        outcome: list[int],
+        wait: list[float],
+        attempts: list[int],
+        started: list[float],
+        finished: list[float],
+        routed: list[float],
     ) -> SimResult:
         end = self.tr.horizon_s
         copy_seconds = self.copy_seconds
@@ -566,8 +608,10 @@ class Simulation:
             attempts=np.asarray(attempts, dtype=np.int32),
             finished_at=np.asarray(finished, dtype=np.float64),
             started_at=np.asarray(started, dtype=np.float64),
+            routed_at=np.asarray(routed, dtype=np.float64),
             instance_seconds=instance_seconds,
             copy_seconds=copy_seconds,
+            held_seconds=self.held_seconds + (end - self.held_since if self.held_since is not None else 0.0),
             timeline=self.tl,
             wakes=self.wakes,
             no_capacity_answers=self.no_capacity,

@@ -46,7 +46,8 @@ def timeline_figure(result: SimResult, title: str) -> Any:
         (FAILED, "failed", "#d62728"),
     ):
         counts, _ = np.histogram(tr.arrivals[result.outcome == code], edges)
-        ax1.bar(edges[:-1] / 3600, counts, width=bin_s / 3600, bottom=bottom, align="edge", color=colour, label=label)
+        # stairs draw one polygon per series, not one rectangle per bin: a month stays fast to render
+        ax1.stairs(bottom + counts, edges / 3600, baseline=bottom.copy(), fill=True, color=colour, label=label)
         bottom += counts
     ax1.set_ylabel(f"requests / {bin_s / 60:g} min")
     ax1.legend(loc="upper right", fontsize=8)
@@ -63,10 +64,13 @@ def timeline_figure(result: SimResult, title: str) -> Any:
                 np.asarray(times) / 3600, np.full(len(times), top * y), "|", color=colour, label=label, markersize=8
             )
     ax2.set_ylim(0, top)
+    from matplotlib.ticker import MaxNLocator
+
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax2.set_ylabel("count")
     ax2.set_xlabel("hours from start (UTC)")
     ax2.set_xlim(0, hours)
-    ax2.legend(loc="upper right", fontsize=8, ncols=3)
+    ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=8, ncols=6, frameon=False)
     fig.tight_layout()
     return fig
 

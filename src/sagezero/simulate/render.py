@@ -44,6 +44,7 @@ def _users(s: Summary) -> list[tuple[str, str]]:
         ("served at once", f"{s.served:,} ({s.served / n:.1%})"),
         ("waited (cold start)", f"{s.waited:,} ({s.waited / n:.1%})"),
         ("failed", f"{s.failed:,} ({s.failed / n:.1%})"),
+        *([("still retrying at the end", f"{s.unfinished:,}")] if s.unfinished else []),
         ("wait p50 / p95 / p99 / max", " / ".join(_s(v) for v in (s.wait_p50_s, s.wait_p95_s, s.wait_p99_s, s.wait_max_s))),
         ("cold starts per day", f"{s.cold_starts_per_day:.1f}"),
         ("cold start p50 / max", f"{_s(s.cold_start_p50_s)} / {_s(s.cold_start_max_s)} (copy asked -> serving)"),

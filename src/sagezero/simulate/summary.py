@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sagezero.simulate.engine import FAILED, SERVED, WAITED, SimConfig, SimResult, run
+from sagezero.simulate.engine import FAILED, PENDING, SERVED, WAITED, SimConfig, SimResult, run
 from sagezero.simulate.prices import PriceTable
 from sagezero.simulate.traffic import DAY, Traffic
 
@@ -28,6 +28,8 @@ class Summary:
     served: int
     waited: int
     failed: int
+    unfinished: int
+    """Still retrying when the traffic ended (neither served nor failed)."""
     wait_p50_s: float
     wait_p95_s: float
     wait_p99_s: float
@@ -53,9 +55,9 @@ def _pct(values: np.ndarray[Any, Any], q: float) -> float:
 
 
 def summarise(result: SimResult, prices: PriceTable) -> Summary:
-    ok = result.outcome != FAILED
+    ok = (result.outcome == SERVED) | (result.outcome == WAITED)
     waits = result.wait_s[ok]
-    counts = np.bincount(result.outcome, minlength=3)
+    counts = np.bincount(result.outcome, minlength=4)
     done = [w.served - w.asked for w in result.wakes if w.served is not None]
     users = [w.served - w.first_failure for w in result.wakes if w.served is not None and w.first_failure is not None]
     per_hour = result.config.instance.per_hour
@@ -65,6 +67,7 @@ def summarise(result: SimResult, prices: PriceTable) -> Summary:
         served=int(counts[SERVED]),
         waited=int(counts[WAITED]),
         failed=int(counts[FAILED]),
+        unfinished=int(counts[PENDING]),
         wait_p50_s=_pct(waits, 50),
         wait_p95_s=_pct(waits, 95),
         wait_p99_s=_pct(waits, 99),

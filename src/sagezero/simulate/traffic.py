@@ -136,7 +136,8 @@ def sessions(
     start = np.repeat(first, per)
     # the first request of each session at `first`, the rest spread over the session
     offsets = rng.uniform(0.0, session_minutes * 60.0, start.size)
-    offsets[np.concatenate(([0], np.cumsum(per)[:-1]))] = 0.0
+    if per.size:
+        offsets[np.concatenate(([0], np.cumsum(per)[:-1]))] = 0.0
     arrivals = np.sort(start + offsets)
     arrivals = arrivals[arrivals < days * DAY]
     return Traffic(
@@ -219,6 +220,9 @@ def load_trace(path: Path, *, tenant: str | None = None, default_service_ms: flo
     of the first day so hour-of-day effects line up."""
     if not path.exists():
         raise TrafficError(f"{path}: no such file")
+    fast = _numeric_csv(path, default_service_ms) if tenant is None else None
+    if fast is not None:
+        return _from_epoch(path, fast[0], fast[1], [])
     times: list[float] = []
     service: list[float] = []
     logins: list[float] = []
@@ -236,7 +240,38 @@ def load_trace(path: Path, *, tenant: str | None = None, default_service_ms: flo
             raise TrafficError(f"{where}: event {event!r} must be 'request' or 'login'")
     if not times:
         raise TrafficError(f"{path}: no requests" + (f" for tenant {tenant!r}" if tenant else ""))
-    arr = np.asarray(times)
+    return _from_epoch(path, np.asarray(times), np.asarray(service), logins)
+
+
+def _numeric_csv(
+    path: Path, default_service_ms: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+    """A CSV of epoch seconds and service times only, parsed in C (a month of 1M rows in ~0.5 s);
+    None for anything else, which the row-by-row reader handles with line-precise errors."""
+    with path.open() as f:
+        header = [h.strip() for h in f.readline().split(",")]
+    if header[:1] != ["timestamp"] or not set(header[1:]) <= {"service_ms", "service_s"} or len(header) > 2:
+        return None
+    try:
+        data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64)
+    except ValueError:
+        return None
+    if data.shape[0] == 0 or not np.isfinite(data).all():
+        return None
+    times = data[:, 0]
+    if len(header) == 1:
+        service = np.full(times.size, default_service_ms / 1000.0)
+    else:
+        service = data[:, 1] * (0.001 if header[1] == "service_ms" else 1.0)
+        if ((service < 0) | (service > 3600)).any():
+            return None  # let the row reader name the bad line
+    return times, service
+
+
+def _from_epoch(
+    path: Path, arr: npt.NDArray[np.float64], service: npt.NDArray[np.float64], logins: list[float]
+) -> Traffic:
+    times = arr
     first = min(arr.min(), min(logins) if logins else math.inf)
     start = math.floor(first / DAY) * DAY
     order = np.argsort(arr, kind="stable")
@@ -244,8 +279,8 @@ def load_trace(path: Path, *, tenant: str | None = None, default_service_ms: flo
     days = max(1, math.ceil((end - start + 1) / DAY))
     return Traffic(
         arr[order] - start,
-        np.asarray(service)[order],
+        service[order],
         logins=np.sort(np.asarray(logins, dtype=np.float64)) - start,
         horizon_s=days * DAY,
-        description=f"trace {path.name}: {len(times):,} requests, {len(logins):,} logins, {days} day(s)",
+        description=f"trace {path.name}: {times.size:,} requests, {len(logins):,} logins, {days} day(s)",
     )
