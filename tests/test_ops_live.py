@@ -325,12 +325,16 @@ def test_concurrent_warms_converge_on_min_one_and_the_longest_hold() -> None:
     sagemaker = session.client("sagemaker")
     sm_stub = Stubber(sagemaker)
     users = 12
-    for _ in range(users):
-        sm_stub.add_response("describe_inference_component", {
-            "InferenceComponentName": TARGET.inference_component_name, "InferenceComponentArn": IC_ARN,
-            "EndpointName": TARGET.endpoint_name, "EndpointArn": IC_ARN, "CreationTime": NOW, "LastModifiedTime": NOW,
-            "InferenceComponentStatus": "InService", "RuntimeConfig": {"DesiredCopyCount": 0, "CurrentCopyCount": 0},
-        }, None)  # fmt: skip
+
+    def at_zero_for_each_user() -> None:
+        for _ in range(users):
+            sm_stub.add_response("describe_inference_component", {
+                "InferenceComponentName": TARGET.inference_component_name, "InferenceComponentArn": IC_ARN,
+                "EndpointName": TARGET.endpoint_name, "EndpointArn": IC_ARN, "CreationTime": NOW,
+                "LastModifiedTime": NOW, "InferenceComponentStatus": "InService",
+                "RuntimeConfig": {"DesiredCopyCount": 0, "CurrentCopyCount": 0},
+            }, None)  # fmt: skip
+
     sm_stub.activate()
     clients = AwsClients(sagemaker, None, autoscaling, None)
     holds = [dt.timedelta(minutes=m) for m in (5, 90, 30, 10, 60, 15, 45, 20, 120, 25, 35, 40)]
@@ -345,6 +349,7 @@ def test_concurrent_warms_converge_on_min_one_and_the_longest_hold() -> None:
             errors.append(e)
 
     for _round in range(20):  # many interleavings
+        at_zero_for_each_user()
         service.min_capacity, service.actions = 0, {}
         threads = [threading.Thread(target=login, args=(h,)) for h in holds]
         for t in threads:
@@ -354,12 +359,6 @@ def test_concurrent_warms_converge_on_min_one_and_the_longest_hold() -> None:
         assert not errors, errors
         assert service.min_capacity == 1
         assert [a["Schedule"] for a in service.actions.values()] == [f"at({NOW + max(holds):%Y-%m-%dT%H:%M:%S})"]
-        for _ in range(users):
-            sm_stub.add_response("describe_inference_component", {
-                "InferenceComponentName": TARGET.inference_component_name, "InferenceComponentArn": IC_ARN,
-                "EndpointName": TARGET.endpoint_name, "EndpointArn": IC_ARN, "CreationTime": NOW, "LastModifiedTime": NOW,
-                "InferenceComponentStatus": "InService", "RuntimeConfig": {"DesiredCopyCount": 0, "CurrentCopyCount": 0},
-            }, None)  # fmt: skip
 
 
 def test_cli_verify_reads_stack_outputs_and_reports_setup_problems(tmp_path: Any) -> None:

@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from sagezero import __version__
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sagezero.simulate.scenario import Scenario
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+T = TypeVar("T")
 
 
 class UsageError(Exception):
@@ -351,45 +352,43 @@ def _add_target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", help="AWS profile")
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def _per_target(args: argparse.Namespace, read: Callable[[object, object], T]) -> list[T]:
+    """Run one read-only operation on every tenant named; an AWS failure is one line, exit 1."""
     from sagezero.ops import OpsError
-    from sagezero.ops.status import render, status
 
     clients, targets = _ops_targets(args, one=False)
-    results = []
     try:
-        for target in targets.values():
-            results.append(status(clients, target))  # type: ignore[arg-type]
+        return [read(clients, target) for target in targets.values()]
     except OpsError as e:
         _fail(str(e), EXIT_FINDINGS)
+
+
+def _emit(args: argparse.Namespace, docs: list[object], texts: list[str]) -> None:
     if args.json:
-        json.dump([s.as_dict() for s in results], sys.stdout, indent=2)
+        json.dump(docs, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write("\n\n".join(render(s) for s in results) + "\n")
+        sys.stdout.write("\n\n".join(texts) + "\n")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from sagezero.ops.status import render, status
+
+    results = _per_target(args, status)  # type: ignore[arg-type]
+    _emit(args, [s.as_dict() for s in results], [render(s) for s in results])
     return EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from sagezero.ops import OpsError
     from sagezero.ops.verify import render, verify
 
-    clients, targets = _ops_targets(args, one=False)
-    reports = []
-    try:
-        for target in targets.values():
-            reports.append(verify(clients, target))  # type: ignore[arg-type]
-    except OpsError as e:
-        _fail(str(e), EXIT_FINDINGS)
-    if args.json:
-        json.dump(
-            [{"endpoint": r.target.endpoint_name, "inference_component": r.target.inference_component_name,
-              "ok": not r.broken, "findings": [f.__dict__ for f in r.findings]} for r in reports],
-            sys.stdout, indent=2,
-        )  # fmt: skip
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write("\n\n".join(render(r) for r in reports) + "\n")
+    reports = _per_target(args, verify)  # type: ignore[arg-type]
+    docs: list[object] = [
+        {"endpoint": r.target.endpoint_name, "inference_component": r.target.inference_component_name,
+         "ok": not r.broken, "findings": [f.__dict__ for f in r.findings]}
+        for r in reports
+    ]  # fmt: skip
+    _emit(args, docs, [render(r) for r in reports])
     return EXIT_FINDINGS if any(r.broken for r in reports) else EXIT_OK
 
 

@@ -73,7 +73,11 @@ def _check(name: str, value: float, lo: float, hi: float) -> None:
         raise TrafficError(f"{name}: expected a number from {lo:g} to {hi:g}, got {value!r}")
 
 
-def _check_hourly(hourly: tuple[float, ...]) -> None:
+def _check_common(days: int, weekend: float, service_ms: float, hourly: tuple[float, ...]) -> None:
+    """The settings both generators share."""
+    _check("days", days, 1, 366)
+    _check("weekend", weekend, 0, 10)
+    _check("serviceMs", service_ms, 0.1, 3.6e6)
     if len(hourly) != 24 or any(h < 0 for h in hourly) or sum(hourly) <= 0:
         raise TrafficError("hourly: expected 24 non-negative weights (hours 0-23 UTC), not all zero")
 
@@ -90,10 +94,7 @@ def poisson(
 ) -> Traffic:
     """Independent requests following a daily pattern (weekends scaled by `weekend`)."""
     _check("requestsPerDay", requests_per_day, 0, 1e8)
-    _check("days", days, 1, 366)
-    _check("weekend", weekend, 0, 10)
-    _check("serviceMs", service_ms, 0.1, 3.6e6)
-    _check_hourly(hourly)
+    _check_common(days, weekend, service_ms, hourly)
     rng = np.random.default_rng([seed, 101])
     arrivals = _times_in_hours(rng, _hourly_rates(requests_per_day, int(days), hourly, weekend))
     return Traffic(
@@ -126,9 +127,7 @@ def sessions(
     _check("requestsPerSession", requests_per_session, 1, 1e5)
     _check("sessionMinutes", session_minutes, 0, 24 * 60)
     _check("firstRequestS", first_request_s, 0, DAY)
-    _check("days", days, 1, 366)
-    _check("serviceMs", service_ms, 0.1, 3.6e6)
-    _check_hourly(hourly)
+    _check_common(days, weekend, service_ms, hourly)
     rng = np.random.default_rng([seed, 202])
     logins = _times_in_hours(rng, _hourly_rates(sessions_per_day, int(days), hourly, weekend))
     per = 1 + rng.poisson(requests_per_session - 1, logins.size)
