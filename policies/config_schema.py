@@ -63,6 +63,14 @@ SCHEMAS: dict[str, dict[str, dict[str, Any]]] = {
             "description": "Tag keys every SageMaker model, endpoint config, endpoint and inference component carries.",
         },
     },
+    "step-cooldown-covers-cold-start": {
+        "minStepCooldownS": {
+            "type": "integer",
+            "minimum": 0,
+            "default": 300,
+            "description": "Shortest step-policy cooldown when more than one copy is allowed (about a cold start).",
+        },
+    },
     "execution-role-least-privilege": {
         "forbiddenManagedPolicies": {
             "type": "array",

@@ -1,4 +1,4 @@
-"""Advisory rules (each configurable): cost allocation, image hygiene, encryption, routing, IAM.
+"""Advisory rules (each configurable): cost allocation, image hygiene, encryption, routing, scaling cost, IAM.
 
 They flag what an org usually wants fixed without blocking a deploy; raise any of them to
 mandatory through policy config.
@@ -19,7 +19,7 @@ from pulumi_policy import (
 )
 
 from sagezero.engine_wiring import ENDPOINT_CONFIG_TYPES, IC_TYPES, get, is_seq
-from sagezero.policies.support import config, guarded, label, make_policy, tag_keys, variants
+from sagezero.policies.support import config, guarded, label, make_policy, tag_keys, variants, wake_paths
 from sagezero.wiring import UNKNOWN, number
 
 TAGGED_TYPES = frozenset(
@@ -231,6 +231,30 @@ def execution_role_least_privilege(args: StackValidationArgs, report: ReportViol
             check_managed(role, [get(r.props, "policyArn")])
 
 
+@guarded
+def step_cooldown_covers_cold_start(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Found with the simulator (docs/simulator.md): with more than one copy allowed, a short step
+    cooldown turns every cold start into an overshoot, because the wake alarm re-fires each minute
+    while waiting clients keep failing and each expired cooldown adds another copy and instance."""
+    least = config("step-cooldown-covers-cold-start", args)["minStepCooldownS"]
+    for path in wake_paths(args):
+        step, target = path.step, path.target
+        if step is None or target is None or step.policy_type != "StepScaling":
+            continue
+        high, cooldown = number(target.max_capacity), number(step.cooldown)
+        if not isinstance(high, (int, float)) or high <= 1 or not isinstance(cooldown, (int, float)):
+            continue
+        if cooldown < least:
+            name = path.ic.name if isinstance(path.ic.name, str) else path.ic.ref
+            report(
+                f"step policy for {name} has Cooldown {cooldown:g} s while up to {high:g} copies are allowed: "
+                "during a 3-6 min cold start the wake alarm re-fires every minute and each expired cooldown adds a "
+                f"copy on another instance (the simulator put it at +28% cost for the seed's settings with 3 "
+                f"copies). Fix: Cooldown >= {least} s (about a cold start), or MaxCapacity 1.",
+                step.ref,
+            )
+
+
 def _policy(name: str, description: str, validate: Any, stack: bool = False) -> Any:
     return make_policy(name, description, validate, EnforcementLevel.ADVISORY, stack=stack)
 
@@ -260,6 +284,12 @@ POLICIES = [
         "serverless-provisioned-concurrency",
         "Serverless endpoints do not pay for idle provisioned concurrency.",
         serverless_provisioned_concurrency,
+    ),
+    _policy(
+        "step-cooldown-covers-cold-start",
+        "With more than one copy allowed, the wake step policy's cooldown covers a cold start (no overshoot).",
+        step_cooldown_covers_cold_start,
+        stack=True,
     ),
     _policy(
         "execution-role-least-privilege",

@@ -16,8 +16,8 @@ from pulumi_policy import (
 )
 
 from sagezero import wiring
-from sagezero.engine_wiring import ENDPOINT_CONFIG_TYPES, TARGET_TYPES, build_wiring, get
-from sagezero.policies.support import config, engine_resource, guarded, label, make_policy, variants
+from sagezero.engine_wiring import ENDPOINT_CONFIG_TYPES, TARGET_TYPES, get
+from sagezero.policies.support import config, guarded, label, make_policy, variants, wake_paths
 from sagezero.wiring import UNKNOWN, number
 
 
@@ -94,13 +94,9 @@ def scaling_ceilings(args: ResourceValidationArgs, report: ReportViolation) -> N
             )
 
 
-def _paths(args: StackValidationArgs) -> list[wiring.WakePath]:
-    return wiring.trace_all(build_wiring(engine_resource(r) for r in args.resources))
-
-
 @guarded
 def scale_from_zero_alarm(args: StackValidationArgs, report: ReportViolation) -> None:
-    for path in _paths(args):
+    for path in wake_paths(args):
         if not wiring.can_reach_zero(path):
             continue
         for b in path.breaks:
@@ -109,7 +105,7 @@ def scale_from_zero_alarm(args: StackValidationArgs, report: ReportViolation) ->
 
 @guarded
 def scale_to_zero_target_tracking(args: StackValidationArgs, report: ReportViolation) -> None:
-    for path in _paths(args):
+    for path in wake_paths(args):
         if wiring.can_reach_zero(path) and path.tracking is None and path.target is not None:
             name = path.ic.name if isinstance(path.ic.name, str) else path.ic.ref
             report(

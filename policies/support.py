@@ -21,7 +21,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from sagezero.engine_wiring import EngineResource, get, is_seq
+from sagezero import wiring
+from sagezero.engine_wiring import EngineResource, build_wiring, get, is_seq
 from sagezero.policies import config_schema
 from sagezero.wiring import UNKNOWN, number
 
@@ -132,3 +133,8 @@ def tag_keys(props: Any) -> set[str] | Any:
         if isinstance(k, str):
             keys.add(k)
     return keys
+
+
+def wake_paths(args: Any) -> list[wiring.WakePath]:
+    """Every inference component's traced wiring in the stack (stack policies share this)."""
+    return wiring.trace_all(build_wiring(engine_resource(r) for r in args.resources))

@@ -117,7 +117,7 @@ def native_baseline() -> list[EngineResource]:
                 "stepScalingPolicyConfiguration": {
                     "adjustmentType": "ChangeInCapacity",
                     "metricAggregationType": "Maximum",
-                    "cooldown": 60.0,
+                    "cooldown": 300.0,  # covers a cold start: two copies are allowed
                     "stepAdjustments": [{"metricIntervalLowerBound": 0.0, "scalingAdjustment": 1.0}],
                 },
             },

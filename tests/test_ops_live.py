@@ -384,3 +384,29 @@ def test_cli_verify_reads_stack_outputs_and_reports_setup_problems(tmp_path: Any
     (tmp_path / "bad.json").write_text("{nope")
     proc = run("verify", "--outputs", str(tmp_path / "bad.json"))
     assert proc.returncode == 2 and "not JSON" in proc.stderr
+
+
+def test_cli_verify_exits_1_on_a_break_and_status_prints_json(
+    aws: tuple[AwsClients, dict[str, Stubber]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The commands as CI runs them after `pulumi up`: exit code and output, on the same stand-ins."""
+    from sagezero import cli
+    from sagezero.ops import target as target_mod
+
+    clients, stubs = aws
+    monkeypatch.setattr(target_mod.AwsClients, "create", classmethod(lambda cls, **kw: clients))
+
+    World().install(clients, stubs)
+    assert cli.main(["verify", "--endpoint", TARGET.endpoint_name]) == 0
+    assert "wiring intact" in capsys.readouterr().out
+
+    World(alarm_actions=[]).install(clients, stubs)
+    assert cli.main(["verify", "--endpoint", TARGET.endpoint_name, "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc[0]["ok"] is False
+    assert [f["check"] for f in doc[0]["findings"] if not f["ok"]] == ["wake-path:not-wired"]
+
+    World().install(clients, stubs)
+    stubs["autoscaling"].add_response("describe_scaling_activities", {"ScalingActivities": []}, None)
+    assert cli.main(["status", "--endpoint", TARGET.endpoint_name, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["copies"]["current"] == 1

@@ -12,7 +12,7 @@ pytest.importorskip("pulumi_policy")
 from sagezero.engine_wiring import ENGINE_UNKNOWN, EngineResource
 from sagezero.policies.config_schema import PolicyConfigError, resolve
 from sagezero.policies.runner import Verdict, evaluate
-from tests.policy_fixtures import component_baseline, mutate, native_baseline, unlink
+from tests.policy_fixtures import IMAGE, KMS, component_baseline, mutate, native_baseline, unlink
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def only(resources: list[EngineResource], policy: str, where: str, text: str, le
 
 def test_our_component_passes_every_policy(ours: list[EngineResource]) -> None:
     report = evaluate(ours)
-    assert report.policies_run == 13
+    assert report.policies_run == 14
     assert report.verdicts == []
 
 
@@ -187,10 +187,14 @@ def test_target_tracking_required(ours: list[EngineResource]) -> None:
 # ---- scaling-ceilings -----------------------------------------------------------------------------
 
 
+def _long_step_cooldown(resources: list[EngineResource]) -> list[EngineResource]:
+    """More copies would also (rightly) draw step-cooldown-covers-cold-start; keep that rule quiet here."""
+    return mutate(resources, "acme-wake-from-zero", lambda p: p["stepScalingPolicyConfiguration"].update(cooldown=300))
+
+
 def test_ceilings(ours: list[EngineResource]) -> None:
-    only(
-        mutate(ours, "acme-target", lambda p: p.update(maxCapacity=11)), "scaling-ceilings", "acme-target", "11 copies"
-    )
+    more = mutate(_long_step_cooldown(ours), "acme-target", lambda p: p.update(maxCapacity=11))
+    only(more, "scaling-ceilings", "acme-target", "11 copies")
     bad = mutate(ours, "acme-config", lambda p: _variant(p)["managedInstanceScaling"].update(maxInstanceCount=12))
     only(bad, "scaling-ceilings", "acme-config", "allows 12 instances")
 
@@ -198,7 +202,7 @@ def test_ceilings(ours: list[EngineResource]) -> None:
 def test_ceilings_follow_config(ours: list[EngineResource]) -> None:
     found = verdicts(ours, {"scaling-ceilings": {"maxCopies": 1, "maxInstanceCount": 1}})
     assert found == []
-    bad = mutate(ours, "acme-target", lambda p: p.update(maxCapacity=2))
+    bad = mutate(_long_step_cooldown(ours), "acme-target", lambda p: p.update(maxCapacity=2))
     assert [v.policy for v in verdicts(bad, {"scaling-ceilings": {"maxCopies": 1}})] == ["scaling-ceilings"]
 
 
@@ -239,6 +243,30 @@ def test_serverless_provisioned_concurrency_is_a_standing_cost(native: list[Engi
     found = verdicts(mutate(native, "config", serverless))
     assert [v.policy for v in found] == ["serverless-provisioned-concurrency"]
     assert "provisions 10 concurrent" in found[0].message
+
+
+def test_step_cooldown_covers_a_cold_start_when_copies_can_exceed_one(native: list[EngineResource]) -> None:
+    short = mutate(native, "wake", lambda p: p["stepScalingPolicyConfiguration"].update(cooldown=60.0))
+    v = only(short, "step-cooldown-covers-cold-start", "wake", "Cooldown 60 s while up to 2 copies", "advisory")
+    assert "Cooldown >= 300 s" in v.message
+    assert verdicts(mutate(short, "target", lambda p: p.update(maxCapacity=1.0))) == [], "one copy cannot overshoot"
+    assert verdicts(short, {"step-cooldown-covers-cold-start": {"minStepCooldownS": 60}}) == []
+
+
+def test_component_with_more_copies_and_the_seeds_cooldown_is_advised() -> None:
+    from sagezero.components import ScaleToZeroEndpoint
+    from sagezero.plan.engine import evaluate as run_program_fn
+
+    def found(step_cooldown_s: int) -> list[str]:
+        def run() -> None:
+            ScaleToZeroEndpoint("acme", {"image_uri": IMAGE, "kms_key_arn": KMS, "tags": {"cost-center": "ml"},
+                                         "max_copies": 3, "max_instance_count": 3, "step_cooldown_s": step_cooldown_s})  # fmt: skip
+
+        rec = run_program_fn(run, stack="dev", region="eu-west-1")
+        return [v.policy for v in verdicts([r.engine() for r in rec.resources if r.custom])]
+
+    assert found(60) == ["step-cooldown-covers-cold-start"], "the seed's 60 s with three copies"
+    assert found(300) == []
 
 
 def test_enforcement_levels_come_from_config(ours: list[EngineResource]) -> None:

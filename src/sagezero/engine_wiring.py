@@ -132,6 +132,7 @@ def to_node(r: EngineResource) -> Any:
             steps=_steps(step),
             metric_type=get(tracking, "predefinedMetricSpecification", "predefinedMetricType"),
             target_value=number(get(tracking, "targetValue")),
+            cooldown=number(get(step, "cooldown")),
             deps=deps,
         )
     if r.type in ALARM_TYPES:

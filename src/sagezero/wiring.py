@@ -90,6 +90,8 @@ class ScalingPolicy(Node):
     steps: list[Step] = field(default_factory=list)
     metric_type: Any = None
     target_value: Any = None
+    cooldown: Any = None
+    """Step scaling: seconds during which a repeated alarm adds nothing more."""
 
     def on(self, target: ScalableTarget) -> bool:
         if self.links("resourceId", target) or self.links("scalingTargetId", target):

@@ -135,6 +135,7 @@ def to_wiring(live: LiveStack) -> tuple[wiring.Wiring, wiring.InferenceComponent
                 steps=[_step(s) for s in step.get("StepAdjustments", [])],
                 metric_type=(tracking.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType"),
                 target_value=tracking.get("TargetValue"),
+                cooldown=step.get("Cooldown"),
             )
         )
     for a in live.alarms:
