@@ -109,6 +109,8 @@ def test_copies_per_instance_come_from_memory_and_accelerators() -> None:
     assert config(cpu).copies_per_instance() == 3  # (8192 - 1024) // 2048
     assert config(cpu).max_copies() == 6
     assert config(SEED).copies_per_instance() == 1  # one GPU, one accelerator per copy
+    cores = EndpointSettings(instance_type="ml.c5.xlarge", accelerators=0, min_memory_mb=1024, cpu_cores=2)
+    assert config(cores).copies_per_instance() == 2  # 4 vCPU / 2 cores, though memory would fit 7
     big = EndpointSettings(instance_type="ml.c5.xlarge", accelerators=0, min_memory_mb=9000)
     with pytest.raises(ValueError, match="no copy fits"):
         run(config(big), isolated_requests())

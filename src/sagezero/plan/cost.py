@@ -19,7 +19,7 @@ def cost_section(plan: Plan) -> Section:
     except ImportError:
         return Section(TITLE, ["the estimate needs the simulator: pip install 'sagezero[simulate]'"], None, "cost")
     try:
-        e = monthly_estimate(plan.config, project_dir_default(), load())
+        e = monthly_estimate(plan.config, plan.project_dir or project_dir_default(), load())
     except (ScenarioError, PriceError, ValueError) as err:
         return Section(TITLE, [f"cannot estimate: {err}"], None, "cost", failed=True)
     cur = e["currency"]

@@ -72,6 +72,8 @@ class Plan:
     config: StackConfig
     resources: list[PlannedResource]
     exports: dict[str, Any]
+    project_dir: Path | None = None
+    """Where Pulumi.yaml is: relative paths in stack config (a traffic trace) start here."""
 
     def engine_resources(self) -> list[EngineResource]:
         return [r.engine() for r in self.resources]
@@ -311,4 +313,5 @@ def run_program(project_dir: Path, stack: str, *, values: Mapping[str, Any] | No
         config=config,
         resources=recording.resources,
         exports=recording.exports,
+        project_dir=project_dir,
     )

@@ -72,11 +72,13 @@ class SimConfig:
     seed: int = 0
 
     def copies_per_instance(self) -> int:
-        """How many copies managed instance scaling fits on one instance; 0 when none fits."""
+        """How many copies managed instance scaling fits on one instance (memory, accelerators and, when
+        set, CPU cores per copy); 0 when none fits."""
         s, inst = self.settings, self.instance
         by_memory = (inst.memory_mb - self.mechanics.reserved_memory_mb) // max(1, s.min_memory_mb)
         by_accel = inst.accelerators // s.accelerators if s.accelerators else by_memory
-        return max(0, min(by_memory, by_accel))
+        by_cpu = int(inst.vcpu // s.cpu_cores) if s.cpu_cores else by_memory
+        return max(0, min(by_memory, by_accel, by_cpu))
 
     def max_copies(self) -> int:
         return min(self.settings.max_copies, self.copies_per_instance() * self.settings.max_instance_count)
