@@ -177,6 +177,8 @@ class Simulation:
         self.min_cap = config.min_copies
         self.base_min = config.min_copies
         self.instances: list[_Instance] = []
+        """Instances not yet released; released ones leave the list and their time is billed."""
+        self.released_seconds = 0.0
         self.starting: list[_Copy] = []
         self.serving_copies: list[_Copy] = []
         self.slots: list[float] = []
@@ -221,7 +223,7 @@ class Simulation:
 
     def record(self, t: float) -> None:
         tl = self.tl
-        live = sum(1 for i in self.instances if i.released is None)
+        live = len(self.instances)
         serving = len(self.serving_copies)
         if tl.t and tl.serving[-1] == serving and tl.desired[-1] == self.desired and tl.instances[-1] == live:
             return
@@ -271,10 +273,9 @@ class Simulation:
 
     def _place(self, t: float) -> bool:
         m = self.m
-        live = [i for i in self.instances if i.released is None]
-        inst = next((i for i in live if i.copies < self.per_instance), None)
+        inst = next((i for i in self.instances if i.copies < self.per_instance), None)
         if inst is None:
-            if len(live) >= self.s.max_instance_count:
+            if len(self.instances) >= self.s.max_instance_count:
                 return False
             inst = _Instance(t, t + self._draw(m.instance_provision_s))
             self.instances.append(inst)
@@ -542,6 +543,8 @@ class Simulation:
                     inst = idle[0]
                     if inst.idle_token == idle[1] and inst.copies == 0 and inst.released is None:
                         inst.released = t
+                        self.instances.remove(inst)
+                        self.released_seconds += t - inst.launched
                         self.record(t)
                 elif kind == _ALARM_EVAL:
                     self.alarm_eval(t, payload)  # type: ignore[arg-type]
@@ -597,9 +600,7 @@ class Simulation:
         copy_seconds = self.copy_seconds
         for c in self.serving_copies + self.starting:
             copy_seconds += end - c.created
-        instance_seconds = sum(
-            (min(i.released, end) if i.released is not None else end) - min(i.launched, end) for i in self.instances
-        )
+        instance_seconds = self.released_seconds + sum(end - min(i.launched, end) for i in self.instances)
         if self.waking_since is not None:
             self.wakes.append(Wake(self.waking_since, None, self.failure_since_zero))
         return SimResult(
