@@ -271,6 +271,20 @@ def test_cli_simulate_reads_the_stack_and_sweeps() -> None:
     assert proc.stdout.count(" USD ") >= 3
 
 
+def test_cli_simulate_replays_each_tenants_rows_of_a_shared_trace(tmp_path: Path) -> None:
+    trace = tmp_path / "all.csv"
+    trace.write_text("timestamp,tenant\n" + "".join(f"{1764000000 + 60 * i},{'acme' if i % 3 else 'globex'}\n"
+                                                       for i in range(300)))  # fmt: skip
+    warm = sagezero("simulate", "--stack", "dev", "--traffic", str(trace))
+    assert warm.returncode == 2 and "client 'warm' warms on login" in warm.stderr and "has no logins" in warm.stderr
+    docs = json.loads(
+        sagezero("simulate", "--stack", "dev", "--traffic", str(trace), "--client", "retry", "--json").stdout
+    )
+    assert {d["label"]: d["traffic"]["requests"] for d in docs} == {
+        "stack dev, tenant acme": 200, "stack dev, tenant globex": 100,
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("args", "error"),
     [

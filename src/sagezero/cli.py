@@ -317,7 +317,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                         plot.save_html(plot.frontier_figure(key, points, knee, prices.currency), Path(args.html),
                                        f"sagezero sweep {key}", texts[-1])  # fmt: skip
                 continue
-            traffic = sc.traffic()
+            traffic = sc.checked_traffic()
             result = run(sc.sim_config(prices), traffic)
             comparison = compare(result, prices)
             texts.append(sim_render.text(sc, traffic, comparison, prices))

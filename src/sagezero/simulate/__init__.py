@@ -42,9 +42,12 @@ def scenarios_for_stack(config: StackConfig, project_dir: Path, tenant: str | No
     if not tenants:
         known = ", ".join(t.name for t in config.tenants)
         raise ScenarioError(f"stack {config.stack!r} has no tenant {tenant!r}; tenants: {known}")
+    # A trace with a tenant column replays each tenant's own rows (rows without one count for all).
     return [
-        Scenario(f"stack {config.stack}, tenant {t.name}", t.settings, profile, base_dir=project_dir) for t in tenants
-    ]
+        Scenario(f"stack {config.stack}, tenant {t.name}", t.settings, {"tenant": t.name, **profile},
+                 base_dir=project_dir)
+        for t in tenants
+    ]  # fmt: skip
 
 
 def monthly_estimate(config: StackConfig, project_dir: Path, prices: PriceTable) -> dict[str, float | str]:
@@ -54,7 +57,7 @@ def monthly_estimate(config: StackConfig, project_dir: Path, prices: PriceTable)
     description = ""
     scenarios = scenarios_for_stack(config, project_dir)
     for s in scenarios:
-        traffic = s.traffic()
+        traffic = s.checked_traffic()
         description = traffic.description
         c = compare(run(s.sim_config(prices), traffic), prices)
         zero += c.scale_to_zero.cost_per_month

@@ -96,6 +96,16 @@ class Scenario:
             raise ScenarioError(f"{self.label}: {e}") from None
         raise ScenarioError(f"{self.label}: traffic kind {kind!r} must be one of {', '.join(KINDS)}")
 
+    def checked_traffic(self) -> Traffic:
+        """The traffic, refused when the client cannot act on it (warm on login without logins)."""
+        traffic = self.traffic()
+        if self.client().mode is Client.WARM and traffic.logins.size == 0:
+            raise ScenarioError(
+                f"{self.label}: client 'warm' warms on login, and {traffic.description} has no logins; "
+                "add event=login rows to the trace, or use client retry"
+            )
+        return traffic
+
     def sim_config(self, prices: PriceTable, *, seed: int | None = None) -> SimConfig:
         client = self.client()
         instance = prices.instance(self.settings.instance_type)

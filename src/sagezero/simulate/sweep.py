@@ -52,11 +52,11 @@ def parse(text: str) -> tuple[str, list[str]]:
 
 def sweep(scenario: Scenario, key: str, values: list[str], prices: PriceTable) -> list[Point]:
     # The traffic only changes when a generator key is swept: generate it once otherwise.
-    traffic = None if key in PROFILE_KEYS and key not in CLIENT_KEYS else scenario.traffic()
+    traffic = None if key in PROFILE_KEYS and key not in CLIENT_KEYS else scenario.checked_traffic()
     points = []
     for value in values:
         s = apply(scenario, key, value)
-        points.append(Point(value, summarise(run(s.sim_config(prices), traffic or s.traffic()), prices)))
+        points.append(Point(value, summarise(run(s.sim_config(prices), traffic or s.checked_traffic()), prices)))
     return points
 
 
