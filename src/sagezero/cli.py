@@ -299,37 +299,32 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         _fail(f"--sweep, --png and --html take one tenant; this stack has {len(scenarios)}: pick one with --tenant")
     docs: list[dict[str, object]] = []
     texts: list[str] = []
+    png, page = (Path(args.png) if args.png else None), (Path(args.html) if args.html else None)
     try:
+        sweep_over = sim_sweep.parse(args.sweep) if args.sweep else None
         for sc in scenarios:
-            if args.sweep:
-                key, values = sim_sweep.parse(args.sweep)
+            if sweep_over is not None:
+                key, values = sweep_over
                 points = sim_sweep.sweep(sc, key, values, prices)
                 knee = sim_sweep.knee(points)
                 texts.append(sim_render.sweep_text(sc, key, points, knee, prices))
                 docs.append({"label": sc.label, **sim_render.sweep_json(key, points, knee)})
-                if args.png or args.html:
+                if png or page:
                     from sagezero.simulate import plot
 
                     fig = plot.frontier_figure(key, points, knee, prices.currency)
-                    if args.png:
-                        plot.save_png(fig, Path(args.png))
-                    if args.html:
-                        plot.save_html(plot.frontier_figure(key, points, knee, prices.currency), Path(args.html),
-                                       f"sagezero sweep {key}", texts[-1])  # fmt: skip
+                    plot.write(fig, png=png, html_page=page, title=f"sagezero sweep {key}", report=texts[-1])
                 continue
             traffic = sc.checked_traffic()
             result = run(sc.sim_config(prices), traffic)
             comparison = compare(result, prices)
             texts.append(sim_render.text(sc, traffic, comparison, prices))
             docs.append(sim_render.as_json(sc, traffic, comparison, prices))
-            if args.png or args.html:
+            if png or page:
                 from sagezero.simulate import plot
 
                 title = f"{sc.label}: {traffic.description}"
-                if args.png:
-                    plot.save_png(plot.timeline_figure(result, title), Path(args.png))
-                if args.html:
-                    plot.save_html(plot.timeline_figure(result, title), Path(args.html), title, texts[-1])
+                plot.write(plot.timeline_figure(result, title), png=png, html_page=page, title=title, report=texts[-1])
     except (ScenarioError, PriceError, PlotError) as e:
         _fail(str(e))
     if args.json:

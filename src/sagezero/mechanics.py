@@ -93,12 +93,10 @@ def override(base: Mechanics, assignments: dict[str, str]) -> Mechanics:
                 value: Any = (float(lo), float(hi or lo))
                 if value[0] > value[1] or value[0] < 0:
                     raise ValueError
-            elif isinstance(current, int):
-                value = int(raw)
             else:
-                value = float(raw)
-            if (value if not isinstance(value, tuple) else value[0]) < 0:
-                raise ValueError
+                value = int(raw) if isinstance(current, int) else float(raw)
+                if value < 0:
+                    raise ValueError
         except ValueError:
             shape = "a range lo..hi (seconds, lo <= hi)" if isinstance(current, tuple) else "a number >= 0"
             raise MechanicsError(f"{name}={raw!r}: expected {shape}") from None

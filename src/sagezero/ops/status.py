@@ -7,7 +7,7 @@ Read-only. The idle-time estimate uses the same target-tracking behaviour the si
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ from sagezero.mechanics import DEFAULT, Mechanics
 from sagezero.ops.errors import call
 from sagezero.ops.live import fetch
 from sagezero.ops.target import AwsClients, Target
-from sagezero.ops.warm import hold_times
+from sagezero.ops.warm import copy_counts, hold_times, instance_count
 
 INVOCATIONS_METRIC = "Invocations"
 
@@ -127,12 +127,6 @@ def _activities(clients: AwsClients, target: Target, limit: int) -> list[Activit
     ]
 
 
-def _int(d: Mapping[str, Any] | None, *keys: str) -> int:
-    for k in keys[:-1]:
-        d = (d or {}).get(k)
-    return int((d or {}).get(keys[-1], 0) or 0)
-
-
 def status(
     clients: AwsClients,
     target: Target,
@@ -145,14 +139,15 @@ def status(
     at = now()
     live = fetch(clients, target)
     st = live.scalable_targets[0] if live.scalable_targets else None
+    desired, current = copy_counts(live.ic)
     s = Status(
         target=target,
         now=at,
         endpoint_status=str(live.endpoint["EndpointStatus"]) if live.endpoint else None,
         ic_status=str(live.ic["InferenceComponentStatus"]) if live.ic else None,
-        desired_copies=_int(live.ic, "RuntimeConfig", "DesiredCopyCount"),
-        current_copies=_int(live.ic, "RuntimeConfig", "CurrentCopyCount"),
-        instances=sum(int(v.get("CurrentInstanceCount", 0)) for v in (live.endpoint or {}).get("ProductionVariants", [])),
+        desired_copies=desired,
+        current_copies=current,
+        instances=instance_count(live.endpoint),
         min_copies=int(st["MinCapacity"]) if st else None,
         max_copies=int(st["MaxCapacity"]) if st else None,
         alarms=[

@@ -63,12 +63,18 @@ def copies(clients: AwsClients, target: Target) -> tuple[int, int, str]:
         clients.sagemaker.describe_inference_component,
         InferenceComponentName=target.inference_component_name,
     )
-    rc = ic.get("RuntimeConfig", {})
-    return (
-        int(rc.get("DesiredCopyCount", 0)),
-        int(rc.get("CurrentCopyCount", 0)),
-        str(ic.get("InferenceComponentStatus")),
-    )
+    return (*copy_counts(ic), str(ic.get("InferenceComponentStatus")))
+
+
+def copy_counts(ic: Mapping[str, Any] | None) -> tuple[int, int]:
+    """(desired, current) copies from a DescribeInferenceComponent answer; (0, 0) when there is none."""
+    rc = (ic or {}).get("RuntimeConfig") or {}
+    return int(rc.get("DesiredCopyCount", 0)), int(rc.get("CurrentCopyCount", 0))
+
+
+def instance_count(endpoint: Mapping[str, Any] | None) -> int:
+    """Instances running now across the variants of a DescribeEndpoint answer."""
+    return sum(int(v.get("CurrentInstanceCount", 0)) for v in (endpoint or {}).get("ProductionVariants", []))
 
 
 def holds(clients: AwsClients, target: Target) -> dict[str, dt.datetime]:
@@ -188,7 +194,7 @@ def _wait_serving(
     while True:
         _desired, current, status = copies(clients, target)
         ep = _call(target.endpoint_name, clients.sagemaker.describe_endpoint, EndpointName=target.endpoint_name)
-        instances = sum(int(v.get("CurrentInstanceCount", 0)) for v in ep.get("ProductionVariants", []))
+        instances = instance_count(ep)
         now_phase = phase(instances, current, status)
         elapsed = time.monotonic() - t0
         if progress:

@@ -80,6 +80,18 @@ class SimConfig:
         by_cpu = int(inst.vcpu // s.cpu_cores) if s.cpu_cores else by_memory
         return max(0, min(by_memory, by_accel, by_cpu))
 
+    def fit_problem(self) -> str | None:
+        """Why no copy fits on one instance, or None when at least one does."""
+        if self.copies_per_instance() >= 1:
+            return None
+        s, inst = self.settings, self.instance
+        cores = f", {s.cpu_cores:g} CPU core(s)" if s.cpu_cores else ""
+        return (
+            f"a copy needs {s.min_memory_mb} MB, {s.accelerators} accelerator(s){cores}; {inst.instance_type} has "
+            f"{inst.memory_mb} MB ({self.mechanics.reserved_memory_mb} MB reserved), {inst.accelerators} "
+            f"accelerator(s), {inst.vcpu} vCPU: no copy fits"
+        )
+
     def max_copies(self) -> int:
         return min(self.settings.max_copies, self.copies_per_instance() * self.settings.max_instance_count)
 
@@ -622,10 +634,6 @@ class Simulation:
 
 
 def run(config: SimConfig, traffic: Traffic) -> SimResult:
-    if config.copies_per_instance() < 1:
-        raise ValueError(
-            f"a copy needs {config.settings.min_memory_mb} MB and {config.settings.accelerators} accelerator(s); "
-            f"{config.instance.instance_type} has {config.instance.memory_mb} MB "
-            f"({config.mechanics.reserved_memory_mb} MB reserved) and {config.instance.accelerators}: no copy fits"
-        )
+    if (problem := config.fit_problem()) is not None:
+        raise ValueError(problem)
     return Simulation(config, traffic).run()

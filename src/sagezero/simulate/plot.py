@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,32 +94,35 @@ def frontier_figure(key: str, points: list[Point], knee: int | None, currency: s
     return fig
 
 
-def save_png(fig: Any, path: Path) -> None:
+def write(fig: Any, *, png: Path | None, html_page: Path | None, title: str, report: str) -> None:
+    """Save one figure as PNG and/or inside a self-contained HTML page, then release it."""
     plt = _pyplot()
     try:
-        fig.savefig(path, dpi=110)
-    except OSError as e:
-        raise PlotError(f"{path}: cannot write ({e.strerror})") from None
+        if png is not None:
+            _write(png, lambda: fig.savefig(png, dpi=110))
+        if html_page is not None:
+            buf = io.StringIO()
+            fig.savefig(buf, format="svg")
+            page = _page(title, report, buf.getvalue())
+            _write(html_page, lambda: html_page.write_text(page))
     finally:
         plt.close(fig)
 
 
-def save_html(fig: Any, path: Path, title: str, report: str) -> None:
-    """One file, no scripts or external assets: the report as text and the timeline as inline SVG."""
-    plt = _pyplot()
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg")
-    plt.close(fig)
-    svg = buf.getvalue()
+def _write(path: Path, save: Callable[[], object]) -> None:
+    try:
+        save()
+    except OSError as e:
+        raise PlotError(f"{path}: cannot write ({e.strerror})") from None
+
+
+def _page(title: str, report: str, svg: str) -> str:
+    """One file, no scripts or external assets: the report as text and the figure as inline SVG."""
     svg = svg[svg.index("<svg") :]
-    page = (
+    return (
         "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
         f"<title>{html.escape(title)}</title>"
         "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}"
         "pre{background:#f6f6f6;padding:1em;overflow-x:auto}svg{width:100%;height:auto}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><pre>{html.escape(report)}</pre>{svg}</body></html>\n"
     )
-    try:
-        path.write_text(page)
-    except OSError as e:
-        raise PlotError(f"{path}: cannot write ({e.strerror})") from None

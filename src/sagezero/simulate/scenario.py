@@ -106,22 +106,18 @@ class Scenario:
             )
         return traffic
 
-    def sim_config(self, prices: PriceTable, *, seed: int | None = None) -> SimConfig:
+    def sim_config(self, prices: PriceTable) -> SimConfig:
         client = self.client()
         instance = prices.instance(self.settings.instance_type)
         config = SimConfig(self.settings, instance, self.mechanics, client, seed=int(self.merged()["seed"]))
-        if config.copies_per_instance() < 1:
-            raise ScenarioError(
-                f"{self.label}: a copy needs {self.settings.min_memory_mb} MB and {self.settings.accelerators} "
-                f"accelerator(s) but {instance.instance_type} has {instance.memory_mb} MB "
-                f"({self.mechanics.reserved_memory_mb} MB reserved) and {instance.accelerators}: no copy fits"
-            )
+        if (problem := config.fit_problem()) is not None:
+            raise ScenarioError(f"{self.label}: {problem}")
         if client.mode is Client.WARM and self.merged()["kind"] == "poisson":
             raise ScenarioError(
                 f"{self.label}: client 'warm' warms on login, and poisson traffic has no logins; "
                 "use kind: sessions, or a trace with event=login rows"
             )
-        return config if seed is None else dataclasses.replace(config, seed=seed)
+        return config
 
 
 def check_profile(raw: Any, where: str) -> dict[str, Any]:
