@@ -17,7 +17,7 @@ from sagezero.simulate import Client, ClientSettings, SimConfig, compare, run, s
 from sagezero.simulate import prices as price_table
 from sagezero.simulate import traffic as tg
 from sagezero.simulate.engine import FAILED, SERVED, WAITED
-from sagezero.simulate.scenario import Scenario, ScenarioError, apply
+from sagezero.simulate.scenario import Scenario, ScenarioError, apply, apply_all
 from sagezero.simulate.sweep import Point, knee, parse, sweep
 from tests.conftest import ROOT
 
@@ -209,6 +209,17 @@ def test_overrides_reach_settings_profile_and_mechanics() -> None:
             apply(s, key, value)
     with pytest.raises(ScenarioError, match="poisson traffic has no logins"):
         Scenario("t", SEED, {"kind": "poisson", "client": "warm"}).sim_config(PRICES)
+
+
+def test_overrides_are_checked_together_and_keep_the_rest() -> None:
+    tagged = Scenario("t", EndpointSettings(tags={"team": "a"}, environment={"X": "1"}), {})
+    cpu = apply_all(tagged, [("instanceType", "ml.c5.xlarge"), ("accelerators", "0")])
+    assert (cpu.settings.instance_type, cpu.settings.accelerators) == ("ml.c5.xlarge", 0)
+    assert cpu.settings.tags == {"team": "a"} and cpu.settings.environment == {"X": "1"}
+    with pytest.raises(
+        ScenarioError, match=r"accelerators: 1 accelerator\(s\) requested .* \(after --set instanceType"
+    ):
+        apply_all(tagged, [("instanceType", "ml.c5.xlarge")])
 
 
 def test_sweep_parse_and_knee() -> None:

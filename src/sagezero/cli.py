@@ -242,7 +242,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 def _simulate_scenarios(args: argparse.Namespace) -> list[Scenario]:
     from sagezero.settings import EndpointSettings
     from sagezero.simulate import Scenario, ScenarioError, check_profile, scenarios_for_stack
-    from sagezero.simulate.scenario import apply, parse_assignment
+    from sagezero.simulate.scenario import apply_all, parse_assignment
     from sagezero.stackconfig import StackConfigError, load_stack, project_dir_default
 
     profile: dict[str, object] = {}
@@ -272,9 +272,8 @@ def _simulate_scenarios(args: argparse.Namespace) -> list[Scenario]:
             if args.tenant:
                 _fail("--tenant needs --stack")
             scenarios = [Scenario("the seed's settings", EndpointSettings(), check_profile(profile, "options"))]
-        for text in args.set or []:
-            key, value = parse_assignment(text)
-            scenarios = [apply(sc, key, value) for sc in scenarios]
+        overrides = [parse_assignment(text) for text in args.set or []]
+        scenarios = [apply_all(sc, overrides) for sc in scenarios]
     except ScenarioError as e:
         _fail(str(e))
     return scenarios

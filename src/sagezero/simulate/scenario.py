@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sagezero.mechanics import Mechanics, MechanicsError, override
-from sagezero.settings import CAMEL_TO_FIELD, EndpointSettings, build_settings, camel
+from sagezero.settings import CAMEL_TO_FIELD, FIELD_NAMES, EndpointSettings, build_settings, camel
 from sagezero.simulate import traffic as tg
 from sagezero.simulate.engine import Client, ClientSettings, SimConfig
 from sagezero.simulate.prices import PriceTable
@@ -156,30 +156,46 @@ def parse_assignment(text: str) -> tuple[str, str]:
 
 
 def apply(scenario: Scenario, key: str, value: str) -> Scenario:
-    """One override: an endpoint setting (camelCase, as in stack config), a traffic/client profile key,
-    or a mechanics constant (see `sagezero.mechanics`)."""
-    if key in CAMEL_TO_FIELD or key in {f.name for f in dataclasses.fields(EndpointSettings)}:
-        name = CAMEL_TO_FIELD.get(key, key)
-        current = dataclasses.asdict(scenario.settings)
-        raw = {camel(k): v for k, v in current.items() if v is not None and k not in ("environment", "tags")}
-        raw[camel(name)] = _number_or_text(value)
-        settings, problems = build_settings(raw, camel_keys=True)
-        if settings is None:
-            raise ScenarioError("; ".join(f"--set {p.key}={value}: {p.message}" for p in problems))
-        return dataclasses.replace(scenario, settings=settings)
-    if key in PROFILE_KEYS:
-        profile = check_profile({key: _number_or_text(value)}, "--set")
-        return dataclasses.replace(scenario, profile={**scenario.profile, **profile})
-    try:
-        return dataclasses.replace(scenario, mechanics=override(scenario.mechanics, {key: value}))
-    except MechanicsError as e:
-        if "unknown setting" in str(e):
+    return apply_all(scenario, [(key, value)])
+
+
+def apply_all(scenario: Scenario, assignments: list[tuple[str, str]]) -> Scenario:
+    """Overrides, each an endpoint setting (camelCase, as in stack config), a traffic/client profile key,
+    or a mechanics constant (see `sagezero.mechanics`). Endpoint settings are checked together, so
+    `instanceType` and `accelerators` can change in one go."""
+    mechanics_names = {f.name for f in dataclasses.fields(Mechanics)}
+    given: dict[str, str] = {}
+    profile = dict(scenario.profile)
+    mechanics = scenario.mechanics
+    for key, value in assignments:
+        if key in CAMEL_TO_FIELD or key in FIELD_NAMES:
+            given[camel(CAMEL_TO_FIELD.get(key, key))] = value
+        elif key in PROFILE_KEYS:
+            profile.update(check_profile({key: _number_or_text(value)}, "--set"))
+        elif key in mechanics_names:
+            try:
+                mechanics = override(mechanics, {key: value})
+            except MechanicsError as e:
+                raise ScenarioError(f"--set {e}") from None
+        else:
             raise ScenarioError(
                 f"--set {key}: not an endpoint setting, traffic key or mechanics constant "
                 f"(endpoint settings: {', '.join(sorted(CAMEL_TO_FIELD))}; traffic: {', '.join(PROFILE_KEYS)}; "
-                f"mechanics: {', '.join(f.name for f in dataclasses.fields(Mechanics))})"
-            ) from None
-        raise ScenarioError(f"--set {e}") from None
+                f"mechanics: {', '.join(sorted(mechanics_names))})"
+            )
+    settings = scenario.settings
+    if given:
+        raw = {camel(k): v for k, v in dataclasses.asdict(settings).items() if v is not None}
+        raw.update({k: _number_or_text(v) for k, v in given.items()})
+        built, problems = build_settings(raw, camel_keys=True)
+        if built is None:
+            raise ScenarioError("; ".join(
+                f"--set {p.key}={given[p.key]}: {p.message}" if p.key in given
+                else f"{p.key}: {p.message} (after --set {', '.join(f'{k}={v}' for k, v in given.items())})"
+                for p in problems
+            ))  # fmt: skip
+        settings = built
+    return dataclasses.replace(scenario, settings=settings, profile=profile, mechanics=mechanics)
 
 
 def _number_or_text(value: str) -> Any:
