@@ -157,7 +157,6 @@ class SimResult:
     attempts: npt.NDArray[np.int32]
     finished_at: npt.NDArray[np.float64]
     """Service end for served requests; time of giving up for failed ones."""
-    started_at: npt.NDArray[np.float64]
     routed_at: npt.NDArray[np.float64]
     """When the attempt that was served reached SageMaker (NaN for failed requests)."""
     instance_seconds: float
@@ -472,7 +471,6 @@ class Simulation:
         outcome = [FAILED] * n
         wait = [math.nan] * n
         attempts = [1] * n
-        started = [math.nan] * n
         routed = [math.nan] * n
         finished = [math.nan] * n
         horizon = tr.horizon_s
@@ -501,7 +499,6 @@ class Simulation:
                 heapq.heapreplace(slots, end)
                 outcome[r] = SERVED if attempt == 1 else WAITED
                 wait[r] = start - arrivals[r]
-                started[r] = start
                 routed[r] = t
                 finished[r] = end
                 attempts[r] = attempt
@@ -577,9 +574,7 @@ class Simulation:
                 until(t)
             request(t, r, 1)
         until(horizon)
-        return self._result(
-            outcome=outcome, wait=wait, attempts=attempts, started=started, finished=finished, routed=routed
-        )
+        return self._result(outcome=outcome, wait=wait, attempts=attempts, finished=finished, routed=routed)
 
     def _start_warm(self, copies: int) -> None:
         """An always-on endpoint: instances and copies already serving at time 0."""
@@ -604,7 +599,6 @@ class Simulation:
         outcome: list[int],
         wait: list[float],
         attempts: list[int],
-        started: list[float],
         finished: list[float],
         routed: list[float],
     ) -> SimResult:
@@ -622,7 +616,6 @@ class Simulation:
             wait_s=np.asarray(wait, dtype=np.float64),
             attempts=np.asarray(attempts, dtype=np.int32),
             finished_at=np.asarray(finished, dtype=np.float64),
-            started_at=np.asarray(started, dtype=np.float64),
             routed_at=np.asarray(routed, dtype=np.float64),
             instance_seconds=instance_seconds,
             copy_seconds=copy_seconds,

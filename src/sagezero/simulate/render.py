@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from sagezero.simulate.engine import Client
 from sagezero.simulate.prices import PriceTable
 from sagezero.simulate.scenario import Scenario
 from sagezero.simulate.summary import Comparison, Summary
@@ -56,11 +57,12 @@ def _users(s: Summary) -> list[tuple[str, str]]:
 def text(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices: PriceTable) -> str:
     z, a, sl = comparison.scale_to_zero, comparison.always_on, comparison.serverless
     cur = prices.currency
+    client = scenario.client()
     out = [
         f"sagezero simulate — {scenario.label}",
         f"  traffic   {traffic.description}",
-        f"  client    {scenario.client().mode.value}"
-        + (f", warm hold {scenario.client().hold_s / 60:g} min" if scenario.client().mode.value != "plain" else ""),
+        f"  client    {client.mode.value}"
+        + (f", warm hold {client.hold_s / 60:g} min" if client.mode is not Client.PLAIN else ""),
         f"  settings  {settings_line(scenario)}",
         "",
     ]
