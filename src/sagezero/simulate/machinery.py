@@ -1,0 +1,122 @@
+"""The scaling machinery of one tenant, as AWS runs it: the alarm, the policies, the target, the instances.
+
+The simulator replays traffic through a `Machinery`, never through settings directly, so it can run
+what sagezero deploys (`from_settings`) and equally any wiring read out of a program, a stack export
+or a live account (`sagezero.simulate.wired`) — including broken ones. That is what lets the
+simulator act as an independent oracle for the policy pack: a wiring the pack passes must wake and
+return to zero when replayed here.
+
+Pure data: no numpy, no boto3, no Pulumi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sagezero.settings import EndpointSettings
+
+STATISTICS = ("Maximum", "Minimum", "Sum", "SampleCount", "Average")
+COMPARISONS = (
+    "GreaterThanOrEqualToThreshold",
+    "GreaterThanThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+)
+TREAT_MISSING = ("missing", "notBreaching", "breaching", "ignore")
+ADJUSTMENT_TYPES = ("ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity")
+
+
+@dataclass(frozen=True)
+class StepInterval:
+    """One step adjustment; bounds are relative to the alarm threshold (None: unbounded)."""
+
+    lower: float | None
+    upper: float | None
+    adjustment: float
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """The wake alarm. The metric's datapoints per period follow `Mechanics` (one sample per invocation:
+    1 for a no-capacity failure, 0 for any other answer); a period without invocations is missing data."""
+
+    period_s: float = 30.0
+    evaluation_periods: int = 1
+    datapoints: int = 1
+    statistic: str = "Maximum"
+    comparison: str = "GreaterThanOrEqualToThreshold"
+    threshold: float = 1.0
+    treat_missing: str = "missing"
+    actions_enabled: bool = True
+    sees_failures: bool = True
+    """The alarm's metric and exact dimension set select this component's NoCapacityInvocationFailures
+    series; False: the alarm only ever sees missing data."""
+    fires_step: bool = True
+    """The alarm's actions include the step policy's ARN."""
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """The step-scaling policy the wake alarm fires."""
+
+    adjustment_type: str = "ChangeInCapacity"
+    steps: tuple[StepInterval, ...] = (StepInterval(0.0, None, 1.0),)
+    cooldown_s: float = 60.0
+    min_adjustment_magnitude: int | None = None
+
+
+@dataclass(frozen=True)
+class TrackingSpec:
+    """Target tracking on concurrent requests per copy (scales out above target, in to zero when idle)."""
+
+    target_value: float = 5.0
+    scale_in_cooldown_s: float = 300.0
+    scale_out_cooldown_s: float = 300.0
+    scale_in_enabled: bool = True
+    """False: DisableScaleIn is set, so copies never go back down."""
+    metric_applies: bool = True
+    """False: the metric is not this component's (e.g. a variant metric on an inference-component target):
+    the policy never sees any load and never acts."""
+
+
+@dataclass(frozen=True)
+class Machinery:
+    """Everything that decides copies and instances for one inference component."""
+
+    min_copies: int = 0
+    """The scalable target's MinCapacity."""
+    max_copies: int = 1
+    """The scalable target's MaxCapacity."""
+    scale_out_suspended: bool = False
+    scale_in_suspended: bool = False
+    alarm: AlarmSpec | None = field(default_factory=AlarmSpec)
+    """None: no alarm fires the step policy."""
+    step: StepSpec | None = field(default_factory=StepSpec)
+    """None: no step policy on the target."""
+    tracking: TrackingSpec | None = field(default_factory=TrackingSpec)
+    """None: no target-tracking policy on the target."""
+    managed_instance_scaling: bool = True
+    """Managed instance scaling ENABLED on the variant; False: instances stay at `min_instances` (at least 1)."""
+    min_instances: int = 0
+    max_instances: int = 1
+
+
+def from_settings(s: EndpointSettings, *, min_copies: int = 0) -> Machinery:
+    """The machinery `ScaleToZeroEndpoint` deploys for these settings (min_copies 1: an always-on twin)."""
+    return Machinery(
+        min_copies=min_copies,
+        max_copies=s.max_copies,
+        alarm=AlarmSpec(
+            period_s=float(s.alarm_period_s),
+            evaluation_periods=s.alarm_evaluation_periods,
+            datapoints=s.alarm_datapoints,
+        ),
+        step=StepSpec(steps=(StepInterval(0.0, None, float(s.step_adjustment)),), cooldown_s=float(s.step_cooldown_s)),
+        tracking=TrackingSpec(
+            target_value=s.target_value,
+            scale_in_cooldown_s=float(s.scale_in_cooldown_s),
+            scale_out_cooldown_s=float(s.scale_out_cooldown_s),
+        ),
+        min_instances=0,
+        max_instances=s.max_instance_count,
+    )
