@@ -147,7 +147,12 @@ def evaluate(resources: Iterable[EngineResource], config: Mapping[str, Any] | No
             )
             for r in plain_items
         )
-        verdicts = judge(wiring, judged_configs).verdicts
+        try:
+            verdicts = judge(wiring, judged_configs).verdicts
+        except Exception as e:  # crash-proof like the pack under the engine; listed, never a silent pass
+            for name in judged_configs:
+                report.not_judged.append(NotJudged(name, "", f"could not judge ({type(e).__name__}: {str(e)[:200]})"))
+            verdicts = None
     for policy, lv in enabled:
         if policy.name in JUDGED_RULES:
             if verdicts is None or policy.name not in judged_configs:

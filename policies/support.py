@@ -7,6 +7,7 @@ the policy not applicable with the reason, preview-time unknowns are skipped by 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -79,7 +80,14 @@ def report_verdicts(args: Any, report: ReportViolation, verdicts: Verdicts, *, u
 
 
 def config(policy: str, args: Any) -> dict[str, Any]:
-    return config_schema.resolve(policy, args.get_config())
+    given = args.get_config()
+    key = (policy, json.dumps(given, sort_keys=True, default=str))
+    if key not in _RESOLVED:  # the same config for every resource: check it against the schema once
+        _RESOLVED[key] = config_schema.resolve(policy, given)
+    return dict(_RESOLVED[key])
+
+
+_RESOLVED: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def schema(policy: str) -> PolicyConfigSchema | None:

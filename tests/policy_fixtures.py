@@ -225,3 +225,24 @@ def async_baseline() -> list[EngineResource]:
         }),
     ]  # fmt: skip
     return [EngineResource(t, _urn(t, n), p, {}, n) for t, n, p in items]
+
+
+def two_tenants() -> list[EngineResource]:
+    """Two tenants of the component in one stack, as a preview declares them."""
+    from sagezero.components import ScaleToZeroEndpoint
+    from sagezero.plan.engine import evaluate
+
+    def program() -> None:
+        for name in ("acme", "globex"):
+            ScaleToZeroEndpoint(name, {"image_uri": IMAGE, "kms_key_arn": KMS, "tags": {"cost-center": "ml"}})
+
+    rec = evaluate(program, stack="dev", region="eu-west-1")
+    return [r.engine() for r in rec.resources if r.custom]
+
+
+def first_preview(resources: list[EngineResource], tenant: str) -> list[EngineResource]:
+    """As in a first `pulumi preview`: the tenant's step-policy ARN, and so its alarm's actions, are not known yet."""
+    from sagezero.engine_wiring import ENGINE_UNKNOWN
+
+    out = mutate(resources, f"{tenant}-wake-from-zero", lambda p: p.update(arn=ENGINE_UNKNOWN))
+    return mutate(out, f"{tenant}-no-capacity", lambda p: p.update(alarmActions=[ENGINE_UNKNOWN]))

@@ -63,17 +63,29 @@ def _target(value: Any) -> Any:
     return value
 
 
+class PlainProps(dict[str, Any]):
+    """A resource's properties already made plain: `plain` returns it as it is (each source converts once)."""
+
+
 def plain(value: Any, depth: int = 0) -> Any:
     """Plain dicts, lists and scalars; unknowns and undisclosed secrets become `Opaque` markers."""
+    if type(value) is PlainProps:
+        return value
     if depth > MAX_DEPTH:
         raise ShapeError(f"values nested deeper than {MAX_DEPTH} levels")
-    value = _target(value)
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return UNKNOWN if value in ENGINE_UNKNOWNS else value
+    if kind in (int, float, bool) or value is None:
+        return value
+    value = _target(value)
     if isinstance(value, Mapping):
         if value.get(SECRET_SIG) == SECRET_MARK:
             return _secret(value, depth)
-        return {str(k): plain(v, depth + 1) for k, v in value.items()}
+        out = {str(k): plain(v, depth + 1) for k, v in value.items()}
+        return PlainProps(out) if depth == 0 else out
+    if isinstance(value, str):
+        return UNKNOWN if value in ENGINE_UNKNOWNS else value
     if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
         return [plain(v, depth + 1) for v in value]
     if type(value).__name__ == "Secret" and hasattr(value, "value"):  # pulumi_policy.Secret

@@ -92,9 +92,8 @@ def read_export(path: Path) -> list[EngineResource]:
         parent = r.get("parent")
         if parent is not None and not isinstance(parent, str):
             raise ExportError(f"{where} ({r['urn']}): parent must be a URN")
-        props = {**inputs, **outputs}
         try:
-            plain(props)
+            props = plain({**inputs, **outputs})
         except ShapeError as e:
             raise ExportError(f"{where} ({r['urn']}): {e} (at most {MAX_DEPTH})") from None
         out.append(
