@@ -66,7 +66,9 @@ def main() -> None:
             path = export(n, Path(d))
             count = len(json.loads(path.read_text())["deployment"]["resources"])
             check = min(seconds([sys.executable, "-m", "sagezero.cli", "check", str(path)]) for _ in range(2))
-            floor = min(seconds([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"]) for _ in range(2))
+            floor = min(
+                seconds([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"]) for _ in range(2)
+            )
             print(f"| {n:,} | {count:,} | {check:.2f} | {floor:.2f} | {check / floor:.1f}x |")
 
 

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 pytest.importorskip("pulumi_policy")
 
-from sagezero.cli import main  # noqa: E402
-from sagezero.engine_wiring import EngineResource  # noqa: E402
-from tests.policy_fixtures import first_preview, mutate, two_tenants  # noqa: E402
-from tests.wiring_cases import CASES, Case  # noqa: E402
+from sagezero.cli import main
+from sagezero.engine_wiring import EngineResource
+from tests.policy_fixtures import first_preview, mutate, two_tenants
+from tests.wiring_cases import CASES, Case
 
 
 def export_doc(resources: list[EngineResource]) -> dict[str, Any]:
