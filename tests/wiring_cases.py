@@ -172,7 +172,7 @@ CASES: list[Case] = [
     _c("variant-second-without-scaling", "config", _second_variant, (MIN_I, "no-managed-scaling")),
     _c("variant-shadow-min-1", "config", _shadow, (MIN_I, "min-instances")),
     _c("variant-max-instances-0", "config", lambda p: _variant(p)["managedInstanceScaling"].update(maxInstanceCount=0.0),
-       (MIN_I, "max-instances-zero")),
+       (MIN_I, "aws-rejects")),
     _c("variant-min-instances-1", "config", lambda p: _variant(p)["managedInstanceScaling"].update(minInstanceCount=1.0),
        (MIN_I, "min-instances")),
     _c("variant-scaling-disabled", "config", lambda p: _variant(p)["managedInstanceScaling"].update(status="DISABLED"),

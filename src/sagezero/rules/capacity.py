@@ -61,10 +61,10 @@ def min_instances_zero(cfg: EndpointConfig, config: Mapping[str, Any], out: Verd
         if is_num(v.mis_max) and v.mis_max < 1:
             out.find(
                 MIN_INSTANCES,
-                "max-instances-zero",
+                "aws-rejects",
                 cfg.ref,
-                f"{where} has MaxInstanceCount {v.mis_max:g}: no instance can ever start, so nothing wakes. "
-                "Fix: MaxInstanceCount >= 1.",
+                f"{where} has MaxInstanceCount {v.mis_max:g}: no instance could ever start, and AWS rejects it "
+                "(at least 1). Fix: MaxInstanceCount >= 1.",
             )
         elif is_num(v.mis_max) and is_num(v.mis_min) and v.mis_min > v.mis_max:
             out.find(
