@@ -6,12 +6,13 @@ differential test, so one list holds what "a pass means it wakes" must catch.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sagezero.engine_wiring import EngineResource
-from tests.policy_fixtures import async_baseline, mutate, native_baseline
+from tests.policy_fixtures import async_baseline, component_baseline, mutate, native_baseline
 
 WAKE, SCALE_IN, TMIN, MIN_I = (
     "scale-from-zero-alarm", "scale-to-zero-target-tracking", "inference-component-scalable-target-min-zero",
@@ -32,10 +33,20 @@ class Case:
     notes: dict[str, Any] = field(default_factory=dict)
 
     def resources(self) -> list[EngineResource]:
-        out = native_baseline() if self.base == "native" else async_baseline()
+        out = {"native": native_baseline, "async": async_baseline, "component": _component}[self.base]()
         for name, change in self.changes:
             out = mutate(out, name, change)
         return out
+
+
+@functools.cache
+def _component_once() -> tuple[EngineResource, ...]:
+    return tuple(component_baseline())
+
+
+def _component() -> list[EngineResource]:
+    """sagezero's own component, linked by property dependencies (copied: cases change it)."""
+    return list(_component_once())
 
 
 def _c(id: str, name: str, change: Change, *expect: tuple[str, str], base: str = "native") -> Case:
@@ -117,6 +128,14 @@ CASES: list[Case] = [
        (WAKE, "trips-when-idle")),
     _c("alarm-period-45", "alarm", lambda p: p.update(period=45.0), (WAKE, "aws-rejects")),
     _c("alarm-dropped", "alarm", lambda p: "drop", (WAKE, "no-alarm")),
+    _c("component-alarm-tied-but-actions-elsewhere", "acme-no-capacity",
+       lambda p: p.update(alarmActions=["arn:aws:sns:eu-west-1:123456789012:ops"]), (WAKE, "not-wired"), base="component"),
+    _c("component-alarm-dimension-is-the-arn", "acme-no-capacity",
+       lambda p: p.update(dimensions={"InferenceComponentName": "arn:aws:sagemaker:eu-west-1:1:inference-component/x"}),
+       (WAKE, "wrong-dimension"), base="component"),
+    _c("component-target-id-is-the-arn", "acme-target",
+       lambda p: p.update(resourceId="inference-component/arn:aws:sagemaker:eu-west-1:1:inference-component/x"),
+       (WAKE, "target-resource-id"), base="component"),
     _c("alarm-math-fill", "alarm", _math("FILL(m1, 0)")),
     _c("alarm-math-plain-id", "alarm", _math("m1 + 0")),
     _c("alarm-math-times-zero", "alarm", _math("m1 * 0"), (WAKE, "misses-first-failure")),
