@@ -179,6 +179,11 @@ def to_node(r: EngineResource) -> Node | None:
             name=get(p, "inferenceComponentName"),
             endpoint_name=get(p, "endpointName"),
             variant_name=get(p, "variantName"),
+            min_memory_mb=number(get(p, "specification", "computeResourceRequirements", "minMemoryRequiredInMb")),
+            accelerators=number(
+                get(p, "specification", "computeResourceRequirements", "numberOfAcceleratorDevicesRequired")
+            ),
+            cpu_cores=number(get(p, "specification", "computeResourceRequirements", "numberOfCpuCoresRequired")),
             deps=deps,
         )
     if r.type in ENDPOINT_TYPES:
@@ -228,6 +233,8 @@ def to_node(r: EngineResource) -> Node | None:
             custom_metric=custom,
             target_value=number(get(tracking, "targetValue")),
             disable_scale_in=_flag(get(tracking, "disableScaleIn")),
+            scale_in_cooldown=number(get(tracking, "scaleInCooldown")),
+            scale_out_cooldown=number(get(tracking, "scaleOutCooldown")),
             deps=deps,
         )
     enabled = get(p, "actionsEnabled")

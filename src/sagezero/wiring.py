@@ -109,6 +109,9 @@ class InferenceComponent(Node):
     name: Any = None
     endpoint_name: Any = None
     variant_name: Any = None
+    min_memory_mb: Any = None
+    accelerators: Any = None
+    cpu_cores: Any = None
 
 
 @dataclass
@@ -148,6 +151,8 @@ class ScalingPolicy(Node):
     """Target tracking: (namespace, metric name, dimensions) of a customized metric, if any."""
     target_value: Any = None
     disable_scale_in: Any = False
+    scale_in_cooldown: Any = None
+    scale_out_cooldown: Any = None
 
 
 @dataclass
