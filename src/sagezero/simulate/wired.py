@@ -107,8 +107,11 @@ def _tracking(p: ScalingPolicy, ic: InferenceComponent) -> TrackingSpec:
     applies = metric in wiring.IC_TRACKING_METRICS
     if custom is not None:
         ns, name, dims = custom
-        applies = ns == wiring.ALARM_NAMESPACE and name in CONCURRENCY_METRICS and isinstance(dims, Mapping) and (
-            str(dims.get(wiring.ALARM_DIMENSION, "")).lower() == str(ic.name).lower()
+        applies = (
+            ns == wiring.ALARM_NAMESPACE
+            and name in CONCURRENCY_METRICS
+            and isinstance(dims, Mapping)
+            and (str(dims.get(wiring.ALARM_DIMENSION, "")).lower() == str(ic.name).lower())
         )
     return TrackingSpec(
         target_value=_num(p.target_value, "targetValue", 1.0),
