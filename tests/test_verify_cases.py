@@ -111,7 +111,12 @@ def serve_case(clients: AwsClients, case: Case) -> list[Stubber]:
     s_aas.add_response(
         "describe_scaling_policies", answer(aas, "DescribeScalingPolicies", {"ScalingPolicies": policies})
     )
-    s_aas.add_response("describe_scheduled_actions", answer(aas, "DescribeScheduledActions", {"ScheduledActions": []}))
+    scheduled = [{**a, "ScheduledActionARN": f"arn:aws:autoscaling:eu-west-1:1:scheduledAction:{a['ScheduledActionName']}",
+                  "ServiceNamespace": "sagemaker", "ResourceId": rid, "ScalableDimension": t["ScalableDimension"],
+                  "CreationTime": NOW} for t in targets for a in t.get("ScheduledActions", [])]  # fmt: skip
+    s_aas.add_response(
+        "describe_scheduled_actions", answer(aas, "DescribeScheduledActions", {"ScheduledActions": scheduled})
+    )
     watching = {"Name": "InferenceComponentName", "Value": TARGET.inference_component_name}
     for_metric = [a for a in alarms if a.get("MetricName") == "NoCapacityInvocationFailures"
                   and a.get("Namespace") == "AWS/SageMaker" and watching in a.get("Dimensions", [])]  # fmt: skip
@@ -128,7 +133,12 @@ def serve_case(clients: AwsClients, case: Case) -> list[Stubber]:
 
 # AWS refuses these at creation (botocore's model: MaxInstanceCount >= 1; no component on a serverless
 # variant), so no live account can hold them; the pack reports them before `pulumi up`.
-CANNOT_EXIST = {"variant-max-instances-0", "variant-serverless-hosts-component"}
+CANNOT_EXIST = {
+    "variant-max-instances-0", "variant-serverless-hosts-component", "alarm-datapoints-0",
+    "alarm-evaluation-periods-infinite", "alarm-comparison-a-list", "alarm-period-true",
+    # A Pulumi form (aws-native's scalingTargetId after `pulumi import`): AWS's answers always carry ResourceId.
+    "step-by-scaling-target-id",
+}  # fmt: skip
 IC_CASES = [c for c in CASES if c.base == "native" and c.id not in CANNOT_EXIST]
 
 

@@ -143,6 +143,29 @@ CASES: list[Case] = [
     _c("alarm-sum-1", "alarm", lambda p: p.update(statistic="Sum")),
     _c("alarm-p99", "alarm", lambda p: (p.pop("statistic"), p.update(extendedStatistic="p99"))),
     _c("alarm-greater-than-0", "alarm", lambda p: p.update(comparisonOperator="GreaterThanThreshold", threshold=0.0)),
+    _c("alarm-unit-seconds", "alarm", lambda p: p.update(unit="Seconds"), (WAKE, "wrong-unit")),
+    _c("alarm-p99-ignoring-low-samples", "alarm", lambda p: (p.pop("statistic"), p.update(extendedStatistic="p99",
+       evaluateLowSampleCountPercentile="ignore")), (WAKE, "misses-first-failure")),
+    _c("alarm-statistic-p99", "alarm", lambda p: p.update(statistic="p99"), (WAKE, "aws-rejects")),
+    _c("alarm-both-statistics", "alarm", lambda p: p.update(extendedStatistic="p99"), (WAKE, "aws-rejects")),
+    _c("alarm-datapoints-0", "alarm", lambda p: p.update(datapointsToAlarm=0.0), (WAKE, "aws-rejects")),
+    _c("alarm-period-true", "alarm", lambda p: p.update(period=True), (WAKE, "aws-rejects")),
+    _c("alarm-evaluation-periods-infinite", "alarm", lambda p: p.update(evaluationPeriods=float("inf")),
+       (WAKE, "aws-rejects")),
+    _c("alarm-comparison-a-list", "alarm", lambda p: p.update(comparisonOperator=[]), (WAKE, "aws-rejects")),
+    _c("alarm-dimension-case", "alarm", lambda p: p["dimensions"][0].update(value="BYHAND-IC"),
+       (WAKE, "wrong-dimension")),
+    _c("alarm-trimmed-mean", "alarm", lambda p: (p.pop("statistic"), p.update(extendedStatistic="tm99"))),
+    _c("alarm-iqm", "alarm", lambda p: (p.pop("statistic"), p.update(extendedStatistic="IQM"))),
+    _c("alarm-math-below-threshold-with-an-above-step", "alarm", lambda p: (_math("0 - m1")(p), p.update(
+       comparisonOperator="LessThanOrEqualToThreshold", threshold=-1.0)), (WAKE, "uncovered-breach")),
+    _c("alarm-math-return-data-only-on-expression", "alarm", lambda p: (_math("FILL(m1, 0)")(p),
+       p["metrics"][0].pop("returnData"))),
+    Case("alarm-below-threshold-with-upper-bound-step", (
+        ("alarm", _math("0 - m1")),
+        ("alarm", lambda p: p.update(comparisonOperator="LessThanOrEqualToThreshold", threshold=-1.0)),
+        ("wake", lambda p: _step(p).update(stepAdjustments=[{"metricIntervalUpperBound": 0.0, "scalingAdjustment": 1.0}])),
+    ), frozenset()),
     # ---- the step policy ------------------------------------------------------------------------
     _c("step-adds-0", "wake", lambda p: _step(p)["stepAdjustments"][0].update(scalingAdjustment=0.0),
        (WAKE, "adds-nothing")),
@@ -169,6 +192,11 @@ CASES: list[Case] = [
         {"metricIntervalLowerBound": 5.0, "scalingAdjustment": 2.0}])),
     _c("step-cooldown-hour", "wake", lambda p: _step(p).update(cooldown=3600.0), (WAKE, "cooldown-blocks-wake")),
     _c("step-dropped", "wake", lambda p: "drop", (WAKE, "no-step-policy")),
+    _c("step-namespace-ecs", "wake", lambda p: p.update(serviceNamespace="ecs"),
+       (WAKE, "policy-target-mismatch"), (WAKE, "no-step-policy")),
+    _c("step-by-scaling-target-id", "wake", lambda p: (p.pop("resourceId"), p.pop("scalableDimension"),
+       p.pop("serviceNamespace"), p.update(scalingTargetId="inference-component/byhand-ic|"
+       "sagemaker:inference-component:DesiredCopyCount|sagemaker"))),
     # ---- the scalable target --------------------------------------------------------------------
     _c("target-max-0", "target", lambda p: p.update(maxCapacity=0.0), (WAKE, "max-capacity-zero")),
     _c("target-min-1", "target", lambda p: p.update(minCapacity=1.0), (TMIN, "min-capacity")),
@@ -185,6 +213,20 @@ CASES: list[Case] = [
        (SCALE_IN, "scale-in-disabled")),
     _c("tracking-variant-metric", "tracking", lambda p: _tracking(p).update(predefinedMetricSpecification={
         "predefinedMetricType": "SageMakerVariantInvocationsPerInstance"}), (SCALE_IN, "tracking-metric")),
+    _c("tracking-custom-of-another-component", "tracking", lambda p: _tracking(p).update(
+       predefinedMetricSpecification=None, customizedMetricSpecification={"namespace": "AWS/SageMaker",
+       "metricName": "ConcurrentRequestsPerCopy", "statistic": "Average",
+       "dimensions": [{"name": "InferenceComponentName", "value": "some-other-ic"}]}), (SCALE_IN, "tracking-metric")),
+    _c("tracking-custom-own-concurrency", "tracking", lambda p: _tracking(p).update(
+       predefinedMetricSpecification=None, customizedMetricSpecification={"namespace": "AWS/SageMaker",
+       "metricName": "ConcurrentRequestsPerCopy", "statistic": "Average",
+       "dimensions": [{"name": "InferenceComponentName", "value": "byhand-ic"}]})),
+    _c("tracking-hourly-schedule-keeps-one", "target", lambda p: p.update(scheduledActions=[{
+       "scheduledActionName": "keep-one", "schedule": "rate(1 hour)", "scalableTargetAction": {"minCapacity": 1.0}}]),
+       (SCALE_IN, "scheduled-minimum")),
+    _c("tracking-business-hours-schedule", "target", lambda p: p.update(scheduledActions=[
+       {"scheduledActionName": "day", "schedule": "cron(0 8 ? * MON-FRI *)", "scalableTargetAction": {"minCapacity": 1.0}},
+       {"scheduledActionName": "night", "schedule": "cron(0 18 ? * MON-FRI *)", "scalableTargetAction": {"minCapacity": 0.0}}])),
     _c("tracking-invocations-per-copy", "tracking", lambda p: _tracking(p).update(predefinedMetricSpecification={
         "predefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"})),
     # ---- endpoint config variants ---------------------------------------------------------------
@@ -205,6 +247,10 @@ CASES: list[Case] = [
        (WAKE, "wrong-metric"), base="async"),
     _c("async-step-dropped", "awake", lambda p: "drop", (WAKE, "no-step-policy"), base="async"),
     _c("async-tracking-dropped", "atracking", lambda p: "drop", (SCALE_IN, "no-target-tracking"), base="async"),
+    _c("async-tracking-other-endpoint", "atracking", lambda p: _tracking(p)["customizedMetricSpecification"].update(
+       dimensions=[{"name": "EndpointName", "value": "other-endpoint"}]), (SCALE_IN, "tracking-metric"), base="async"),
+    _c("async-target-on-missing-variant", "atarget", lambda p: p.update(resourceId="endpoint/queued/variant/Nope"),
+       (WAKE, "no-variant"), base="async"),
     _c("realtime-variant-to-zero", "aconfig", lambda p: p.pop("asyncInferenceConfig"), (WAKE, "aws-rejects"),
        base="async"),
 ]  # fmt: skip

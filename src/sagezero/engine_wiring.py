@@ -22,6 +22,7 @@ from sagezero.wiring import (
     Node,
     ScalableTarget,
     ScalingPolicy,
+    ScheduledAction,
     Step,
     Variant,
     Wiring,
@@ -35,7 +36,10 @@ ENDPOINT_CONFIG_TYPES = frozenset(
     {"aws:sagemaker/endpointConfiguration:EndpointConfiguration", "aws-native:sagemaker:EndpointConfig"}
 )
 ENDPOINT_TYPES = frozenset({"aws:sagemaker/endpoint:Endpoint", "aws-native:sagemaker:Endpoint"})
-WIRING_TYPES = IC_TYPES | TARGET_TYPES | POLICY_TYPES | ALARM_TYPES | ENDPOINT_CONFIG_TYPES | ENDPOINT_TYPES
+SCHEDULED_TYPES = frozenset({"aws:appautoscaling/scheduledAction:ScheduledAction"})
+WIRING_TYPES = (
+    IC_TYPES | TARGET_TYPES | POLICY_TYPES | ALARM_TYPES | ENDPOINT_CONFIG_TYPES | ENDPOINT_TYPES | SCHEDULED_TYPES
+)
 # The engine's marker for a value computed during deployment (pulumi.runtime.rpc.UNKNOWN).
 ENGINE_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
@@ -168,6 +172,19 @@ def _queries(raw: Any, native: bool) -> list[MetricQuery] | None:
     return out
 
 
+def _scheduled(ref: str, p: Any, deps: dict[str, set[str]]) -> ScheduledAction:
+    return ScheduledAction(
+        ref,
+        name=get(p, "name") or get(p, "scheduledActionName"),
+        resource_id=get(p, "resourceId"),
+        dimension=get(p, "scalableDimension"),
+        schedule=get(p, "schedule"),
+        min_capacity=number(get(p, "scalableTargetAction", "minCapacity")),
+        max_capacity=number(get(p, "scalableTargetAction", "maxCapacity")),
+        deps=deps,
+    )
+
+
 def to_node(r: EngineResource) -> Node | None:
     """The neutral wiring record for one resource, or None when it plays no part in the wiring."""
     if r.type not in WIRING_TYPES:
@@ -202,7 +219,10 @@ def to_node(r: EngineResource) -> Node | None:
             is_async=asynchronous if isinstance(asynchronous, Opaque) else asynchronous is not None,
             deps=deps,
         )
+    if r.type in SCHEDULED_TYPES:
+        return _scheduled(r.urn, p, deps)
     if r.type in TARGET_TYPES:
+        own = _list(get(p, "scheduledActions"))
         return ScalableTarget(
             r.urn,
             resource_id=get(p, "resourceId"),
@@ -212,17 +232,25 @@ def to_node(r: EngineResource) -> Node | None:
             namespace=get(p, "serviceNamespace"),
             scale_in_suspended=_flag(get(p, "suspendedState", "dynamicScalingInSuspended")),
             scale_out_suspended=_flag(get(p, "suspendedState", "dynamicScalingOutSuspended")),
+            scheduled=[_scheduled(f"{r.urn}#scheduledActions[{i}]", a, {}) for i, a in enumerate(own)]
+            if isinstance(own, list)
+            else [],
             deps=deps,
         )
     if r.type in POLICY_TYPES:
         step = get(p, "stepScalingPolicyConfiguration")
         tracking = get(p, "targetTrackingScalingPolicyConfiguration")
         metric_type, custom = _tracking_metric(tracking)
+        rid, dim, ns = get(p, "resourceId"), get(p, "scalableDimension"), get(p, "serviceNamespace")
+        target_id = get(p, "scalingTargetId")  # aws-native by value: "<resourceId>|<dimension>|<namespace>"
+        if rid is None and isinstance(target_id, str) and target_id.count("|") == 2:
+            rid, dim, ns = target_id.split("|")
         return ScalingPolicy(
             r.urn,
             policy_type=get(p, "policyType"),
-            resource_id=get(p, "resourceId"),
-            dimension=get(p, "scalableDimension"),
+            resource_id=rid,
+            dimension=dim,
+            namespace=ns,
             arn=get(p, "arn"),
             name=get(p, "policyName") if native else get(p, "name"),
             adjustment_type=get(step, "adjustmentType"),
@@ -254,6 +282,10 @@ def to_node(r: EngineResource) -> Node | None:
         evaluation_periods=number(get(p, "evaluationPeriods")),
         datapoints=number(get(p, "datapointsToAlarm")),
         treat_missing=get(p, "treatMissingData"),
+        unit=get(p, "unit"),
+        low_sample_percentile=get(
+            p, "evaluateLowSampleCountPercentile" if native else "evaluateLowSampleCountPercentiles"
+        ),
         metrics=_queries(get(p, "metrics") if native else get(p, "metricQueries"), native),
         deps=deps,
     )

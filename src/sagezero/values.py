@@ -10,6 +10,7 @@ whole rule off. Pure: no Pulumi import (the SDK's proxies are recognised by shap
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -146,7 +147,13 @@ def number(value: Any) -> Any:
 
 
 def is_num(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite number (never a bool): NaN, infinities and integers past a float are not numbers AWS takes."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def shown(value: Any) -> str:

@@ -123,6 +123,24 @@ class ScalableTarget(Node):
     namespace: Any = SERVICE_NAMESPACE
     scale_in_suspended: Any = False
     scale_out_suspended: Any = False
+    scheduled: list[ScheduledAction] = field(default_factory=list)
+    """Scheduled actions declared on the target itself (aws-native ScheduledActions)."""
+
+
+@dataclass
+class ScheduledAction(Node):
+    """An App Auto Scaling scheduled action (pulumi-aws resource, or an entry of an aws-native target)."""
+
+    name: Any = None
+    resource_id: Any = None
+    dimension: Any = None
+    schedule: Any = None
+    min_capacity: Any = None
+    max_capacity: Any = None
+
+    @property
+    def recurring(self) -> bool:
+        return isinstance(self.schedule, str) and self.schedule.startswith(("rate(", "cron("))
 
 
 @dataclass
@@ -137,6 +155,7 @@ class ScalingPolicy(Node):
     policy_type: Any = None
     resource_id: Any = None
     dimension: Any = None
+    namespace: Any = None
     arn: Any = None
     name: Any = None
     adjustment_type: Any = None
@@ -187,6 +206,9 @@ class Alarm(Node):
     evaluation_periods: Any = None
     datapoints: Any = None
     treat_missing: Any = None
+    unit: Any = None
+    low_sample_percentile: Any = None
+    """EvaluateLowSampleCountPercentile: 'ignore' keeps the state when a percentile has too few samples."""
     metrics: list[MetricQuery] | None = None
     """Metric-math alarms: the queries; None for a single-metric alarm."""
 
@@ -201,9 +223,11 @@ class Wiring:
     alarms: list[Alarm] = field(default_factory=list)
     endpoints: list[Endpoint] = field(default_factory=list)
     configs: list[EndpointConfig] = field(default_factory=list)
+    scheduled: list[ScheduledAction] = field(default_factory=list)
 
     def add(self, node: Node) -> None:
         bucket = {
+            ScheduledAction: self.scheduled,
             InferenceComponent: self.ics,
             ScalableTarget: self.targets,
             ScalingPolicy: self.policies,
@@ -258,6 +282,8 @@ class Index:
         self._alarms_by_dim_dep = _by(w.alarms, lambda a: a.linked_refs("dimensions") | a.linked_refs("metrics"))
         self._endpoints_by_name = _by(w.endpoints, lambda e: _str_key(e.name))
         self._configs_by_name = _by(w.configs, lambda c: _str_key(c.name))
+        self._scheduled_by_id = _by(w.scheduled, lambda a: _str_key(a.resource_id))
+        self._scheduled_by_dep = _by(w.scheduled, lambda a: a.linked_refs("resourceId"))
 
     # -- scalable targets ------------------------------------------------------------------------
 
@@ -278,7 +304,7 @@ class Index:
             found[p.ref] = p
         if isinstance(target.resource_id, str):
             for p in self._policies_by_id.get(target.resource_id.lower(), []):
-                if p.dimension == target.dimension or is_opaque(p.dimension):
+                if p.dimension == target.dimension or is_opaque(p.dimension) or is_opaque(target.dimension):
                     found[p.ref] = p
         # Both computed from the same resource (preview): the engine says so through their dependencies.
         mine = target.linked_refs("resourceId")
@@ -288,6 +314,35 @@ class Index:
                     if p.linked_refs("resourceId") == mine:
                         found[p.ref] = p
         return list(found.values())
+
+    def scheduled_on(self, target: ScalableTarget) -> list[ScheduledAction]:
+        found = {a.ref: a for a in target.scheduled}
+        for ref in target.linked_refs("resourceId") | {target.ref}:
+            for a in self._scheduled_by_dep.get(ref, []):
+                found[a.ref] = a
+        if isinstance(target.resource_id, str):
+            for a in self._scheduled_by_id.get(target.resource_id.lower(), []):
+                found[a.ref] = a
+        return list(found.values())
+
+    def hidden_target(self) -> Opaque | None:
+        """A scalable target whose id is hidden and tied to nothing: it could be anyone's."""
+        for t in self.w.targets:
+            if is_opaque(t.resource_id) and not t.linked_refs("resourceId"):
+                return t.resource_id  # type: ignore[no-any-return]
+        return None
+
+    def hidden_alarm(self) -> Opaque | None:
+        """An alarm whose actions are hidden and tied to nothing: it could be the one firing a policy."""
+        for a in self.w.alarms:
+            if a.linked_refs("alarmActions"):
+                continue
+            if is_opaque(a.actions):
+                return a.actions  # type: ignore[no-any-return]
+            hidden = next((x for x in a.actions if is_opaque(x)), None) if isinstance(a.actions, list) else None
+            if hidden is not None:
+                return hidden  # type: ignore[no-any-return]
+        return None
 
     # -- alarms ----------------------------------------------------------------------------------
 

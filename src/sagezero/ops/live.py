@@ -148,6 +148,9 @@ def to_wiring(live: LiveStack) -> tuple[wiring.Wiring, wiring.InferenceComponent
         )
     for p in live.policies:
         w.add(_node("aws-native:applicationautoscaling:ScalingPolicy", str(p["PolicyARN"]), p, arn=p["PolicyARN"]))
+    for sa in live.scheduled_actions:
+        ref = str(sa.get("ScheduledActionARN") or sa.get("ScheduledActionName"))
+        w.add(_node("aws:appautoscaling/scheduledAction:ScheduledAction", ref, sa))
     for a in live.alarms:
         w.add(_node("aws-native:cloudwatch:Alarm", str(a.get("AlarmArn") or a["AlarmName"]), a))
     return w, ic

@@ -14,7 +14,7 @@ from typing import Any
 from sagezero.engine_wiring import EngineResource
 from sagezero.jsonfile import JsonFileError, read_json
 from sagezero.plan.render import Section
-from sagezero.values import MAX_DEPTH, ShapeError, plain
+from sagezero.values import ShapeError, plain
 
 
 def _where(urn: str | None) -> str:
@@ -30,7 +30,10 @@ def policy_section(resources: Iterable[EngineResource], config: Mapping[str, Any
         lines.append(f"{v.level.upper():<9} {v.policy}  [{_where(v.urn)}]")
         lines.append(f"          {v.message}")
     if report.not_judged:
-        lines.append(f"NOT JUDGED ({len(report.not_judged)}): judged again once the values are known")
+        lines.append(
+            f"NOT JUDGED ({len(report.not_judged)}): each is judged once its value can be read (after `pulumi up` "
+            "for unknowns; from an export made with --show-secrets for secrets)"
+        )
         for n in sorted(report.not_judged, key=lambda n: (n.policy, n.urn)):
             lines.append(f"          {n.policy}  [{_where(n.urn)}] {n.reason}")
     mandatory = len(report.mandatory)
@@ -70,6 +73,8 @@ def read_export(path: Path) -> list[EngineResource]:
         raise ExportError(str(e)) from None
     except RecursionError:
         raise ExportError(f"{path}: JSON nested too deeply to be a stack export") from None
+    except ValueError as e:  # e.g. an integer literal past Python's digit limit
+        raise ExportError(f"{path}: not valid JSON ({str(e)[:120]})") from None
     except OSError as e:
         raise ExportError(f"{path}: cannot read ({e.strerror or e})") from None
     deployment = doc.get("deployment") if isinstance(doc, dict) else None
@@ -83,6 +88,8 @@ def read_export(path: Path) -> list[EngineResource]:
             raise ExportError(f"{where} has no urn/type")
         if r["type"].startswith("pulumi:providers:") or r["type"] == "pulumi:pulumi:Stack":
             continue
+        if r.get("delete") is True:
+            continue  # an old resource pending deletion (after a replace): not part of the stack's wiring
         inputs, outputs = r.get("inputs") or {}, r.get("outputs") or {}
         if not isinstance(inputs, dict) or not isinstance(outputs, dict):
             raise ExportError(f"{where} ({r['urn']}): inputs and outputs must be objects")
@@ -95,7 +102,7 @@ def read_export(path: Path) -> list[EngineResource]:
         try:
             props = plain({**inputs, **outputs})
         except ShapeError as e:
-            raise ExportError(f"{where} ({r['urn']}): {e} (at most {MAX_DEPTH})") from None
+            raise ExportError(f"{where} ({r['urn']}): {e}") from None
         out.append(
             EngineResource(
                 type=r["type"], urn=r["urn"], props=props, property_dependencies=deps,

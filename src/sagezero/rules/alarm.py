@@ -10,6 +10,7 @@ through `metric_math`. The breach deltas it reports let the step policy be check
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,8 @@ class AlarmJudgement:
     """Breach deltas (datapoint - threshold) one or more failures in a period produce."""
     unbounded: bool = False
     """The datapoint grows without bound with the failures (Sum, SampleCount)."""
+    below: bool = False
+    """The alarm breaches below its threshold (LessThan...): step bounds then read the other way."""
 
     @property
     def wakes(self) -> bool:
@@ -73,30 +76,46 @@ def _percentile(samples: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
+_EXTENDED = re.compile(r"^(p|tm|wm|tc|ts|TM|WM|TC|TS|PR)\(?[0-9.:%]*\)?$|^IQM$")
+
+
+def valid_extended(stat: Any) -> bool:
+    """CloudWatch's extended statistics: percentiles (p99), trimmed/winsorized means and counts, IQM."""
+    if not isinstance(stat, str) or not _EXTENDED.match(stat):
+        return False
+    if stat.startswith("p"):
+        p = _float(stat[1:])
+        return p is not None and 0 < p < 100
+    return True
+
+
 def statistic(stat: str, samples: list[float]) -> float | None:
     """One period's datapoint from its samples (None: missing data)."""
     if not samples:
         return None
-    if stat == "Maximum":
-        return max(samples)
-    if stat == "Minimum":
-        return min(samples)
     if stat == "Sum":
         return float(sum(samples))
     if stat == "SampleCount":
         return float(len(samples))
+    if stat == "Minimum":
+        return min(samples)
     if stat == "Average":
         return sum(samples) / len(samples)
-    if stat.startswith("p") and is_num(_float(stat[1:])):
+    if stat.startswith("p") and valid_extended(stat):
         return _percentile(samples, float(stat[1:]))
+    if stat == "Maximum" or valid_extended(stat):
+        # Trimmed and winsorized means, IQM and the like of samples that are all equal (every
+        # situation judged here) are that value; Maximum is that value too.
+        return max(samples) if stat == "Maximum" else sum(samples) / len(samples)
     raise ValueError(stat)
 
 
 def _float(text: str) -> float | None:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return None
+    return value if math.isfinite(value) else None
 
 
 Model = Callable[[str, int], "float | None"]
@@ -141,19 +160,26 @@ def _selects(name: str, signal: Signal, namespace: Any, metric: Any, dims: Any, 
     hidden = next((x for x in (value, signal.value) if isinstance(x, Opaque)), None)
     if hidden is not None:
         return _Selects(None, what=f"{where}dimensions.{signal.dimension}", why=hidden.why)
-    if not isinstance(value, str) or value.lower() != str(signal.value).lower():
+    if not isinstance(value, str) or value != str(signal.value):  # CloudWatch dimension values are case-sensitive
         return _Selects(False, "wrong-dimension", f"alarm {name} watches {signal.dimension}={shown(value)}, "
                         f"expected {shown(signal.value)}")  # fmt: skip
     return _Selects(True)
 
 
 def _valid_stat(stat: Any) -> bool:
-    return stat in VALID_STATS or (isinstance(stat, str) and stat.startswith("p") and _float(stat[1:]) is not None)
+    return (isinstance(stat, str) and stat in VALID_STATS) or valid_extended(stat)
 
 
 def _single(j: AlarmJudgement, signal: Signal) -> Model | None:
     a = j.alarm
     stat = a.extended_statistic if a.extended_statistic is not None else a.statistic
+    if a.extended_statistic is not None and a.statistic is not None:
+        j.rejected.append(("aws-rejects", f"alarm {a.label} sets both Statistic and ExtendedStatistic"))
+        return None
+    if a.statistic is not None and not isinstance(a.statistic, Opaque) and a.statistic not in VALID_STATS:
+        j.rejected.append(("aws-rejects", f"alarm {a.label}: Statistic {shown(a.statistic)} is not one of "
+                           f"{', '.join(VALID_STATS)} (percentiles go in ExtendedStatistic)"))  # fmt: skip
+        return None
     sel = _selects(a.label, signal, a.namespace, a.metric, a.dimensions, "")
     if isinstance(stat, Opaque):
         j.unjudged.append(("statistic", stat.why))
@@ -170,6 +196,14 @@ def _single(j: AlarmJudgement, signal: Signal) -> Model | None:
     if sel.ok is False:
         j.breaks.append((sel.kind, sel.message))
         return None
+    if a.unit is not None and not isinstance(a.unit, Opaque) and a.unit not in ("None", "Count"):
+        j.breaks.append(("wrong-unit", f"alarm {a.label} asks for unit {shown(a.unit)}; {signal.metric} is published "
+                         "without one, so the alarm sees no data"))  # fmt: skip
+        return None
+    if isinstance(stat, str) and stat.startswith("p") and a.low_sample_percentile == "ignore":
+        j.breaks.append(("misses-first-failure", f"alarm {a.label}: {stat} with EvaluateLowSampleCountPercentile "
+                         "ignore does not change state on one failed request (too few samples)"))  # fmt: skip
+        return None
     return lambda situation, failures: statistic(str(stat), _samples(situation, failures))
 
 
@@ -180,7 +214,14 @@ def _math(j: AlarmJudgement, signal: Signal) -> Model | None:
     if any(isinstance(q.id, Opaque) or isinstance(q.expression, Opaque) for q in queries):
         j.unjudged.append(("metrics", "metric queries are not known until deployment"))
         return None
-    returned = [q for q in queries if q.return_data is not False]
+    if any(x is not None for x in (a.metric, a.statistic, a.extended_statistic, a.namespace)):
+        j.rejected.append(("aws-rejects", f"alarm {a.label} sets Metrics and also MetricName/Namespace/Statistic"))
+        return None
+    returned = [q for q in queries if q.return_data is True]
+    if not returned and not any(q.return_data is False for q in queries if q.expression is not None):
+        # ReturnData omitted: pulumi-aws sends false, the API defaults to true; one expression is the intent.
+        expressions = [q for q in queries if q.expression is not None]
+        returned = expressions if len(expressions) == 1 else ([queries[0]] if len(queries) == 1 else [])
     if len(returned) != 1:
         j.rejected.append(
             ("aws-rejects", f"alarm {a.label}: exactly one metric query must return data, {len(returned)} do")
@@ -225,6 +266,8 @@ def judge_alarm(alarm: Alarm, signal: Signal) -> AlarmJudgement:
     j = AlarmJudgement(alarm)
     a = alarm
     _aws_shape(j)
+    if j.rejected:
+        return j
     if isinstance(a.actions_enabled, Opaque):
         j.unjudged.append(("actionsEnabled", a.actions_enabled.why))
     elif a.actions_enabled is False:
@@ -237,7 +280,7 @@ def judge_alarm(alarm: Alarm, signal: Signal) -> AlarmJudgement:
         j.unjudged.append((k, v.why))
     if model is None or hidden:
         return j
-    if not is_num(a.threshold) or a.comparison not in COMPARE:
+    if not is_num(a.threshold) or not isinstance(a.comparison, str) or a.comparison not in COMPARE:
         j.rejected.append(
             ("aws-rejects", f"alarm {a.label}: threshold {shown(a.threshold)} / comparison {shown(a.comparison)}")
         )
@@ -248,6 +291,14 @@ def judge_alarm(alarm: Alarm, signal: Signal) -> AlarmJudgement:
 
 def _aws_shape(j: AlarmJudgement) -> None:
     a = j.alarm
+    for k, v in (("evaluationPeriods", a.evaluation_periods), ("datapointsToAlarm", a.datapoints),
+                 ("period", a.period), ("threshold", a.threshold)):  # fmt: skip
+        if isinstance(v, Opaque):
+            j.unjudged.append((k, v.why))
+        elif v is not None and not is_num(v):
+            j.rejected.append(("aws-rejects", f"alarm {a.label}: {k} {shown(v)} is not a finite number"))
+        elif k in ("evaluationPeriods", "datapointsToAlarm", "period") and is_num(v) and v < 1:
+            j.rejected.append(("aws-rejects", f"alarm {a.label}: {k} {v:g} must be at least 1"))
     period = a.period if a.metrics is None else next((q.period for q in a.metrics or [] if is_num(q.period)), 60)
     n = a.evaluation_periods
     m = a.datapoints if a.datapoints is not None else n
@@ -257,9 +308,6 @@ def _aws_shape(j: AlarmJudgement) -> None:
         j.rejected.append(("aws-rejects", f"alarm {a.label}: Period x EvaluationPeriods exceeds one day"))
     if is_num(m) and is_num(n) and m > n:
         j.rejected.append(("aws-rejects", f"alarm {a.label}: DatapointsToAlarm {m:g} exceeds EvaluationPeriods {n:g}"))
-    for k, v in (("evaluationPeriods", n), ("datapointsToAlarm", a.datapoints), ("period", a.period)):
-        if isinstance(v, Opaque):
-            j.unjudged.append((k, v.why))
 
 
 def _breaching(a: Alarm, value: float | None) -> bool | None:
@@ -312,6 +360,7 @@ def _behaviour(j: AlarmJudgement, model: Model, signal: Signal) -> None:
         j.breaks.append(("misses-first-failure", f"alarm {a.label} does not trip on one failed request: {need}"))
     grows = model("wake", 2) != model("wake", 1)
     j.unbounded = grows
+    j.below = str(a.comparison).startswith("LessThan")
     for k in range(1, (MAX_FAILURES if grows else 1) + 1):
         v = model("wake", k)
         if v is not None and _breaching(a, v):

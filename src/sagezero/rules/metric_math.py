@@ -9,6 +9,7 @@ replaces it).
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping
 
 Value = float | None
@@ -23,7 +24,6 @@ _BIN: dict[type, Callable[[float, float], float]] = {
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b if b else float("nan"),
-    ast.Pow: lambda a, b: a**b,
 }
 _CMP: dict[type, Callable[[float, float], bool]] = {
     ast.Gt: lambda a, b: a > b,
@@ -48,7 +48,13 @@ def evaluate(expression: str, series: Mapping[str, Value]) -> Value:
         tree = ast.parse(_prepare(expression), mode="eval")
     except SyntaxError:
         raise NotEvaluableError(f"cannot parse {expression!r}") from None
-    return _eval(tree.body, series)
+    try:
+        value = _eval(tree.body, series)
+    except (RecursionError, OverflowError):
+        raise NotEvaluableError(f"{expression!r} is too deep or too large to evaluate") from None
+    if value is not None and not math.isfinite(value):
+        return None  # CloudWatch drops non-finite results: the period has no datapoint
+    return value
 
 
 def _num(v: Value | bool) -> Value:

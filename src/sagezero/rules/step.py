@@ -28,12 +28,13 @@ class StepJudgement:
         return not self.breaks and not self.unjudged and not self.rejected
 
 
-def step_for(steps: list[Step], delta: float) -> Step | None:
-    """The step App Auto Scaling applies for a breach of `delta` above the threshold."""
+def step_for(steps: list[Step], delta: float, *, below: bool = False) -> Step | None:
+    """The step App Auto Scaling applies for a breach of `delta` (datapoint - threshold). Above the
+    threshold the lower bound is inclusive and the upper exclusive; below it, the other way round."""
     for s in steps:
         lo = float(s.lower) if is_num(s.lower) else float("-inf")
         hi = float(s.upper) if is_num(s.upper) else float("inf")
-        if lo <= delta < hi:
+        if (lo < delta <= hi) if below else (lo <= delta < hi):
             return s
     return None
 
@@ -70,7 +71,9 @@ def _shape(j: StepJudgement, steps: list[Step]) -> None:
             return
 
 
-def judge_step(policy: ScalingPolicy, deltas: list[float], unbounded: bool, *, max_cooldown_s: float) -> StepJudgement:
+def judge_step(
+    policy: ScalingPolicy, deltas: list[float], unbounded: bool, *, max_cooldown_s: float, below: bool = False
+) -> StepJudgement:
     """`deltas`: the breach deltas its alarm produces for 1, 2, ... failures; `unbounded`: they keep growing."""
     j = StepJudgement(policy)
     p = policy
@@ -89,7 +92,7 @@ def judge_step(policy: ScalingPolicy, deltas: list[float], unbounded: bool, *, m
         j.unjudged.append(("stepAdjustments", "a step bound or adjustment is not known until deployment"))
         return j
     _shape(j, steps)
-    _coverage(j, steps, deltas, unbounded)
+    _coverage(j, steps, deltas, unbounded, below)
     if is_num(p.cooldown) and p.cooldown > max_cooldown_s:
         j.breaks.append(
             (
@@ -102,20 +105,20 @@ def judge_step(policy: ScalingPolicy, deltas: list[float], unbounded: bool, *, m
     return j
 
 
-def _coverage(j: StepJudgement, steps: list[Step], deltas: list[float], unbounded: bool) -> None:
+def _coverage(j: StepJudgement, steps: list[Step], deltas: list[float], unbounded: bool, below: bool) -> None:
     p = j.policy
     probe: list[Any] = list(deltas)
     if unbounded:
         bounds = [float(x) for s in steps for x in (s.lower, s.upper) if is_num(x)]
         probe.append(max([*bounds, *deltas, 0.0]) + 1e6)  # past every finite bound: the tail interval
     for delta in probe:
-        chosen = step_for(steps, delta)
+        chosen = step_for(steps, delta, below=below)
         if chosen is None:
             j.breaks.append(
                 (
                     "uncovered-breach",
-                    f"step policy {p.label}: no step covers a breach of {delta:g} above the threshold, so that "
-                    "alarm adds nothing",
+                    f"step policy {p.label}: no step covers a breach of {delta:+g} relative to the threshold, so "
+                    "that alarm adds nothing",
                 )
             )
             return
@@ -124,7 +127,7 @@ def _coverage(j: StepJudgement, steps: list[Step], deltas: list[float], unbounde
             j.breaks.append(
                 (
                     "adds-nothing",
-                    f"step policy {p.label}: at zero copies the step for a breach of {delta:g} ({how} "
+                    f"step policy {p.label}: at zero copies the step for a breach of {delta:+g} ({how} "
                     f"{shown(chosen.adjustment)}) leaves 0 copies; expected at least 1",
                 )
             )

@@ -82,7 +82,11 @@ def judge_unit(idx: Index, unit: Unit, config: Mapping[str, Any]) -> Path:
     v = path.verdicts
     targets = idx.targets_for(unit.resource_id, unit.node, unit.dimension)
     if not targets:
-        if unit.dimension == wiring.SCALABLE_DIMENSION:
+        hidden = unit.resource_id if isinstance(unit.resource_id, Opaque) else idx.hidden_target()
+        if hidden is not None:
+            v.cannot(TARGET_MIN, unit.node.ref, "scalable target", f"cannot be tied to {unit.label}: a name or id is "
+                     f"{hidden.why}")  # fmt: skip
+        elif unit.dimension == wiring.SCALABLE_DIMENSION:
             v.find(
                 TARGET_MIN,
                 "no-scalable-target",
@@ -123,24 +127,62 @@ def judge_unit(idx: Index, unit: Unit, config: Mapping[str, Any]) -> Path:
         return path
     out = _Out(path, conditional=path.can_reach_zero is None)
     _target_limits(target, out)
-    policies = idx.policies_on(target)
+    policies = [p for p in idx.policies_on(target) if _attached(p, target, unit, out)]
+    hidden_type = next((p.policy_type for p in policies if isinstance(p.policy_type, Opaque)), None)
     for p in policies:
         if isinstance(p.policy_type, Opaque):
             v.cannot(WAKE, p.ref, "policyType", p.policy_type.why)
     steps = [p for p in policies if p.policy_type == "StepScaling"]
     trackings = [p for p in policies if p.policy_type == "TargetTrackingScaling"]
-    _wake(idx, unit, path, steps, out)
-    _scale_in(unit, path, trackings, out)
+    if steps or hidden_type is None:
+        _wake(idx, unit, path, steps, out)
+    if trackings or hidden_type is None:
+        _scale_in(unit, path, trackings, out)
+    _schedules(idx, target, unit, out)
     return path
 
 
+def _schedules(idx: Index, target: ScalableTarget, unit: Unit, out: _Out) -> None:
+    """A recurring schedule that raises the minimum, with none that brings it back to 0, keeps capacity up."""
+    actions = idx.scheduled_on(target)
+    raising = [a for a in actions if a.recurring and is_num(a.min_capacity) and a.min_capacity >= 1]
+    lowering = [a for a in actions if a.recurring and a.min_capacity == 0]
+    for a in actions:
+        if isinstance(a.schedule, Opaque) or isinstance(a.min_capacity, Opaque):
+            out.cannot(
+                SCALE_IN, a.ref, "schedule", (a.schedule if isinstance(a.schedule, Opaque) else a.min_capacity).why
+            )
+    if raising and not lowering:
+        a = raising[0]
+        out.find(SCALE_IN, "scheduled-minimum", a.ref, f"scheduled action {a.label} ({shown(a.schedule)}) sets "
+                 f"MinCapacity {a.min_capacity:g} on {unit.label} and no recurring action sets it back to 0: "
+                 "capacity never returns to zero")  # fmt: skip
+
+
+def _attached(p: ScalingPolicy, target: ScalableTarget, unit: Unit, out: _Out) -> bool:
+    """A policy tied to the target by reference must also name it: AWS attaches policies by value.
+    (Judged against the id the unit needs; a wrong id on the target itself is its own finding.)"""
+    want = unit.resource_id if isinstance(unit.resource_id, str) else target.resource_id
+    pairs = (("resourceId", p.resource_id, want), ("scalableDimension", p.dimension, unit.dimension),
+             ("serviceNamespace", p.namespace, wiring.SERVICE_NAMESPACE))  # fmt: skip
+    for what, mine, theirs in pairs:
+        if isinstance(mine, str) and isinstance(theirs, str) and mine != theirs:
+            out.find(WAKE, "policy-target-mismatch", p.ref, f"scaling policy {p.label} is tied to scalable target "
+                     f"{shown(target.resource_id)} but its {what} is {shown(mine)}, not {shown(theirs)}: AWS attaches "
+                     "it elsewhere (or refuses it), so it never acts on this target")  # fmt: skip
+            return False
+    return True
+
+
 def _target_link(target: ScalableTarget, unit: Unit, v: Verdicts) -> None:
+    if isinstance(target.dimension, Opaque):
+        v.cannot(WAKE, target.ref, "scalableDimension", target.dimension.why)
     rid, want = target.resource_id, unit.resource_id
     if isinstance(rid, Opaque) or isinstance(want, Opaque):
         if target.linked_refs("resourceId"):
             v.cannot(WAKE, target.ref, "resourceId", (rid if isinstance(rid, Opaque) else want).why)
         return
-    if not isinstance(rid, str) or rid.lower() != str(want).lower():
+    if not isinstance(rid, str) or rid != str(want):
         v.find(
             WAKE,
             "target-resource-id",
@@ -199,7 +241,9 @@ def _wake(idx: Index, unit: Unit, path: Path, steps: list[ScalingPolicy], out: _
         return
     max_cooldown = earliest_return_to_zero_s()
     good = False
+    maybe: list[tuple[str, str, str]] = []  # what stops a pair that is clean as far as known from passing
     pending: list[tuple[str, str, str]] = []
+    others: list[tuple[str, str, str]] = []
     breaks: list[tuple[str, str, str]] = []
     wired_any = False
     for step in steps:
@@ -211,7 +255,9 @@ def _wake(idx: Index, unit: Unit, path: Path, steps: list[ScalingPolicy], out: _
                 continue
             wired_any = True
             aj: AlarmJudgement = judge_alarm(alarm, sig)
-            sj: StepJudgement = judge_step(step, aj.deltas or [0.0], aj.unbounded, max_cooldown_s=max_cooldown)
+            sj: StepJudgement = judge_step(
+                step, aj.deltas or [0.0], aj.unbounded, max_cooldown_s=max_cooldown, below=aj.below and bool(aj.deltas)
+            )
             for kind, msg in aj.spurious + aj.rejected:
                 out.find(WAKE, kind, alarm.ref, msg)
             for kind, msg in sj.rejected:
@@ -220,27 +266,43 @@ def _wake(idx: Index, unit: Unit, path: Path, steps: list[ScalingPolicy], out: _
             if wired is None:
                 hidden.append((alarm.ref, "alarmActions", "not known until deployment (tied by reference)"))
             found = [(k, alarm.ref, m) for k, m in aj.breaks] + [(k, step.ref, m) for k, m in sj.breaks]
+            foreign = [b for b in aj.breaks if b[0] == "wrong-metric"]
+            if foreign and not hidden:
+                # Another metric's alarm on the wake policy: when it fires cannot be told from here.
+                others.append((alarm.ref, "alarm on another metric", f"{foreign[0][1]}; it also fires the wake "
+                                "policy, and sagezero cannot tell when (it could keep the unit from staying at zero)"))  # fmt: skip
             clean = not found and not aj.spurious and not aj.rejected and not sj.rejected
             if clean and not hidden and not good:
                 good = True
                 path.alarm, path.step = alarm, step
             elif not good:
                 path.alarm, path.step = path.alarm or alarm, path.step or step
-            pending += hidden
+            if clean:
+                maybe += hidden
+            else:
+                pending += hidden  # this pair cannot wake whatever the hidden values are: its breaks stand
             breaks += found
     if good:
+        for ref, what, why in others:
+            out.cannot(WAKE, ref, what, why)
         return
-    for ref, what, why in pending:
+    for ref, what, why in maybe + pending:
         out.cannot(WAKE, ref, what, why)
-    if pending:
+    if maybe:
         return  # a pair that is clean as far as known may yet wake it: no verdict on the others
     for kind, ref, msg in breaks:
         out.find(WAKE, kind, ref, f"{label}: {msg}")
     if wired_any or any(k == "not-wired" for k, _, _ in breaks):
         return
     path.step = path.step or steps[0]
+    hidden_link = next((s.arn for s in steps if isinstance(s.arn, Opaque) and not idx.alarms_firing(s)), None)
+    hidden_link = hidden_link or idx.hidden_alarm()
     watching = [a for a in idx.alarms_watching(sig.metric, sig.dimension, sig.value, unit.node)]
-    if watching:
+    if hidden_link is not None:
+        out.cannot(WAKE, (watching[0] if watching else unit.node).ref, "alarm actions",
+                   f"whether an alarm fires the step policy cannot be told: an ARN or alarm action is "
+                   f"{hidden_link.why}")  # fmt: skip
+    elif watching:
         a = watching[0]
         path.alarm = a
         out.find(WAKE, "not-wired", a.ref, f"alarm {a.label} watches {label} but its actions do not include the step "
@@ -251,24 +313,29 @@ def _wake(idx: Index, unit: Unit, path: Path, steps: list[ScalingPolicy], out: _
 
 
 def _tracking_problem(unit: Unit, p: ScalingPolicy) -> tuple[str, str] | Opaque | None:
-    """None: this policy scales the unit back to zero; (kind, message): it cannot; Opaque: hidden."""
-    for value in (p.disable_scale_in, p.target_value, p.metric_type, p.custom_metric):
+    """None: this policy lets the unit go back to zero when idle; (kind, message): it holds capacity up;
+    Opaque: cannot be told."""
+    for value in (p.target_value, p.metric_type, p.custom_metric):
         if isinstance(value, Opaque):
             return value
-    if p.disable_scale_in is True:
-        return (
-            "scale-in-disabled",
-            f"target tracking {p.label} has DisableScaleIn true: capacity never goes back to zero",
-        )
     if is_num(p.target_value) and p.target_value <= 0:
         return "tracking-target", f"target tracking {p.label} has TargetValue {p.target_value:g}, must be above 0"
     if p.custom_metric is not None:
-        ns, metric, _dims = p.custom_metric
-        if ns == wiring.ALARM_NAMESPACE and metric in unit.custom_tracking_metrics:
-            return None
+        ns, metric, dims = p.custom_metric
+        if isinstance(dims, Opaque):
+            return dims
+        own = isinstance(dims, Mapping) and dict(dims) == {unit.signal.dimension: unit.signal.value}
+        if ns == wiring.ALARM_NAMESPACE and isinstance(metric, str) and metric in unit.custom_tracking_metrics:
+            if own:
+                return None
+            return (
+                "tracking-metric",
+                f"target tracking {p.label} follows {metric} of {shown(dims)}, not of "
+                f"{unit.label} ({unit.signal.dimension}={shown(unit.signal.value)})",
+            )
         return Opaque(f"customized metric {shown(ns)}/{shown(metric)}: sagezero cannot tell whether it falls when "
                       f"{unit.label} is idle")  # fmt: skip
-    if p.metric_type in unit.tracking_metrics:
+    if isinstance(p.metric_type, str) and p.metric_type in unit.tracking_metrics:
         return None
     expected = ", ".join(sorted(unit.tracking_metrics | unit.custom_tracking_metrics))
     return (
@@ -279,6 +346,8 @@ def _tracking_problem(unit: Unit, p: ScalingPolicy) -> tuple[str, str] | Opaque 
 
 
 def _scale_in(unit: Unit, path: Path, trackings: list[ScalingPolicy], out: _Out) -> None:
+    """App Auto Scaling scales in only when every target-tracking policy with scale-in enabled agrees, so
+    each of them must fall when idle, and at least one must be able to scale in."""
     target = path.target
     assert target is not None
     if not trackings:
@@ -287,20 +356,23 @@ def _scale_in(unit: Unit, path: Path, trackings: list[ScalingPolicy], out: _Out)
                  "policy scales it back down once woken, so it stays at its peak. Fix: add a TargetTrackingScaling "
                  f"policy on {metric} on the same scalable target.")  # fmt: skip
         return
-    hidden: list[tuple[ScalingPolicy, Opaque]] = []
-    problems: list[tuple[ScalingPolicy, tuple[str, str]]] = []
-    for p in trackings:
+    path.tracking = trackings[0]
+    hidden_flag = [p for p in trackings if isinstance(p.disable_scale_in, Opaque)]
+    for p in hidden_flag:
+        out.cannot(SCALE_IN, p.ref, "disableScaleIn", p.disable_scale_in.why)
+    voting = [p for p in trackings if p.disable_scale_in is not True and p not in hidden_flag]
+    if not voting:
+        if not hidden_flag:
+            p = trackings[0]
+            out.find(SCALE_IN, "scale-in-disabled", p.ref, f"target tracking {p.label} has DisableScaleIn true (and no "
+                     "other policy scales in): capacity never goes back to zero")  # fmt: skip
+        return
+    for p in voting:
         verdict = _tracking_problem(unit, p)
         if verdict is None:
             path.tracking = p
-            return
-        if isinstance(verdict, Opaque):
-            hidden.append((p, verdict))
+        elif isinstance(verdict, Opaque):
+            out.cannot(SCALE_IN, p.ref, "targetTrackingScalingPolicyConfiguration", verdict.why)
         else:
-            problems.append((p, verdict))
-    path.tracking = trackings[0]
-    for p, why in hidden:
-        out.cannot(SCALE_IN, p.ref, "targetTrackingScalingPolicyConfiguration", why.why)
-    if not hidden:  # a hidden policy may yet be the one that scales in: no verdict on the others
-        for p, (kind, msg) in problems:
-            out.find(SCALE_IN, kind, p.ref, msg)
+            kind, msg = verdict
+            out.find(SCALE_IN, kind, p.ref, msg + " (scale-in needs every target-tracking policy to agree)")
