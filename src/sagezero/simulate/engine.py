@@ -677,8 +677,7 @@ class Simulation:
                         inst.idle_token == idle[1]
                         and inst.copies == 0
                         and inst.released is None
-                        and self.mach.managed_instance_scaling
-                        and len(self.instances) > self.instances_kept
+                        and len(self.instances) > self.instances_kept  # kept: min or fixed instances
                     ):
                         inst.released = t
                         self.instances.remove(inst)
