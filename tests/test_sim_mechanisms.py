@@ -166,6 +166,14 @@ def test_alarm_period_sets_when_the_failure_is_evaluated(period: float, fired: f
     assert r.timeline.alarm_fired[0] == fired
 
 
+def test_an_action_due_as_the_alarm_leaves_alarm_still_runs() -> None:
+    """Period 120 s: ALARM at 130 (period 0), repeat at 190 and 250; period 1 is missing and is
+    evaluated at 250 too. The repeat due at that instant belongs to the minute in ALARM before it."""
+    r = sim(with_alarm(period_s=120.0), [100.0])
+    assert r.timeline.alarm_states[:2] == [(130.0, cw.ALARM), (250.0, cw.INSUFFICIENT_DATA)]
+    assert r.timeline.alarm_fired == [130.0, 190.0, 250.0]
+
+
 def test_alarm_threshold_above_what_the_statistic_reaches_never_fires() -> None:
     r = sim(with_alarm(threshold=2.0), [100.0, 101.0, 102.0])  # Maximum is at most 1
     assert r.timeline.alarm_fired == [] and r.wakes == []

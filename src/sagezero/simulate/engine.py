@@ -276,9 +276,16 @@ class Simulation:
         self.apd = self.alarm.period_s if self.alarm is not None else math.inf
         self.failures: dict[int, int] = {}
         self.answered: dict[int, int] = {}
-        """Per alarm period: invocations answered other than "no capacity" (0 samples)."""
-        self.data_q = -1
-        """The latest period known to hold a datapoint."""
+        """Per alarm period: invocations answered other than "no capacity" (0 samples), once it closed."""
+        self.ans_q = -1
+        self.ans_n = 0
+        self.ans_end = -math.inf
+        """The open period's count of answered invocations (`ans_n` for period `ans_q`, ending at
+        `ans_end`): one comparison per served request instead of a dictionary update."""
+        self.eval_last = -(2**62)
+        self.dp_last: float | None = None
+        self.dp_run = 0
+        """`dp_run` evaluations in a row, the last of period `eval_last`, had the datapoint `dp_last`."""
         self.eval_next: int | None = None
         """The period whose evaluation is the next one scheduled (evaluations run as a chain)."""
         self.eval_through = -1
@@ -477,11 +484,18 @@ class Simulation:
             self.failures[q] = self.failures.get(q, 0) + 1
             self._alarm_data(q)
 
+    def _answered_in_new_period(self, t: float) -> None:
+        """The first served invocation of a new alarm period (times only grow: the last one closed)."""
+        if self.ans_n:
+            self.answered[self.ans_q] = self.ans_n
+        q = int(t // self.apd)
+        self.ans_q, self.ans_n, self.ans_end = q, 1, (q + 1) * self.apd
+        self._alarm_data(q)
+
     def _alarm_data(self, q: int) -> None:
         """Period q has a datapoint: evaluate it and the `evaluation_periods` after it (then the window
         is all missing and the state steady). Evaluations form one chain, one event at a time."""
         assert self.alarm is not None
-        self.data_q = max(self.data_q, q)
         self.eval_through = max(self.eval_through, q + self.alarm.evaluation_periods)
         if self.eval_next is None:
             self._schedule_eval(q)
@@ -490,27 +504,37 @@ class Simulation:
         self.eval_next = q
         self.push((q + 1) * self.apd + self.m.alarm_evaluation_delay_s, _ALARM_EVAL, q)
 
+    def _datapoint(self, stat: str, p: int) -> float | None:
+        answered = self.ans_n if p == self.ans_q else self.answered.get(p, 0)
+        return cw.datapoint(stat, self.failures.get(p, 0), answered)
+
     def alarm_eval(self, t: float, q: int) -> None:
         spec = self.alarm
         assert spec is not None
         self.eval_next = None
-        stat = spec.statistic
-        window = [
-            cw.datapoint(stat, self.failures.get(p, 0), self.answered.get(p, 0))
-            for p in range(q - spec.evaluation_periods + 1, q + 1)
-        ]
-        self.alarm_window = window
         if self.alarm_state == cw.ALARM and abs(self.repeat_due - t) <= _EPS:
             self._repeat(t)  # an action due at this instant belongs to the state held until now
-        state = cw.evaluate(spec, window, self.alarm_state)
-        if state != self.alarm_state:
-            self.tl.alarm_states.append((t, state))
-            self.alarm_state = state
-            if state == cw.ALARM:
-                self.alarm_token += 1
-                if self.alarm_acts:
-                    self.step(t)
-                    self._next_repeat(t)
+        stat, n = spec.statistic, spec.evaluation_periods
+        d = self._datapoint(stat, q)
+        if q == self.eval_last + 1 and d == self.dp_last:
+            self.dp_run += 1
+        else:
+            self.dp_run = 1
+        self.eval_last, self.dp_last = q, d
+        # After n + 1 equal datapoints in a row the window equals the one just evaluated, and so does
+        # the state: steady traffic costs one comparison a period.
+        if self.dp_run <= n:
+            window = [self._datapoint(stat, p) for p in range(q - n + 1, q)] + [d]
+            self.alarm_window = window
+            state = cw.evaluate(spec, window, self.alarm_state)
+            if state != self.alarm_state:
+                self.tl.alarm_states.append((t, state))
+                self.alarm_state = state
+                if state == cw.ALARM:
+                    self.alarm_token += 1
+                    if self.alarm_acts:
+                        self.step(t)
+                        self._next_repeat(t)
         if q + 1 <= self.eval_through:
             self._schedule_eval(q + 1)
 
@@ -602,8 +626,6 @@ class Simulation:
         target = self.target if self.tracks_out else math.inf
         low = self.target * self.m.tracking_scale_in_threshold
         zero_samples = self.alarm_zero_samples
-        answered = self.answered
-        apd = self.apd
         n_out = self.m.tracking_scale_out_datapoints
         delay = self.m.alarm_evaluation_delay_s
         cold_warmed: set[int] = set()
@@ -628,10 +650,10 @@ class Simulation:
                 if load >= low and (p + 1) * period > self.last_busy_end:
                     self.last_busy_end = (p + 1) * period
                 if zero_samples:
-                    q = int(t // apd)
-                    answered[q] = answered.get(q, 0) + 1
-                    if q > self.data_q:
-                        self._alarm_data(q)
+                    if t < self.ans_end:
+                        self.ans_n += 1
+                    else:
+                        self._answered_in_new_period(t)
                 if load > target and p not in self.high:
                     self.high.add(p)
                     if all(p - j in self.high for j in range(1, n_out)) and p not in self.scale_out_pending:
