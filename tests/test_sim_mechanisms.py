@@ -231,6 +231,16 @@ def test_ignore_missing_data_keeps_the_alarm_in_alarm_and_its_action_repeating()
     assert r.timeline.alarm_fired == [130.0, 190.0, 250.0, 310.0, 370.0, 430.0, 490.0, 550.0]
 
 
+def test_served_requests_are_datapoints_so_the_alarm_goes_ok_then_back_to_insufficient_data() -> None:
+    """Steady traffic on a serving copy: period 3 (0 samples) puts the alarm in OK; the first period
+    without a request after each burst, back in INSUFFICIENT_DATA (missing data)."""
+    m = dataclasses.replace(BASE, min_copies=1)
+    burst = np.arange(100.0, 400.0, 5.0).tolist() + np.arange(700.0, 800.0, 5.0).tolist()
+    r = sim(m, burst, horizon=1200.0)
+    assert r.timeline.alarm_states == [(130.0, cw.OK), (460.0, cw.INSUFFICIENT_DATA), (730.0, cw.OK),
+                                       (850.0, cw.INSUFFICIENT_DATA)]  # fmt: skip
+
+
 def test_comparison_less_than_trips_on_a_serving_endpoint() -> None:
     """LessThanThreshold 1 on Maximum: every served request (a 0 sample) breaches, by -1."""
     m = dataclasses.replace(with_alarm(comparison="LessThanThreshold"), min_copies=1, max_copies=3)

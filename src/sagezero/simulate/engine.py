@@ -282,6 +282,15 @@ class Simulation:
         self.ans_end = -math.inf
         """The open period's count of answered invocations (`ans_n` for period `ans_q`, ending at
         `ans_end`): one comparison per served request instead of a dictionary update."""
+        self.resting = False
+        """The evaluation chain is paused on steady served traffic (see `_catch_up`)."""
+        a = self.alarm
+        self.can_rest = (
+            a is not None
+            and a.statistic != "SampleCount"
+            and a.treat_missing in ("missing", "notBreaching", "ignore")
+            and not cw.breaches(a.comparison, 0.0, a.threshold)
+        )
         self.eval_last = -(2**62)
         self.dp_last: float | None = None
         self.dp_run = 0
@@ -482,23 +491,53 @@ class Simulation:
         if self.alarm_sees:
             q = int(t // self.apd)
             self.failures[q] = self.failures.get(q, 0) + 1
-            self._alarm_data(q)
+            self._alarm_data(q, t, steady_through=self.ans_q)
 
     def _answered_in_new_period(self, t: float) -> None:
         """The first served invocation of a new alarm period (times only grow: the last one closed)."""
         if self.ans_n:
             self.answered[self.ans_q] = self.ans_n
-        q = int(t // self.apd)
+        q, previous = int(t // self.apd), self.ans_q
         self.ans_q, self.ans_n, self.ans_end = q, 1, (q + 1) * self.apd
-        self._alarm_data(q)
+        if self.resting and q == previous + 1:
+            assert self.alarm is not None  # steady traffic goes on: nothing to evaluate
+            self.eval_through = max(self.eval_through, q + self.alarm.evaluation_periods)
+            return
+        self._alarm_data(q, t, steady_through=previous)
 
-    def _alarm_data(self, q: int) -> None:
+    def _alarm_data(self, q: int, t: float, steady_through: int) -> None:
         """Period q has a datapoint: evaluate it and the `evaluation_periods` after it (then the window
-        is all missing and the state steady). Evaluations form one chain, one event at a time."""
+        is all missing and the state steady). Evaluations form one chain, one event at a time;
+        `steady_through`: the last period known to hold served requests only (for a resting chain)."""
         assert self.alarm is not None
-        self.eval_through = max(self.eval_through, q + self.alarm.evaluation_periods)
-        if self.eval_next is None:
+        through = self.eval_through
+        self.eval_through = max(through, q + self.alarm.evaluation_periods)
+        if self.resting:
+            nxt = self._catch_up(t, min(steady_through, q - 1), through)
+            self._schedule_eval(nxt if nxt <= through else q)
+        elif self.eval_next is None:
             self._schedule_eval(q)
+
+    def _catch_up(self, t: float, steady_through: int, through: int) -> int:
+        """Wake a resting chain at t: the evaluations that fell due while it rested, in the past.
+
+        A chain rests only on a window of served-only periods whose 0 datapoints do not breach, out
+        of ALARM, with missing data that cannot breach either: until the next failure or gap no
+        evaluation can reach ALARM, so none could have acted, and running them late (at their own
+        times) changes nothing but when the engine does the work. Returns the next period to evaluate.
+        """
+        self.resting = False
+        delay = self.m.alarm_evaluation_delay_s
+        last_due = math.floor((t - delay) / self.apd + _EPS) - 1  # evaluated at (q + 1) * apd + delay <= t
+        steady = min(steady_through, last_due)
+        if steady > self.eval_last:  # the same 0 datapoint all along: the window did not change
+            self.dp_run += steady - self.eval_last
+            self.eval_last = steady
+        q = self.eval_last + 1
+        while q <= last_due and q <= through:
+            self._evaluate(q, (q + 1) * self.apd + delay)
+            q += 1
+        return q
 
     def _schedule_eval(self, q: int) -> None:
         self.eval_next = q
@@ -512,6 +551,23 @@ class Simulation:
         spec = self.alarm
         assert spec is not None
         self.eval_next = None
+        self._evaluate(q, t)
+        if q + 1 > self.eval_through:
+            return  # the window is all missing from here on: steady until the next invocation
+        if (
+            self.can_rest
+            and self.dp_run > spec.evaluation_periods
+            and self.dp_last == 0.0
+            and (self.alarm_state != cw.ALARM)
+        ):
+            self.resting = True  # steady served traffic: woken by a failure, a gap or the run's end
+            return
+        self._schedule_eval(q + 1)
+
+    def _evaluate(self, q: int, t: float) -> None:
+        """CloudWatch evaluates period q at t; on entering ALARM the step policy runs."""
+        spec = self.alarm
+        assert spec is not None
         if self.alarm_state == cw.ALARM and abs(self.repeat_due - t) <= _EPS:
             self._repeat(t)  # an action due at this instant belongs to the state held until now
         stat, n = spec.statistic, spec.evaluation_periods
@@ -535,8 +591,6 @@ class Simulation:
                     if self.alarm_acts:
                         self.step(t)
                         self._next_repeat(t)
-        if q + 1 <= self.eval_through:
-            self._schedule_eval(q + 1)
 
     def _next_repeat(self, t: float) -> None:
         self.repeat_due = t + self.m.alarm_action_repeat_s
@@ -724,6 +778,8 @@ class Simulation:
                 until(t)
             request(t, r, 1)
         until(horizon)
+        if self.resting:  # the evaluations a resting chain still owes, for the alarm's recorded states
+            self._catch_up(horizon, self.ans_q, self.eval_through)
         return self._result(outcome=outcome, wait=wait, attempts=attempts, finished=finished, routed=routed)
 
     def _start_warm(self, copies: int) -> None:
