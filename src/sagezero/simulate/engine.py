@@ -6,7 +6,7 @@ way. What is modelled (constants in `sagezero.mechanics`):
 
 - requests: while a copy serves, a request takes the earliest free worker slot (least outstanding
   requests over all copies); at zero serving copies SageMaker answers "no capacity" at once;
-- the wake alarm (`alarm`): per-period datapoints of NoCapacityInvocationFailures under its
+- the wake alarm (`alarm` decides, `wake_alarm` schedules): per-period datapoints of NoCapacityInvocationFailures under its
   statistic, comparison and threshold, M of N, treatment of missing data; on entering ALARM, and
   once a minute while it stays there, it invokes the step policy (when its actions are enabled and
   include the policy);
@@ -43,11 +43,11 @@ import numpy.typing as npt
 
 from sagezero.mechanics import Mechanics
 from sagezero.settings import EndpointSettings
-from sagezero.simulate import alarm as cw
 from sagezero.simulate import step as stepping
 from sagezero.simulate.machinery import Machinery, from_settings
 from sagezero.simulate.prices import InstanceSpec
 from sagezero.simulate.traffic import Traffic
+from sagezero.simulate.wake_alarm import WakeAlarm
 
 SERVED, WAITED, FAILED, PENDING = 0, 1, 2, 3
 """Request outcomes; PENDING: still retrying when the run ended."""
@@ -229,6 +229,7 @@ class Simulation:
         self.jitter = random.Random(config.seed * 1_000_003 + 2)
         self.heap: list[tuple[float, int, int, object]] = []
         self.seq = 0
+        self.tl = Timeline()
         self.max_copies = config.max_copies()
         self.per_instance = config.copies_per_instance()
         self.k = max(1, self.m.copy_concurrency)
@@ -268,42 +269,21 @@ class Simulation:
         self.scale_out_until = -math.inf
         self.scale_out_pending: set[int] = set()
         # wake alarm and step policy
-        self.alarm = mach.alarm
-        self.alarm_sees = self.alarm is not None and self.alarm.sees_failures
-        """The alarm's metric is this component's failures; otherwise it only ever sees missing data."""
-        self.alarm_zero_samples = self.alarm_sees and self.m.no_capacity_zero_samples > 0
-        self.alarm_acts = mach.alarm_runs_step()
-        self.apd = self.alarm.period_s if self.alarm is not None else math.inf
-        self.failures: dict[int, int] = {}
-        self.answered: dict[int, int] = {}
-        """Per alarm period: invocations answered other than "no capacity" (0 samples), once it closed."""
-        self.ans_q = -1
-        self.ans_n = 0
-        self.ans_end = -math.inf
-        """The open period's count of answered invocations (`ans_n` for period `ans_q`, ending at
-        `ans_end`): one comparison per served request instead of a dictionary update."""
-        self.resting = False
-        """The evaluation chain is paused on steady served traffic (see `_catch_up`)."""
-        a = self.alarm
-        self.can_rest = (
-            a is not None
-            and a.statistic != "SampleCount"
-            and a.treat_missing in ("missing", "notBreaching", "ignore")
-            and not cw.breaches(a.comparison, 0.0, a.threshold)
+        self.wake = (
+            None
+            if mach.alarm is None
+            else WakeAlarm(
+                mach.alarm,
+                self.m,
+                push=self.push,
+                act=self.step if mach.alarm_runs_step() else None,
+                states=self.tl.alarm_states,
+                kinds=(_ALARM_EVAL, _ALARM_REPEAT),
+            )
         )
-        self.eval_last = -(2**62)
-        self.dp_last: float | None = None
-        self.dp_run = 0
-        """`dp_run` evaluations in a row, the last of period `eval_last`, had the datapoint `dp_last`."""
-        self.eval_next: int | None = None
-        """The period whose evaluation is the next one scheduled (evaluations run as a chain)."""
-        self.eval_through = -1
-        """The chain continues through this period: the last period whose window holds a datapoint."""
-        self.alarm_state = cw.INSUFFICIENT_DATA
-        self.alarm_window: list[float | None] = []
-        self.alarm_token = 0
-        self.repeat_due = math.inf
-        """When the alarm's action next repeats while in ALARM."""
+        a = mach.alarm
+        self.zero_samples = a is not None and a.sees_failures and self.m.no_capacity_zero_samples > 0
+        """Served requests add 0 samples to the alarm's metric (see `Mechanics.no_capacity_zero_samples`)."""
         self.step_until = -math.inf
         self.step_fired_serving = 0
         # warm holds
@@ -311,7 +291,6 @@ class Simulation:
         self.held_since: float | None = None
         self.held_seconds = 0.0
         # records
-        self.tl = Timeline()
         self.wakes: list[Wake] = []
         self.waking_since: float | None = None
         self.failure_since_zero: float | None = None
@@ -488,126 +467,13 @@ class Simulation:
         self.no_capacity += 1
         if self.failure_since_zero is None:
             self.failure_since_zero = t
-        if self.alarm_sees:
-            q = int(t // self.apd)
-            self.failures[q] = self.failures.get(q, 0) + 1
-            self._alarm_data(q, t, steady_through=self.ans_q)
-
-    def _answered_in_new_period(self, t: float) -> None:
-        """The first served invocation of a new alarm period (times only grow: the last one closed)."""
-        if self.ans_n:
-            self.answered[self.ans_q] = self.ans_n
-        q, previous = int(t // self.apd), self.ans_q
-        self.ans_q, self.ans_n, self.ans_end = q, 1, (q + 1) * self.apd
-        if self.resting and q == previous + 1:
-            assert self.alarm is not None  # steady traffic goes on: nothing to evaluate
-            self.eval_through = max(self.eval_through, q + self.alarm.evaluation_periods)
-            return
-        self._alarm_data(q, t, steady_through=previous)
-
-    def _alarm_data(self, q: int, t: float, steady_through: int) -> None:
-        """Period q has a datapoint: evaluate it and the `evaluation_periods` after it (then the window
-        is all missing and the state steady). Evaluations form one chain, one event at a time;
-        `steady_through`: the last period known to hold served requests only (for a resting chain)."""
-        assert self.alarm is not None
-        through = self.eval_through
-        self.eval_through = max(through, q + self.alarm.evaluation_periods)
-        if self.resting:
-            nxt = self._catch_up(t, min(steady_through, q - 1), through)
-            self._schedule_eval(nxt if nxt <= through else q)
-        elif self.eval_next is None:
-            self._schedule_eval(q)
-
-    def _catch_up(self, t: float, steady_through: int, through: int) -> int:
-        """Wake a resting chain at t: the evaluations that fell due while it rested, in the past.
-
-        A chain rests only on a window of served-only periods whose 0 datapoints do not breach, out
-        of ALARM, with missing data that cannot breach either: until the next failure or gap no
-        evaluation can reach ALARM, so none could have acted, and running them late (at their own
-        times) changes nothing but when the engine does the work. Returns the next period to evaluate.
-        """
-        self.resting = False
-        delay = self.m.alarm_evaluation_delay_s
-        last_due = math.floor((t - delay) / self.apd + _EPS) - 1  # evaluated at (q + 1) * apd + delay <= t
-        steady = min(steady_through, last_due)
-        if steady > self.eval_last:  # the same 0 datapoint all along: the window did not change
-            self.dp_run += steady - self.eval_last
-            self.eval_last = steady
-        q = self.eval_last + 1
-        while q <= last_due and q <= through:
-            self._evaluate(q, (q + 1) * self.apd + delay)
-            q += 1
-        return q
-
-    def _schedule_eval(self, q: int) -> None:
-        self.eval_next = q
-        self.push((q + 1) * self.apd + self.m.alarm_evaluation_delay_s, _ALARM_EVAL, q)
-
-    def _datapoint(self, stat: str, p: int) -> float | None:
-        answered = self.ans_n if p == self.ans_q else self.answered.get(p, 0)
-        return cw.datapoint(stat, self.failures.get(p, 0), answered)
-
-    def alarm_eval(self, t: float, q: int) -> None:
-        spec = self.alarm
-        assert spec is not None
-        self.eval_next = None
-        self._evaluate(q, t)
-        if q + 1 > self.eval_through:
-            return  # the window is all missing from here on: steady until the next invocation
-        if (
-            self.can_rest
-            and self.dp_run > spec.evaluation_periods
-            and self.dp_last == 0.0
-            and (self.alarm_state != cw.ALARM)
-        ):
-            self.resting = True  # steady served traffic: woken by a failure, a gap or the run's end
-            return
-        self._schedule_eval(q + 1)
-
-    def _evaluate(self, q: int, t: float) -> None:
-        """CloudWatch evaluates period q at t; on entering ALARM the step policy runs."""
-        spec = self.alarm
-        assert spec is not None
-        if self.alarm_state == cw.ALARM and abs(self.repeat_due - t) <= _EPS:
-            self._repeat(t)  # an action due at this instant belongs to the state held until now
-        stat, n = spec.statistic, spec.evaluation_periods
-        d = self._datapoint(stat, q)
-        if q == self.eval_last + 1 and d == self.dp_last:
-            self.dp_run += 1
-        else:
-            self.dp_run = 1
-        self.eval_last, self.dp_last = q, d
-        # After n + 1 equal datapoints in a row the window equals the one just evaluated, and so does
-        # the state: steady traffic costs one comparison a period.
-        if self.dp_run <= n:
-            window = [self._datapoint(stat, p) for p in range(q - n + 1, q)] + [d]
-            self.alarm_window = window
-            state = cw.evaluate(spec, window, self.alarm_state)
-            if state != self.alarm_state:
-                self.tl.alarm_states.append((t, state))
-                self.alarm_state = state
-                if state == cw.ALARM:
-                    self.alarm_token += 1
-                    if self.alarm_acts:
-                        self.step(t)
-                        self._next_repeat(t)
-
-    def _next_repeat(self, t: float) -> None:
-        self.repeat_due = t + self.m.alarm_action_repeat_s
-        self.push(self.repeat_due, _ALARM_REPEAT, (self.alarm_token, self.repeat_due))
-
-    def _repeat(self, t: float) -> None:
-        self.step(t)
-        self._next_repeat(t)
-
-    def alarm_repeat(self, t: float, due: tuple[int, float]) -> None:
-        if due == (self.alarm_token, self.repeat_due) and self.alarm_state == cw.ALARM:
-            self._repeat(t)
+        if self.wake is not None:
+            self.wake.failure(t)
 
     def step(self, t: float) -> None:
         """The wake alarm invokes the step policy (only called when the alarm's actions include it)."""
-        spec, a = self.mach.step, self.alarm
-        assert spec is not None and a is not None
+        spec, wake = self.mach.step, self.wake
+        assert spec is not None and wake is not None
         serving = len(self.serving_copies)
         self.tl.alarm_fired.append(t)
         self.tl.alarm_fired_serving.append(serving)
@@ -615,7 +481,7 @@ class Simulation:
             self.step_fired_serving += 1
         if t < self.step_until:
             return  # same adjustment while the policy's cooldown runs: nothing more to add
-        delta = cw.breach_delta(spec.metric_aggregation, self.alarm_window, a.threshold)
+        delta = wake.breach_delta(spec.metric_aggregation)
         new = stepping.apply(spec, self.desired, delta)
         if new is None:
             return  # no interval holds this breach: the policy does nothing
@@ -666,9 +532,6 @@ class Simulation:
             self._start_warm(self.mach.min_copies)
         elif self.instances:
             self.record(0.0)  # kept instances, billed from the start
-        if self.alarm is not None:  # its first evaluation: an all-missing window may already be ALARM
-            self.eval_through = max(self.eval_through, 0)
-            self._schedule_eval(0)
         for t in tr.logins.tolist() if cfg.client.mode is Client.WARM else ():
             self.push(t, _LOGIN)
         client = cfg.client
@@ -679,7 +542,7 @@ class Simulation:
         heap = self.heap
         target = self.target if self.tracks_out else math.inf
         low = self.target * self.m.tracking_scale_in_threshold
-        zero_samples = self.alarm_zero_samples
+        samples = self.wake if self.zero_samples else None
         n_out = self.m.tracking_scale_out_datapoints
         delay = self.m.alarm_evaluation_delay_s
         cold_warmed: set[int] = set()
@@ -703,11 +566,11 @@ class Simulation:
                 load = busy / (period * serving)
                 if load >= low and (p + 1) * period > self.last_busy_end:
                     self.last_busy_end = (p + 1) * period
-                if zero_samples:
-                    if t < self.ans_end:
-                        self.ans_n += 1
+                if samples is not None:
+                    if t < samples.ans_end:
+                        samples.ans_n += 1
                     else:
-                        self._answered_in_new_period(t)
+                        samples.answered_in_new_period(t)
                 if load > target and p not in self.high:
                     self.high.add(p)
                     if all(p - j in self.high for j in range(1, n_out)) and p not in self.scale_out_pending:
@@ -760,9 +623,9 @@ class Simulation:
                         self.released_seconds += t - inst.launched
                         self.record(t)
                 elif kind == _ALARM_EVAL:
-                    self.alarm_eval(t, payload)  # type: ignore[arg-type]
+                    self.wake.evaluate_due(t, payload)  # type: ignore[union-attr, arg-type]
                 elif kind == _ALARM_REPEAT:
-                    self.alarm_repeat(t, payload)  # type: ignore[arg-type]
+                    self.wake.repeat(t, payload)  # type: ignore[union-attr, arg-type]
                 elif kind == _SCALE_OUT:
                     self.scale_out(t, payload)  # type: ignore[arg-type]
                 elif kind == _SCALE_IN:
@@ -778,8 +641,8 @@ class Simulation:
                 until(t)
             request(t, r, 1)
         until(horizon)
-        if self.resting:  # the evaluations a resting chain still owes, for the alarm's recorded states
-            self._catch_up(horizon, self.ans_q, self.eval_through)
+        if self.wake is not None:
+            self.wake.finish(horizon)
         return self._result(outcome=outcome, wait=wait, attempts=attempts, finished=finished, routed=routed)
 
     def _start_warm(self, copies: int) -> None:
