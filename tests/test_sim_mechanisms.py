@@ -439,3 +439,13 @@ def test_run_outcome_fields_for_the_seed_wiring() -> None:
     assert r.step_fired_while_serving == 0 and r.peak_copies == 1
     quiet = sim(BASE, [])
     assert quiet.first_served_at is None and quiet.zero_after_last_request_at == 0.0 and quiet.peak_copies == 0
+
+
+def test_a_machinery_the_engine_cannot_run_is_refused_before_the_run() -> None:
+    with pytest.raises(ValueError, match="alarm statistic 'Max' is not one of"):
+        sim(with_alarm(statistic="Max"), [])
+    with pytest.raises(ValueError, match="step adjustment type 'Change'"):
+        sim(with_step(adjustment_type="Change"), [])
+    with pytest.raises(ValueError, match="2 of 1 datapoints"):
+        sim(with_alarm(datapoints=2), [])
+    assert BASE.problems() == []

@@ -725,4 +725,6 @@ class Simulation:
 def run(config: SimConfig, traffic: Traffic) -> SimResult:
     if (problem := config.fit_problem()) is not None:
         raise ValueError(problem)
+    if problems := config.scaling.problems():
+        raise ValueError("the machinery cannot be simulated: " + "; ".join(problems))
     return Simulation(config, traffic).run()

@@ -24,6 +24,7 @@ COMPARISONS = (
 )
 TREAT_MISSING = ("missing", "notBreaching", "breaching", "ignore")
 ADJUSTMENT_TYPES = ("ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity")
+AGGREGATIONS = ("Maximum", "Minimum", "Average")
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,28 @@ class Machinery:
     """Managed instance scaling ENABLED on the variant; False: instances stay at `min_instances` (at least 1)."""
     min_instances: int = 0
     max_instances: int = 1
+
+    def problems(self) -> list[str]:
+        """What the simulator cannot run (an unknown enum value, a count out of range); empty when it can.
+        Checked before a run, so a typo fails at once instead of being ignored until first evaluated."""
+        out: list[str] = []
+        a, st = self.alarm, self.step
+        if a is not None:
+            for name, value, allowed in (("statistic", a.statistic, STATISTICS),
+                                         ("comparison", a.comparison, COMPARISONS),
+                                         ("treat_missing", a.treat_missing, TREAT_MISSING)):  # fmt: skip
+                if value not in allowed:
+                    out.append(f"alarm {name} {value!r} is not one of {', '.join(allowed)}")
+            if a.period_s <= 0 or not 1 <= a.datapoints <= a.evaluation_periods:
+                out.append(f"alarm period {a.period_s:g} s, {a.datapoints} of {a.evaluation_periods} datapoints")
+        if st is not None:
+            if st.adjustment_type not in ADJUSTMENT_TYPES:
+                out.append(f"step adjustment type {st.adjustment_type!r} is not one of {', '.join(ADJUSTMENT_TYPES)}")
+            if st.metric_aggregation not in AGGREGATIONS:
+                out.append(f"step metric aggregation {st.metric_aggregation!r} is not one of {', '.join(AGGREGATIONS)}")
+        if min(self.min_copies, self.max_copies, self.min_instances, self.max_instances) < 0:
+            out.append("copy and instance counts must be >= 0")
+        return out
 
     def instance_ceiling(self) -> int:
         """Instances the variant can have: `max_instances` under managed instance scaling, else the fixed
