@@ -24,6 +24,7 @@ COMPARISONS = (
 )
 TREAT_MISSING = ("missing", "notBreaching", "breaching", "ignore")
 ADJUSTMENT_TYPES = ("ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity")
+AGGREGATIONS = ("Maximum", "Minimum", "Average")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class StepSpec:
     steps: tuple[StepInterval, ...] = (StepInterval(0.0, None, 1.0),)
     cooldown_s: float = 60.0
     min_adjustment_magnitude: int | None = None
+    metric_aggregation: str = "Maximum"
+    """How the breach delta is read from the alarm's datapoints (Maximum, Minimum or Average); sagezero
+    deploys Maximum."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,55 @@ class Machinery:
     """Managed instance scaling ENABLED on the variant; False: instances stay at `min_instances` (at least 1)."""
     min_instances: int = 0
     max_instances: int = 1
+
+    def problems(self) -> list[str]:
+        """What the simulator cannot run (an unknown enum value, a count out of range); empty when it can.
+        Checked before a run, so a typo fails at once instead of being ignored until first evaluated."""
+        out: list[str] = []
+        a, st = self.alarm, self.step
+        if a is not None:
+            for name, value, allowed in (("statistic", a.statistic, STATISTICS),
+                                         ("comparison", a.comparison, COMPARISONS),
+                                         ("treat_missing", a.treat_missing, TREAT_MISSING)):  # fmt: skip
+                if value not in allowed:
+                    out.append(f"alarm {name} {value!r} is not one of {', '.join(allowed)}")
+            if a.period_s <= 0 or not 1 <= a.datapoints <= a.evaluation_periods:
+                out.append(f"alarm period {a.period_s:g} s, {a.datapoints} of {a.evaluation_periods} datapoints")
+        if st is not None:
+            if st.adjustment_type not in ADJUSTMENT_TYPES:
+                out.append(f"step adjustment type {st.adjustment_type!r} is not one of {', '.join(ADJUSTMENT_TYPES)}")
+            if st.metric_aggregation not in AGGREGATIONS:
+                out.append(f"step metric aggregation {st.metric_aggregation!r} is not one of {', '.join(AGGREGATIONS)}")
+        if min(self.min_copies, self.max_copies, self.min_instances, self.max_instances) < 0:
+            out.append("copy and instance counts must be >= 0")
+        return out
+
+    def instance_ceiling(self) -> int:
+        """Instances the variant can have: `max_instances` under managed instance scaling, else the fixed
+        count it was created with."""
+        return self.max_instances if self.managed_instance_scaling else self.instances_kept()
+
+    def instances_kept(self) -> int:
+        """Instances that exist from the start and are never released: `min_instances` (no more than
+        the ceiling) under managed instance scaling; without it, a fixed `min_instances`, at least 1."""
+        if not self.managed_instance_scaling:
+            return max(1, self.min_instances)
+        return min(self.min_instances, self.max_instances)
+
+    def tracking_scales_out(self) -> bool:
+        """A target-tracking policy that sees this component's load and may add copies."""
+        t = self.tracking
+        return t is not None and t.metric_applies and not self.scale_out_suspended
+
+    def tracking_scales_in(self) -> bool:
+        """A target-tracking policy that sees this component's load and may remove copies."""
+        t = self.tracking
+        return t is not None and t.metric_applies and t.scale_in_enabled and not self.scale_in_suspended
+
+    def alarm_runs_step(self) -> bool:
+        """The alarm, on entering (and staying in) ALARM, invokes a step policy."""
+        a = self.alarm
+        return a is not None and a.actions_enabled and a.fires_step and self.step is not None
 
 
 def from_settings(s: EndpointSettings, *, min_copies: int = 0) -> Machinery:
