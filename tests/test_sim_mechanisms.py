@@ -449,3 +449,12 @@ def test_a_machinery_the_engine_cannot_run_is_refused_before_the_run() -> None:
     with pytest.raises(ValueError, match="2 of 1 datapoints"):
         sim(with_alarm(datapoints=2), [])
     assert BASE.problems() == []
+
+
+def test_step_bounds_read_the_other_way_for_an_alarm_that_breaches_below_its_threshold() -> None:
+    steps = (StepInterval(None, 0.0, 1.0),)
+    assert step.interval(steps, 0.0) is None, "above: the upper bound is exclusive"
+    assert step.interval(steps, 0.0, below=True) == steps[0], "below: the upper bound is inclusive"
+    lower = (StepInterval(0.0, None, 1.0),)
+    assert step.interval(lower, 0.0) == lower[0]
+    assert step.interval(lower, 0.0, below=True) is None, "below: the lower bound is exclusive"

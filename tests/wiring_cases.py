@@ -126,6 +126,7 @@ CASES: list[Case] = [
        (WAKE, "trips-while-serving"), (WAKE, "misses-first-failure")),
     _c("alarm-missing-breaching", "alarm", lambda p: p.update(treatMissingData="breaching"),
        (WAKE, "trips-when-idle")),
+    _c("alarm-missing-ignore", "alarm", lambda p: p.update(treatMissingData="ignore"), (WAKE, "stays-in-alarm")),
     _c("alarm-period-45", "alarm", lambda p: p.update(period=45.0), (WAKE, "aws-rejects")),
     _c("alarm-dropped", "alarm", lambda p: "drop", (WAKE, "no-alarm")),
     _c("component-alarm-tied-but-actions-elsewhere", "acme-no-capacity",

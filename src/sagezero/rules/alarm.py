@@ -347,6 +347,15 @@ def _behaviour(j: AlarmJudgement, model: Model, signal: Signal) -> None:
                 "failures: it adds copies that nothing needs",
             )
         )
+    if a.treat_missing == "ignore" and _breaching(a, model("wake", 1)):
+        j.spurious.append(
+            (
+                "stays-in-alarm",
+                f"alarm {a.label} has TreatMissingData ignore: after a failed request that nobody repeats, no data "
+                "comes and it stays in ALARM, re-firing the wake policy every minute, so the endpoint wakes again "
+                "each time it reaches zero. Fix: TreatMissingData missing (or notBreaching)",
+            )
+        )
     one = _breaching(a, model("wake", 1))
     breaching_periods = (n if signal.persistent else 1) if one else 0
     if idle and not signal.persistent:

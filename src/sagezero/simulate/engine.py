@@ -482,7 +482,8 @@ class Simulation:
         if t < self.step_until:
             return  # same adjustment while the policy's cooldown runs: nothing more to add
         delta = wake.breach_delta(spec.metric_aggregation)
-        new = stepping.apply(spec, self.desired, delta)
+        below = self.mach.alarm is not None and self.mach.alarm.comparison.startswith("LessThan")
+        new = stepping.apply(spec, self.desired, delta, below=below)
         if new is None:
             return  # no interval holds this breach: the policy does nothing
         if (new > self.desired and self.mach.scale_out_suspended) or (

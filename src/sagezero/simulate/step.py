@@ -13,10 +13,16 @@ import math
 from sagezero.simulate.machinery import StepInterval, StepSpec
 
 
-def interval(steps: tuple[StepInterval, ...], delta: float) -> StepInterval | None:
-    """The step whose bounds contain `delta` (lower inclusive, upper exclusive, None unbounded)."""
+def interval(steps: tuple[StepInterval, ...], delta: float, *, below: bool = False) -> StepInterval | None:
+    """The step whose bounds contain `delta` (None unbounded). For an alarm that breaches above its
+    threshold the lower bound is inclusive and the upper exclusive; below it, the other way round
+    (App Auto Scaling's StepAdjustment reference)."""
     for s in steps:
-        if (s.lower is None or delta >= s.lower) and (s.upper is None or delta < s.upper):
+        if below:
+            inside = (s.lower is None or delta > s.lower) and (s.upper is None or delta <= s.upper)
+        else:
+            inside = (s.lower is None or delta >= s.lower) and (s.upper is None or delta < s.upper)
+        if inside:
             return s
     return None
 
@@ -42,10 +48,10 @@ def new_capacity(adjustment_type: str, adjustment: float, desired: int, min_magn
     raise ValueError(f"unknown adjustment type {adjustment_type!r}")
 
 
-def apply(spec: StepSpec, desired: int, delta: float) -> int | None:
+def apply(spec: StepSpec, desired: int, delta: float, *, below: bool = False) -> int | None:
     """The capacity the policy asks for at this breach delta; None when no interval contains it (the
     policy does nothing, and no cooldown starts)."""
-    s = interval(spec.steps, delta)
+    s = interval(spec.steps, delta, below=below)
     if s is None:
         return None
     return new_capacity(spec.adjustment_type, s.adjustment, desired, spec.min_adjustment_magnitude)

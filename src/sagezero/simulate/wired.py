@@ -62,7 +62,7 @@ def _alarm(a: Alarm, ic: InferenceComponent, step: ScalingPolicy) -> AlarmSpec:
         and _known(a.metric, "alarm metric") == wiring.ALARM_METRIC
         and set(dims) == {wiring.ALARM_DIMENSION}
         and isinstance(value, str)
-        and value.lower() == str(ic.name).lower()
+        and value == ic.name  # CloudWatch dimension values are case-sensitive
     )
     actions = _known(a.actions, f"alarm {a.label} actions")
     n = int(_num(a.evaluation_periods, "evaluationPeriods", 1))
@@ -122,6 +122,15 @@ def _tracking(p: ScalingPolicy, ic: InferenceComponent) -> TrackingSpec:
     )
 
 
+def _acts_on(p: ScalingPolicy, resource_id: Any) -> bool:
+    """App Auto Scaling attaches a policy by its own ids, whatever the program's references say."""
+    return (
+        _known(p.namespace, "serviceNamespace") in (None, wiring.SERVICE_NAMESPACE)
+        and _known(p.resource_id, "resourceId") in (None, resource_id)
+        and _known(p.dimension, "scalableDimension") in (None, wiring.SCALABLE_DIMENSION)
+    )
+
+
 def _machinery(idx: Index, ic: InferenceComponent, target: ScalableTarget | None) -> Machinery:
     endpoint = idx.endpoint_of(ic)
     cfg = idx.config_of(endpoint) if endpoint is not None else None
@@ -132,7 +141,10 @@ def _machinery(idx: Index, ic: InferenceComponent, target: ScalableTarget | None
     if target is None:  # nothing scales the copies: they stay at the component's initial count
         return Machinery(min_copies=1, max_copies=1, alarm=None, step=None, tracking=None,
                          managed_instance_scaling=managed, min_instances=min_i, max_instances=max_i)  # fmt: skip
-    policies = idx.policies_on(target)
+    if any(a.recurring for a in idx.scheduled_on(target)):
+        raise NotSimulableError("recurring scheduled actions on its scalable target are not replayed")
+    rid = wiring.ic_resource_id(ic.name) if isinstance(ic.name, str) else target.resource_id
+    policies = [p for p in idx.policies_on(target) if _acts_on(p, rid)]
     step = next((p for p in policies if p.policy_type == "StepScaling"), None)
     tracking = next((p for p in policies if p.policy_type == "TargetTrackingScaling"), None)
     alarms = idx.alarms_firing(step) if step is not None else []
