@@ -257,7 +257,13 @@ def _simulate_scenarios(args: argparse.Namespace) -> list[Scenario]:
         if value is not None:
             profile[key] = value
     try:
-        if args.stack:
+        if args.export:
+            from sagezero.simulate.exported import scenarios_from_export
+
+            if args.stack:
+                _fail("--export and --stack are two sources of tenants: give one")
+            scenarios = scenarios_from_export(Path(args.export), check_profile(profile, "options"), args.tenant)
+        elif args.stack:
             project_dir = Path(args.project_dir) if args.project_dir else project_dir_default()
             try:
                 config = load_stack(project_dir, args.stack)
@@ -271,7 +277,7 @@ def _simulate_scenarios(args: argparse.Namespace) -> list[Scenario]:
             ]
         else:
             if args.tenant:
-                _fail("--tenant needs --stack")
+                _fail("--tenant needs --stack or --export")
             scenarios = [Scenario("the seed's settings", EndpointSettings(), check_profile(profile, "options"))]
         overrides = [parse_assignment(text) for text in args.set or []]
         scenarios = [apply_all(sc, overrides) for sc in scenarios]
@@ -516,7 +522,13 @@ def build_parser() -> argparse.ArgumentParser:
         "override anything with --set KEY=VALUE (docs/simulator.md).",
     )
     sim.add_argument("--stack", "-s", help="read tenants' settings and sagezero:traffic from Pulumi.<stack>.yaml")
-    sim.add_argument("--tenant", help="with --stack: only this tenant")
+    sim.add_argument(
+        "--export",
+        metavar="FILE",
+        help="replay what a `pulumi stack export` file holds: each inference "
+        "component's real alarm, policies and target, hand-built ones too",
+    )
+    sim.add_argument("--tenant", help="with --stack or --export: only this tenant")
     sim.add_argument("--project-dir", help="folder holding Pulumi.yaml (default: current folder or this checkout)")
     sim.add_argument("--traffic", metavar="sessions|poisson|FILE",
                      help="generator, or a trace file (CSV or JSON lines: timestamp[, service_ms, tenant, event])")  # fmt: skip

@@ -30,7 +30,21 @@ def _money(value: float | None, currency: str) -> str:
 
 
 def settings_line(scenario: Scenario) -> str:
-    s = scenario.settings
+    s, m = scenario.settings, scenario.machinery
+    if m is not None:  # a deployed wiring: describe what it holds, not the component's settings
+        alarm = (
+            f"alarm {m.alarm.statistic} {m.alarm.comparison} {m.alarm.threshold:g}, {m.alarm.datapoints}/"
+            f"{m.alarm.evaluation_periods} x {m.alarm.period_s:g} s"
+            + ("" if m.alarm.fires_step and m.alarm.sees_failures and m.alarm.actions_enabled else " (never wakes it)")
+            if m.alarm
+            else "no wake alarm"
+        )
+        step = f"step {m.step.adjustment_type}, cooldown {m.step.cooldown_s:g} s" if m.step else "no step policy"
+        tracking = f"target {m.tracking.target_value:g} concurrent/copy" if m.tracking else "no target tracking"
+        return (
+            f"{s.instance_type}, copies {m.min_copies}..{m.max_copies} on instances {m.min_instances}.."
+            f"{m.max_instances}, {tracking}, {step}, {alarm}"
+        )
     return (
         f"{s.instance_type}, copies 0..{s.max_copies} on instances 0..{s.max_instance_count}, target "
         f"{s.target_value:g} concurrent/copy, scale-in cooldown {s.scale_in_cooldown_s} s, step cooldown "
@@ -125,6 +139,7 @@ def as_json(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices
             k: v for k, v in dataclasses.asdict(scenario.settings).items() if k not in ("environment", "tags")
         },
         "mechanics": dataclasses.asdict(scenario.mechanics),
+        **({"machinery": dataclasses.asdict(scenario.machinery)} if scenario.machinery is not None else {}),
         "scale_to_zero": _summary_json(comparison.scale_to_zero),
         "always_on": _summary_json(comparison.always_on),
         "serverless": {

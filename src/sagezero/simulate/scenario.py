@@ -17,6 +17,7 @@ from sagezero.mechanics import Mechanics, MechanicsError, override
 from sagezero.settings import CAMEL_TO_FIELD, FIELD_NAMES, EndpointSettings, build_settings, camel
 from sagezero.simulate import traffic as tg
 from sagezero.simulate.engine import Client, ClientSettings, SimConfig
+from sagezero.simulate.machinery import Machinery
 from sagezero.simulate.prices import PriceTable
 from sagezero.simulate.traffic import Traffic, TrafficError
 
@@ -55,6 +56,8 @@ class Scenario:
     profile: Mapping[str, Any]
     mechanics: Mechanics = field(default_factory=Mechanics)
     base_dir: Path = Path(".")
+    machinery: Machinery | None = None
+    """The scaling wiring to replay; None: what the component deploys for `settings`."""
 
     def client(self) -> ClientSettings:
         p = self.merged()
@@ -109,7 +112,9 @@ class Scenario:
     def sim_config(self, prices: PriceTable) -> SimConfig:
         client = self.client()
         instance = prices.instance(self.settings.instance_type)
-        config = SimConfig(self.settings, instance, self.mechanics, client, seed=int(self.merged()["seed"]))
+        config = SimConfig(
+            self.settings, instance, self.mechanics, client, seed=int(self.merged()["seed"]), machinery=self.machinery
+        )
         if (problem := config.fit_problem()) is not None:
             raise ScenarioError(f"{self.label}: {problem}")
         if client.mode is Client.WARM and self.merged()["kind"] == "poisson":
@@ -184,6 +189,11 @@ def apply_all(scenario: Scenario, assignments: list[tuple[str, str]]) -> Scenari
                 f"mechanics: {', '.join(sorted(mechanics_names))})"
             )
     settings = scenario.settings
+    if given and scenario.machinery is not None:
+        raise ScenarioError(
+            f"{scenario.label}: --set {', '.join(given)}: this tenant replays its deployed wiring (--export); change "
+            "the stack and export it again, or simulate the stack config with --stack"
+        )
     if given:
         raw = {camel(k): v for k, v in dataclasses.asdict(settings).items() if v is not None}
         raw.update({k: _number_or_text(v) for k, v in given.items()})
