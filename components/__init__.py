@@ -6,6 +6,7 @@ reads stack config — callers pass typed args.
 
 from sagezero.components.execution_role import ExecutionRole, ExecutionRoleArgs
 from sagezero.components.inference_image import InferenceImage, InferenceImageArgs
+from sagezero.components.providers import ProviderMismatchError, provider_pair
 from sagezero.components.scale_to_zero import ScaleToZeroEndpoint, ScaleToZeroEndpointArgs
 
 __all__ = [
@@ -13,6 +14,8 @@ __all__ = [
     "ExecutionRoleArgs",
     "InferenceImage",
     "InferenceImageArgs",
+    "ProviderMismatchError",
     "ScaleToZeroEndpoint",
     "ScaleToZeroEndpointArgs",
+    "provider_pair",
 ]

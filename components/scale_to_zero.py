@@ -15,6 +15,7 @@ from sagezero import wiring
 from sagezero.components.execution_role import ExecutionRole, ecr_repository_arn
 from sagezero.components.inference_image import InferenceImage
 from sagezero.components.naming import physical_base
+from sagezero.components.providers import matched
 from sagezero.settings import EndpointSettings, Mode, SettingsError, build_settings
 
 TYPE_TOKEN = "sagezero:index:ScaleToZeroEndpoint"
@@ -118,10 +119,16 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
     """Name of the endpoint configuration."""
     model_name: pulumi.Output[str]
     """Name of the SageMaker model."""
+    region: pulumi.Output[str]
+    """Region every child deploys to (empty when it comes from the environment)."""
 
     def __init__(self, name: str, args: ScaleToZeroEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, {}, opts)
         s = settings_from_args(name, args)
+        # Every child in one region and account: the aws-native inference component follows the aws provider.
+        placed = matched(self, f"ScaleToZeroEndpoint {name!r}")
+        self._native_provider = placed.native
+        self.region = placed.region
         base = args.get("name_prefix") or physical_base(name, pulumi.get_stack())
         if physical_base(base) != base:
             raise ValueError(
@@ -168,6 +175,8 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
                 "target_policy_arn": self.target_policy_arn,
                 "endpoint_config_name": self.endpoint_config_name,
                 "model_name": self.model_name,
+                # The profile check has no resource to gate; the component's own outputs wait for it.
+                "region": pulumi.Output.all(self.region, placed.profile).apply(lambda v: str(v[0])),
             }
         )
 
@@ -285,7 +294,8 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         ic = aws_native.sagemaker.InferenceComponent(
             f"{name}-ic",
             inference_component_name=f"{base}-ic",
-            endpoint_name=endpoint.name,
+            # Waits for the provider check, so a split tenant fails before the component is created.
+            endpoint_name=pulumi.Output.all(endpoint.name, self.region).apply(lambda v: str(v[0])),
             variant_name=s.variant_name,
             specification=aws_native.sagemaker.InferenceComponentSpecificationArgsDict(
                 model_name=model.name,
@@ -300,6 +310,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 after_role,
                 pulumi.ResourceOptions(
+                    provider=self._native_provider,
                     # Autoscaling owns the copy count at run time; `pulumi up` must not reset it.
                     ignore_changes=["runtimeConfig.copyCount"],
                     # The name is fixed (alarm dimension, scalable target), so a replacement must delete first.

@@ -22,8 +22,10 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+from pulumi.runtime.proto import provider_pb2
 from pulumi.runtime.settings import SETTINGS
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
@@ -33,6 +35,21 @@ from sagezero.stackconfig import StackConfig, parse_stack_config, read_stack_val
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
+PROVIDER_PREFIX = "pulumi:providers:"
+
+
+def _terraform_config(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """What pulumi-aws's `terraformConfig` reports for a provider with these engine inputs."""
+    out: dict[str, Any] = {}
+    for key, tf in (("region", "region"), ("profile", "profile"), ("accessKey", "access_key")):
+        if inputs.get(key):
+            out[tf] = inputs[key]
+    roles = inputs.get("assumeRoles")
+    if isinstance(roles, str):
+        roles = json.loads(roles)
+    if roles:
+        out["assume_role"] = [{"role_arn": r.get("role_arn") or r.get("roleArn")} for r in roles]
+    return out
 
 
 @dataclass
@@ -51,6 +68,8 @@ class PlannedResource:
     ignore_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool | None = None
     protect: bool = False
+    provider: str | None = None
+    """`<urn>::<id>` of the explicit provider; None when the package's default provider is used."""
 
     @property
     def state(self) -> dict[str, Any]:
@@ -74,6 +93,8 @@ class Plan:
     exports: dict[str, Any]
     project_dir: Path | None = None
     """Where Pulumi.yaml is: relative paths in stack config (a traffic trace) start here."""
+    values: dict[str, Any] = field(default_factory=dict)
+    """The raw config bag (all namespaces): default providers read their region from it."""
 
     def engine_resources(self) -> list[EngineResource]:
         return [r.engine() for r in self.resources]
@@ -92,11 +113,20 @@ class PlaceholderMocks(pulumi_mocks.Mocks):
 
     def __init__(self, region: str) -> None:
         self.region = region
+        self.providers: dict[str, dict[str, Any]] = {}
+        """Inputs of every explicit provider, by `<urn>::<id>` and by URN (filled by the monitor)."""
 
     def _arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region}:{PLACEHOLDER_ACCOUNT}:{resource}"
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        region = self.providers.get(args.provider or "", {}).get("region")
+        if isinstance(region, str) and region != self.region:
+            # ARNs name the region the resource's own provider deploys to.
+            return PlaceholderMocks(region)._new_resource(args)
+        return self._new_resource(args)
+
+    def _new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         t, inputs = args.typ, dict(args.inputs)
         auto = f"{args.name}-{_digest(t, args.name, n=7)}"
         out: dict[str, Any] = {}
@@ -145,6 +175,8 @@ class PlaceholderMocks(pulumi_mocks.Mocks):
         return (str(out.get("name") or name) if args.custom else None), {**inputs, **out}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token == "pulumi:providers:aws/terraformConfig":
+            return {"result": _terraform_config(self.providers.get(str(args.args.get("__self__")), {}))}, []
         if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return {
                 "authorizationToken": "placeholder",
@@ -164,8 +196,9 @@ class PlaceholderMocks(pulumi_mocks.Mocks):
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The mock monitor, keeping each registration's options the plain mocks API throws away."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+    def __init__(self, mocks: PlaceholderMocks) -> None:
         super().__init__(mocks)
+        self.placeholders = mocks
         self.planned: dict[str, PlannedResource] = {}
         self.exports: dict[str, Any] = {}
 
@@ -189,6 +222,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             return response
         state = rpc.deserialize_properties(response.object) if response.object else {}
         inputs = rpc.deserialize_properties(request.object)
+        if request.type.startswith(PROVIDER_PREFIX):
+            self.placeholders.providers[f"{response.urn}::{response.id}"] = self.placeholders.providers[
+                response.urn
+            ] = inputs
         self.planned[response.urn] = PlannedResource(
             urn=response.urn,
             type=request.type,
@@ -202,8 +239,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             ignore_changes=list(request.ignoreChanges),
             delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
             protect=bool(request.protect),
+            provider=request.provider or None,
         )
         return response
+
+    def Call(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Provider method calls (the mock monitor has none): answered by the mocks' `call`."""
+        raw = json_format.MessageToDict(request.args)
+        self_ref = raw.get("__self__")
+        args = {"__self__": self_ref.get("urn") if isinstance(self_ref, dict) else self_ref}
+        ret, _failures = self.placeholders.call(pulumi_mocks.MockCallArgs(request.tok, args, request.provider))
+        return provider_pb2.CallResponse(**{"return": _sync_await(rpc.serialize_properties(ret, {}))})
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.urn == getattr(self, "stack_urn", None) and request.outputs:
@@ -314,4 +360,5 @@ def run_program(project_dir: Path, stack: str, *, values: Mapping[str, Any] | No
         resources=recording.resources,
         exports=recording.exports,
         project_dir=project_dir,
+        values=values,
     )
