@@ -11,12 +11,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_aws_native as aws_native
 
-from sagezero import wiring
+from sagezero import awsmodel, wiring
 from sagezero.components.execution_role import ExecutionRole, ecr_repository_arn
 from sagezero.components.inference_image import InferenceImage
 from sagezero.components.naming import physical_base
 from sagezero.components.providers import matched
-from sagezero.settings import EndpointSettings, Mode, SettingsError, build_settings
+from sagezero.settings import EndpointSettings, Mode, Problem, SettingsError, build_settings
 
 TYPE_TOKEN = "sagezero:index:ScaleToZeroEndpoint"
 
@@ -98,6 +98,22 @@ def settings_from_args(name: str, args: ScaleToZeroEndpointArgs) -> EndpointSett
     return settings
 
 
+def aws_name_problems(base: str, tags: dict[str, str]) -> list[Problem]:
+    """The physical names and the full tag set the children send, against AWS's request rules."""
+    checks = [
+        ("name_prefix", "sagemaker", "CreateEndpoint", "EndpointName", base),
+        ("name_prefix", "sagemaker", "CreateInferenceComponent", "InferenceComponentName", f"{base}-ic"),
+        ("name_prefix", "cloudwatch", "PutMetricAlarm", "AlarmName", f"{base}-no-capacity"),
+        ("name_prefix", "application-autoscaling", "PutScalingPolicy", "PolicyName", f"{base}-target-tracking"),
+        ("tags", "sagemaker", "CreateEndpoint", "Tags", [{"Key": k, "Value": v} for k, v in tags.items()]),
+    ]
+    return [
+        Problem(key, f"{v.rule} (AWS {operation} {v.path})")
+        for key, service, operation, member, value in checks
+        for v in awsmodel.check_member(service, operation, member, value)
+    ]
+
+
 class ScaleToZeroEndpoint(pulumi.ComponentResource):
     """An isolated SageMaker endpoint that costs nothing while idle and wakes itself on the first request."""
 
@@ -136,6 +152,9 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
             )
         child = pulumi.ResourceOptions(parent=self)
         tags = {"managed-by": "sagezero", "sagezero:endpoint": base, **s.tags}
+        problems = aws_name_problems(base, tags)
+        if problems:
+            raise SettingsError(problems, f"ScaleToZeroEndpoint {name!r}")
 
         image_uri, repository_arn = self._image(name=name, args=args, tags=tags, child=child)
         role_arn, role_ready = self._role(
@@ -287,8 +306,9 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         )
         compute: aws_native.sagemaker.InferenceComponentComputeResourceRequirementsArgsDict = {
             "min_memory_required_in_mb": s.min_memory_mb,
-            "number_of_accelerator_devices_required": s.accelerators,
         }
+        if s.accelerators:  # AWS refuses 0 (its minimum is 1): a CPU copy leaves the member out
+            compute["number_of_accelerator_devices_required"] = s.accelerators
         if s.cpu_cores is not None:
             compute["number_of_cpu_cores_required"] = s.cpu_cores
         ic = aws_native.sagemaker.InferenceComponent(

@@ -7,6 +7,7 @@ the simulator and the operations client all validate against the same ranges.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import enum
 import re
 from collections.abc import Mapping
@@ -23,17 +24,9 @@ class Mode(enum.StrEnum):
     """The seed's first attempt: Serverless Inference (only /tmp writable, no accelerators)."""
 
 
-# Instance families SageMaker hosts, split by whether they carry accelerators. A family outside
-# both sets is almost always a typo (ml.g5x.large, ml.m5-large) and fails validation early.
-GPU_FAMILIES = frozenset(
-    {"g4dn", "g5", "g6", "g6e", "gr6", "p3", "p4d", "p4de", "p5", "p5e", "p5en", "inf1", "inf2", "trn1", "trn2"}
-)
-CPU_FAMILIES = frozenset(
-    {
-        "t2", "t3", "m4", "m5", "m5d", "m6i", "m6id", "m7i", "c4", "c5", "c5d", "c6i", "c6id", "c7i",
-        "r5", "r5d", "r6i", "r6id", "r7i", "m6g", "m7g", "c6g", "c6gn", "c7g", "r6g", "r7g", "r8g",
-    }
-)  # fmt: skip
+# Families whose instances carry accelerators (NVIDIA GPUs: g*, p*; AWS Inferentia/Trainium: inf*, trn*).
+# Which instance types exist is AWS's list (botocore's ProductionVariantInstanceType), not ours.
+ACCELERATED_PREFIXES = ("g", "p", "inf", "trn")
 _INSTANCE_TYPE = re.compile(r"^ml\.([a-z0-9]+)\.([0-9]*x?large|medium|small|micro)$")
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 
@@ -42,6 +35,24 @@ def instance_family(instance_type: str) -> str | None:
     """The family of an `ml.<family>.<size>` type, or None when the string is not of that shape."""
     m = _INSTANCE_TYPE.match(instance_type)
     return m.group(1) if m else None
+
+
+def default_accelerators(instance_type: str) -> int:
+    """The accelerators a copy asks for when not told: one on accelerated types, none on CPU types."""
+    family = instance_family(instance_type) or ""
+    return 1 if family.startswith(ACCELERATED_PREFIXES) else 0
+
+
+def instance_type_problem(instance_type: str) -> str | None:
+    """Why AWS would refuse `instance_type` for a hosting variant, from botocore's own enum."""
+    from sagezero import awsmodel  # botocore's models load on first use, not on import
+
+    valid = awsmodel.enum("sagemaker", "ProductionVariantInstanceType")
+    if instance_type in valid:
+        return None
+    near = difflib.get_close_matches(instance_type, valid, n=3)
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    return f"{instance_type!r} is not one of AWS's {len(valid)} hosting instance types (ProductionVariantInstanceType){hint}"
 
 
 @dataclass(frozen=True)
@@ -106,19 +117,18 @@ class EndpointSettings:
             value = getattr(self, f.name)
             if "min" in f.metadata and value is not None:
                 out.extend(_check_number(f.name, value, f.metadata))
-        family = instance_family(self.instance_type)
-        if family is None:
-            out.append(Problem("instance_type", f"{self.instance_type!r} is not of the form ml.<family>.<size>"))
-        elif family not in GPU_FAMILIES | CPU_FAMILIES:
-            out.append(Problem("instance_type", f"unknown instance type family {family!r} in {self.instance_type!r}"))
-        elif self.mode is Mode.SCALE_TO_ZERO and self.accelerators > 0 and family not in GPU_FAMILIES:
+        type_problem = instance_type_problem(self.instance_type) if self.mode is Mode.SCALE_TO_ZERO else None
+        if type_problem:
+            out.append(Problem("instance_type", type_problem))
+        elif self.mode is Mode.SCALE_TO_ZERO and self.accelerators > 0 and not default_accelerators(self.instance_type):
             out.append(
                 Problem(
                     "accelerators",
                     f"{self.accelerators} accelerator(s) requested but {self.instance_type} has none; "
-                    "set accelerators: 0 or pick a GPU/Inferentia family (g5, g6, inf2, ...)",
+                    "set accelerators: 0 (or leave it out) or pick a GPU/Inferentia family (g5, g6, inf2, ...)",
                 )
             )
+        out += _aws_problems(self)
         if not _NAME.match(self.variant_name) or len(self.variant_name) > 63:
             out.append(Problem("variant_name", "must be 1-63 letters, digits or hyphens"))
         if self.alarm_period_s not in (10, 20, 30) and self.alarm_period_s % 60:
@@ -161,6 +171,24 @@ class EndpointSettings:
             return None
         bucket, _, key = self.model_data_url[5:].partition("/")
         return bucket, key
+
+
+def _aws_problems(s: EndpointSettings) -> list[Problem]:
+    """The settings that reach AWS verbatim, checked against AWS's published request rules."""
+    from sagezero import awsmodel
+
+    checks = [
+        ("environment", "CreateModel", "PrimaryContainer.Environment", dict(s.environment)),
+        ("tags", "CreateEndpoint", "Tags", [{"Key": k, "Value": v} for k, v in s.tags.items()]),
+        ("kms_key_arn", "CreateEndpointConfig", "KmsKeyId", s.kms_key_arn),
+        ("model_data_url", "CreateModel", "PrimaryContainer.ModelDataUrl", s.model_data_url),
+        ("variant_name", "CreateEndpointConfig", "ProductionVariants.VariantName", s.variant_name),
+    ]
+    out = []
+    for key, operation, member, value in checks:
+        for v in awsmodel.check_member("sagemaker", operation, member, value):
+            out.append(Problem(key, f"{v.rule} (AWS {operation} {v.path})"))
+    return out
 
 
 def _check_number(key: str, value: Any, meta: Mapping[str, Any]) -> list[Problem]:
@@ -232,6 +260,13 @@ def build_settings(raw: Mapping[str, Any], *, camel_keys: bool) -> tuple[Endpoin
             problems.append(Problem(key, problem.message))
         else:
             kwargs[name] = coerced
+    if "accelerators" not in kwargs:
+        # Not given: a copy asks for an accelerator only where the instance type has one (never serverless).
+        instance_type = kwargs.get("instance_type", EndpointSettings.instance_type)
+        serverless = kwargs.get("mode") is Mode.SERVERLESS
+        kwargs["accelerators"] = (
+            0 if serverless or not isinstance(instance_type, str) else default_accelerators(instance_type)
+        )
     # Check the limits of the values that did parse too, so one run reports every mistake.
     settings = EndpointSettings(**kwargs)
     to_key = camel if camel_keys else (lambda n: n)

@@ -216,8 +216,36 @@ def placement_section(plan: Plan) -> Section:
     return Section("Providers and regions", lines, data, "placement", failed=bool(problems))
 
 
+def aws_rules_section(plan: Plan) -> Section:
+    """What each resource would send, checked against AWS's request models (botocore); fails on any refusal."""
+    from sagezero.plan import awsrules
+
+    findings = awsrules.check(plan.resources)
+    lines = [f"stack {plan.stack}, {f}" for f in findings] or [
+        "every request matches AWS's published rules (required members, enums, ranges, lengths, patterns)"
+    ]
+    data = [
+        {
+            "stack": plan.stack,
+            "tenant": f.tenant,
+            "resource": f.resource,
+            "type": f.type,
+            "operation": f.operation,
+            "field": f.violation.path,
+            "rule": f.violation.rule,
+        }
+        for f in findings
+    ]
+    return Section("AWS request rules (botocore service models)", lines, data, "awsRules", failed=bool(findings))
+
+
 SectionBuilder = Callable[[Plan], Section]
-DEFAULT_SECTIONS: tuple[SectionBuilder, ...] = (resources_section, placement_section, wiring_section)
+DEFAULT_SECTIONS: tuple[SectionBuilder, ...] = (
+    resources_section,
+    placement_section,
+    aws_rules_section,
+    wiring_section,
+)
 
 
 def header(plan: Plan) -> list[str]:
