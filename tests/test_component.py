@@ -106,7 +106,7 @@ def test_step_policy_adds_one_copy_from_zero(seed: Registered) -> None:
     assert step.inputs["stepScalingPolicyConfiguration"] == {
         "adjustmentType": "ChangeInCapacity",
         "metricAggregationType": "Maximum",
-        "cooldown": 60,
+        "cooldown": 360,
         "stepAdjustments": [{"metricIntervalLowerBound": "0", "scalingAdjustment": 1}],
     }
     assert seed.one(TARGET).urn in step.dependencies
