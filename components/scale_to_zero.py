@@ -148,7 +148,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         base = args.get("name_prefix") or physical_base(name, pulumi.get_stack())
         if physical_base(base) != base:
             raise ValueError(
-                f"ScaleToZeroEndpoint {name!r}: name_prefix {base!r} must be <= 40 letters, digits, hyphens"
+                f"ScaleToZeroEndpoint {name!r}: name_prefix {base!r} must be <= 40 lowercase letters, digits and single hyphens (SageMaker names are case-insensitive)"
             )
         child = pulumi.ResourceOptions(parent=self)
         tags = {"managed-by": "sagezero", "sagezero:endpoint": base, **s.tags}
