@@ -8,6 +8,7 @@ import fnmatch
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import NotRequired, TypedDict
 
@@ -72,7 +73,7 @@ class InferenceImageArgs(TypedDict):
     """Docker build arguments (for example BASE_IMAGE)."""
     retain_images: NotRequired[int]
     """How many images the ECR lifecycle policy keeps. Default: 10."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[str]]]]
     """Tags on the ECR repository."""
 
 
@@ -108,7 +109,7 @@ class InferenceImage(pulumi.ComponentResource):
             image_scanning_configuration={"scan_on_push": True},
             image_tag_mutability="IMMUTABLE",
             encryption_configurations=[{"encryption_type": "AES256"}],
-            tags={"managed-by": "sagezero", **args.get("tags", {})},
+            tags=pulumi.Output.from_input(args.get("tags") or {}).apply(lambda t: {"managed-by": "sagezero", **t}),
             opts=child,
         )
         aws.ecr.LifecyclePolicy(

@@ -5,6 +5,7 @@ Model -> endpoint config (min 0 instances) -> endpoint -> inference component ->
 alarm (up). Never creates resources inside `.apply`, never reads stack config.
 """
 
+from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -12,6 +13,7 @@ import pulumi_aws as aws
 import pulumi_aws_native as aws_native
 
 from sagezero import awsmodel, wiring
+from sagezero.components import inputs
 from sagezero.components.execution_role import ExecutionRole, ecr_repository_arn
 from sagezero.components.inference_image import InferenceImage
 from sagezero.components.naming import physical_base
@@ -19,6 +21,7 @@ from sagezero.components.providers import matched
 from sagezero.settings import EndpointSettings, Mode, Problem, SettingsError, build_settings
 
 TYPE_TOKEN = "sagezero:index:ScaleToZeroEndpoint"
+Tags = pulumi.Input[Mapping[str, str]]
 
 
 class ScaleToZeroEndpointArgs(TypedDict):
@@ -76,21 +79,27 @@ class ScaleToZeroEndpointArgs(TypedDict):
     """Serverless mode: max concurrency, 1-200."""
     serverless_provisioned_concurrency: NotRequired[int]
     """Serverless mode: provisioned concurrency (a standing cost). Default 0."""
-    model_data_url: NotRequired[str]
+    model_data_url: NotRequired[pulumi.Input[str]]
     """s3:// URL of model artifacts (optional); the role may read only that prefix."""
-    environment: NotRequired[dict[str, str]]
-    """Container environment, at most 16 entries."""
-    kms_key_arn: NotRequired[str]
+    environment: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[str]]]]
+    """Container environment, at most 16 entries (values may come from other resources)."""
+    kms_key_arn: NotRequired[pulumi.Input[str]]
     """KMS key for the endpoint's storage volume."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[str]]]]
     """Tags applied to every taggable child."""
+    vpc_subnet_ids: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
+    """Subnets the model's containers run in (with `vpc_security_group_ids`); 1-16."""
+    vpc_security_group_ids: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
+    """Security groups of the model's containers (with `vpc_subnet_ids`); 1-5."""
+    network_isolation: NotRequired[bool]
+    """Run the container without any network access (model data is still copied in by SageMaker)."""
 
 
 _NOT_SETTINGS = {"image_uri", "image_repository_arn", "image_context", "execution_role_arn", "name_prefix"}
 
 
-def settings_from_args(name: str, args: ScaleToZeroEndpointArgs) -> EndpointSettings:
-    """Validated settings, or a ValueError naming the component, each field and its accepted range."""
+def settings_from_args(name: str, args: Mapping[str, Any]) -> EndpointSettings:
+    """Validated settings (of the values known now), or a ValueError naming the component and each field."""
     raw = {k: v for k, v in args.items() if k not in _NOT_SETTINGS}
     settings, problems = build_settings(raw, camel_keys=False)
     if problems or settings is None:
@@ -98,7 +107,7 @@ def settings_from_args(name: str, args: ScaleToZeroEndpointArgs) -> EndpointSett
     return settings
 
 
-def aws_name_problems(base: str, tags: dict[str, str]) -> list[Problem]:
+def aws_name_problems(base: str, tags: Mapping[str, str]) -> list[Problem]:
     """The physical names and the full tag set the children send, against AWS's request rules."""
     checks = [
         ("name_prefix", "sagemaker", "CreateEndpoint", "EndpointName", base),
@@ -140,7 +149,14 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ScaleToZeroEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, {}, opts)
-        s = settings_from_args(name, args)
+        where = f"ScaleToZeroEndpoint {name!r}"
+        known, later = inputs.split(args)
+        s = settings_from_args(name, known)
+        if bool(args.get("vpc_subnet_ids")) != bool(args.get("vpc_security_group_ids")):
+            raise SettingsError(
+                s.problems() or [Problem("vpc_subnet_ids", "give vpc_security_group_ids with it")], where
+            )
+        given = self._given = inputs.resolve(where, s, later)
         # Every child in one region and account: the aws-native inference component follows the aws provider.
         placed = matched(self, f"ScaleToZeroEndpoint {name!r}")
         self._native_provider = placed.native
@@ -151,10 +167,10 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
                 f"ScaleToZeroEndpoint {name!r}: name_prefix {base!r} must be <= 40 lowercase letters, digits and single hyphens (SageMaker names are case-insensitive)"
             )
         child = pulumi.ResourceOptions(parent=self)
-        tags = {"managed-by": "sagezero", "sagezero:endpoint": base, **s.tags}
-        problems = aws_name_problems(base, tags)
+        problems = aws_name_problems(base, {})
         if problems:
-            raise SettingsError(problems, f"ScaleToZeroEndpoint {name!r}")
+            raise SettingsError(problems, where)
+        tags = self._tags(where, base, given.tags)
 
         image_uri, repository_arn = self._image(name=name, args=args, tags=tags, child=child)
         role_arn, role_ready = self._role(
@@ -166,12 +182,25 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         container: aws.sagemaker.ModelPrimaryContainerArgsDict = {
             "image": image_uri,
             "mode": "SingleModel",
-            "environment": dict(s.environment),
+            "environment": given.environment,
         }
-        if s.model_data_url:
-            container["model_data_url"] = s.model_data_url
+        if given.model_data_url:
+            container["model_data_url"] = given.model_data_url
+        model_args: dict[str, Any] = {}
+        if given.vpc:
+            model_args["vpc_config"] = {
+                "subnets": given.vpc_subnet_ids,
+                "security_group_ids": given.vpc_security_group_ids,
+            }
+        if s.network_isolation:
+            model_args["enable_network_isolation"] = True
         model = aws.sagemaker.Model(
-            f"{name}-model", execution_role_arn=role_arn, primary_container=container, tags=tags, opts=after_role
+            f"{name}-model",
+            execution_role_arn=role_arn,
+            primary_container=container,
+            tags=tags,
+            opts=after_role,
+            **model_args,
         )
 
         if s.mode is Mode.SERVERLESS:
@@ -199,8 +228,23 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
             }
         )
 
+    @staticmethod
+    def _tags(where: str, base: str, user: pulumi.Input[Mapping[str, str]]) -> Tags:
+        """The tags every child carries, checked against AWS's tag limits (now, or once they resolve)."""
+
+        def full(t: Mapping[str, str]) -> dict[str, str]:
+            merged = {"managed-by": "sagezero", "sagezero:endpoint": base, **t}
+            problems = aws_name_problems(base, merged)
+            if problems:
+                raise SettingsError(problems, where)
+            return merged
+
+        if isinstance(user, Mapping) and inputs.is_known(user):
+            return full(user)
+        return pulumi.Output.from_input(user).apply(full)
+
     def _image(
-        self, *, name: str, args: ScaleToZeroEndpointArgs, tags: dict[str, str], child: pulumi.ResourceOptions
+        self, *, name: str, args: ScaleToZeroEndpointArgs, tags: Tags, child: pulumi.ResourceOptions
     ) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
         if "image_uri" in args:
             uri = args["image_uri"]
@@ -221,14 +265,15 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         args: ScaleToZeroEndpointArgs,
         s: EndpointSettings,
         repository_arn: pulumi.Input[str],
-        tags: dict[str, str],
+        tags: Tags,
         child: pulumi.ResourceOptions,
     ) -> tuple[pulumi.Input[str], list[pulumi.Resource]]:
         if "execution_role_arn" in args:
             return args["execution_role_arn"], []
-        role_args: dict[str, Any] = {"repository_arn": repository_arn, "tags": tags}
-        if s.s3_model_prefix:
-            role_args["model_data_bucket"], role_args["model_data_prefix"] = s.s3_model_prefix
+        role_args: dict[str, Any] = {"repository_arn": repository_arn, "tags": tags, "vpc": self._given.vpc}
+        prefix = inputs.s3_prefix(self._given.model_data_url)
+        if prefix is not None:
+            role_args["model_data_bucket"], role_args["model_data_prefix"] = prefix
         role = ExecutionRole(f"{name}-exec", role_args, opts=child)  # type: ignore[arg-type]
         return role.arn, [role.policy]
 
@@ -239,7 +284,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         base: str,
         s: EndpointSettings,
         model: aws.sagemaker.Model,
-        tags: dict[str, str],
+        tags: Tags,
         child: pulumi.ResourceOptions,
     ) -> None:
         serverless: aws.sagemaker.EndpointConfigurationProductionVariantServerlessConfigArgsDict = {
@@ -253,7 +298,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
             production_variants=[
                 {"variant_name": s.variant_name, "model_name": model.name, "serverless_config": serverless}
             ],
-            kms_key_arn=s.kms_key_arn,
+            kms_key_arn=self._given.kms_key_arn,
             tags=tags,
             opts=child,
         )
@@ -276,7 +321,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         s: EndpointSettings,
         model: aws.sagemaker.Model,
         role_arn: pulumi.Input[str],
-        tags: dict[str, str],
+        tags: Tags,
         child: pulumi.ResourceOptions,
         after_role: pulumi.ResourceOptions,
     ) -> None:
@@ -297,7 +342,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
             f"{name}-config",
             execution_role_arn=role_arn,  # inference-component endpoints carry the role on the config
             production_variants=[variant],
-            kms_key_arn=s.kms_key_arn,
+            kms_key_arn=self._given.kms_key_arn,
             tags=tags,
             opts=after_role,
         )
@@ -326,7 +371,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
                 compute_resource_requirements=compute,
             ),
             runtime_config={"copy_count": 1},
-            tags=[{"key": k, "value": v} for k, v in tags.items()],
+            tags=pulumi.Output.from_input(tags).apply(lambda t: [{"key": k, "value": v} for k, v in t.items()]),
             opts=pulumi.ResourceOptions.merge(
                 after_role,
                 pulumi.ResourceOptions(

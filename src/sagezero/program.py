@@ -32,6 +32,16 @@ def endpoint_args(settings: EndpointSettings) -> dict[str, Any]:
     }
 
 
+def secret_inputs(settings: EndpointSettings) -> dict[str, Any]:
+    """The settings that may hold a secret (environment values, model data URL), wrapped as secrets."""
+    out: dict[str, Any] = {}
+    if settings.environment:
+        out["environment"] = pulumi.Output.secret(dict(settings.environment))
+    if settings.model_data_url:
+        out["model_data_url"] = pulumi.Output.secret(settings.model_data_url)
+    return out
+
+
 def declare(config: StackConfig) -> dict[str, ScaleToZeroEndpoint]:
     """Declare the shared image and every tenant's endpoint; returns the endpoints by tenant."""
     project, stack = pulumi.get_project(), pulumi.get_stack()
@@ -52,10 +62,15 @@ def declare(config: StackConfig) -> dict[str, ScaleToZeroEndpoint]:
         shared = {"image_uri": image.image_uri, "image_repository_arn": image.repository_arn}
         pulumi.export("image_uri", image.image_uri)
 
+    # A `secure:` value anywhere under a key makes the whole key secret (the CLI decrypts it for us);
+    # what such keys carry into resources stays secret in state.
+    secret = {"sagezero:defaults", "sagezero:tenants"} & set(pulumi.runtime.get_config_secret_keys_env())
     endpoints: dict[str, ScaleToZeroEndpoint] = {}
     for tenant in config.tenants:
         args = endpoint_args(tenant.settings)
         args["tags"] = {"sagezero:tenant": tenant.name, "sagezero:stack": stack, **tenant.settings.tags}
+        if secret:
+            args.update(secret_inputs(tenant.settings))
         ep = ScaleToZeroEndpoint(
             tenant.name,
             {**args, **shared, "name_prefix": physical_base(project, stack, tenant.name)},  # type: ignore[typeddict-item]

@@ -112,6 +112,9 @@ class EndpointSettings:
     environment: Mapping[str, str] = field(default_factory=dict)
     kms_key_arn: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    vpc_subnet_ids: tuple[str, ...] = ()
+    vpc_security_group_ids: tuple[str, ...] = ()
+    network_isolation: bool = False
 
     def problems(self) -> list[Problem]:
         """Every violated limit, keyed by field name. Empty when the settings can be deployed."""
@@ -141,6 +144,14 @@ class EndpointSettings:
                 Problem(
                     "alarm_datapoints",
                     f"{self.alarm_datapoints} exceeds alarm_evaluation_periods ({self.alarm_evaluation_periods})",
+                )
+            )
+        if bool(self.vpc_subnet_ids) != bool(self.vpc_security_group_ids):
+            out.append(
+                Problem(
+                    "vpc_subnet_ids" if not self.vpc_subnet_ids else "vpc_security_group_ids",
+                    "a VPC needs both subnets and security groups (AWS VpcConfig); give vpcSubnetIds and "
+                    "vpcSecurityGroupIds together",
                 )
             )
         if len(self.environment) > 16:
@@ -186,6 +197,8 @@ def _aws_problems(s: EndpointSettings) -> list[Problem]:
         ("kms_key_arn", "CreateEndpointConfig", "KmsKeyId", s.kms_key_arn),
         ("model_data_url", "CreateModel", "PrimaryContainer.ModelDataUrl", s.model_data_url),
         ("variant_name", "CreateEndpointConfig", "ProductionVariants.VariantName", s.variant_name),
+        ("vpc_subnet_ids", "CreateModel", "VpcConfig.Subnets", list(s.vpc_subnet_ids) or None),
+        ("vpc_security_group_ids", "CreateModel", "VpcConfig.SecurityGroupIds", list(s.vpc_security_group_ids) or None),
     ]
     out = []
     for key, operation, member, value in checks:
@@ -241,6 +254,13 @@ def coerce(name: str, value: Any) -> tuple[Any, Problem | None]:
     elif typ.startswith("str"):
         if not isinstance(value, str):
             return value, Problem(name, f"expected a string, got {value!r}")
+    elif typ == "bool":
+        if not isinstance(value, bool):
+            return value, Problem(name, f"expected true or false, got {value!r}")
+    elif typ.startswith("tuple"):
+        if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(x, str) for x in value):
+            return value, Problem(name, f"expected a list of strings, got {value!r}")
+        value = tuple(value)
     elif typ.startswith("Mapping"):
         if not isinstance(value, Mapping) or not all(isinstance(x, str) for kv in value.items() for x in kv):
             return value, Problem(name, f"expected a mapping of strings to strings, got {value!r}")

@@ -172,6 +172,10 @@ class PlaceholderMocks(pulumi_mocks.Mocks):
             out = {"name": name, "arn": self._arn("cloudwatch", f"alarm:{name}")}
         elif args.custom:
             out = {"name": name} if "name" not in inputs else {}
+            pkg, _, member = t.partition(":")
+            if pkg == "aws" and "arn" not in inputs:  # e.g. a KMS key whose ARN another resource takes
+                service, _, kind = member.partition("/")
+                out["arn"] = self._arn(service, f"{kind.partition(':')[0].lower()}/{name}")
         return (str(out.get("name") or name) if args.custom else None), {**inputs, **out}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -309,11 +313,15 @@ def evaluate(
     region: str = DEFAULT_REGION,
     config: Mapping[str, Any] | None = None,
     preview: bool = True,
+    secret_keys: list[str] | None = None,
 ) -> Recording:
     """Run `program` in a fresh stack under the mock engine and record every registration."""
     mocks = PlaceholderMocks(region)
     monitor = RecordingMonitor(mocks)
-    with _env("PULUMI_CONFIG", json.dumps(engine_config(config or {}))):
+    with (
+        _env("PULUMI_CONFIG", json.dumps(engine_config(config or {}))),
+        _env("PULUMI_CONFIG_SECRET_KEYS", json.dumps(secret_keys or [])),
+    ):
         pulumi.runtime.set_all_config({})
         pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
         # set_mocks leaves a finished root stack behind; run the program in a fresh one, as the CLI does,
@@ -329,9 +337,39 @@ def evaluate(
     return Recording(list(monitor.planned.values()), monitor.exports)
 
 
+SECRET_PLACEHOLDER = "secret-placeholder"
+
+
+def conceal(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Config with every `secure:` value replaced by a placeholder, and the keys that held one.
+
+    Offline there is no key to decrypt with; the CLI would hand the program the plain value and
+    list the key in PULUMI_CONFIG_SECRET_KEYS, and so does the plan, with a placeholder.
+    """
+    secret: list[str] = []
+
+    def walk(v: Any) -> tuple[Any, bool]:
+        if isinstance(v, Mapping):
+            if set(v) == {"secure"}:
+                return SECRET_PLACEHOLDER, True
+            pairs = {k: walk(x) for k, x in v.items()}
+            return {k: x for k, (x, _) in pairs.items()}, any(f for _, f in pairs.values())
+        if isinstance(v, list):
+            items = [walk(x) for x in v]
+            return [x for x, _ in items], any(f for _, f in items)
+        return v, False
+
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        out[key], found = walk(value)
+        if found:
+            secret.append(key)
+    return out, secret
+
+
 def run_program(project_dir: Path, stack: str, *, values: Mapping[str, Any] | None = None) -> Plan:
     """Run `project_dir/__main__.py` for `stack` under the mock engine, as `pulumi preview` would."""
-    values = dict(read_stack_values(project_dir, stack) if values is None else values)
+    values, secret_keys = conceal(read_stack_values(project_dir, stack) if values is None else values)
     config = parse_stack_config(stack, values)  # every config problem surfaces before any resource
     region = config.region or DEFAULT_REGION
     project = project_name(project_dir)
@@ -346,6 +384,7 @@ def run_program(project_dir: Path, stack: str, *, values: Mapping[str, Any] | No
             stack=stack,
             region=region,
             config=values,
+            secret_keys=secret_keys,
         )
     except pulumi.RunError as e:
         raise PlanError(str(e)) from None
