@@ -31,7 +31,10 @@ def schema() -> Iterator[dict[str, Any]]:
 
 
 def test_schema_names_the_package_and_components(schema: dict[str, Any]) -> None:
+    from importlib import metadata
+
     assert schema["name"] == "sagezero"
+    assert schema["version"] == metadata.version("sagezero") != "0.0.0"
     assert {"sagezero:index:ScaleToZeroEndpoint", "sagezero:index:InferenceImage"} <= set(schema["resources"])
 
 
