@@ -5,8 +5,8 @@ Model -> endpoint config (min 0 instances) -> endpoint -> inference component ->
 alarm (up). Never creates resources inside `.apply`, never reads stack config.
 """
 
-from collections.abc import Mapping, Sequence
-from typing import Any, NotRequired, TypedDict
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -14,6 +14,7 @@ import pulumi_aws_native as aws_native
 
 from sagezero import awsmodel, wiring
 from sagezero.components import inputs
+from sagezero.components.args import ScaleToZeroEndpointArgs
 from sagezero.components.execution_role import ExecutionRole, ecr_repository_arn
 from sagezero.components.inference_image import InferenceImage
 from sagezero.components.naming import physical_base
@@ -22,77 +23,6 @@ from sagezero.settings import EndpointSettings, Mode, Problem, SettingsError, bu
 
 TYPE_TOKEN = "sagezero:index:ScaleToZeroEndpoint"
 Tags = pulumi.Input[Mapping[str, str]]
-
-
-class ScaleToZeroEndpointArgs(TypedDict):
-    """Arguments for a ScaleToZeroEndpoint. Every setting defaults to the value the seed deployed."""
-
-    image_uri: NotRequired[pulumi.Input[str]]
-    """Existing private-ECR image to serve. When absent, the component builds `image_context` and pushes it."""
-    image_repository_arn: NotRequired[pulumi.Input[str]]
-    """ARN of the ECR repository holding `image_uri` (derived from the URI when absent)."""
-    image_context: NotRequired[str]
-    """Docker build context to build when no `image_uri` is given. Default: sagezero's own `image/`."""
-    execution_role_arn: NotRequired[pulumi.Input[str]]
-    """Existing SageMaker execution role. When absent, a least-privilege role is created."""
-    name_prefix: NotRequired[str]
-    """Base of the AWS names (endpoint, inference component, alarm, policies). Default: `<name>-<stack>`."""
-    mode: NotRequired[Mode]
-    """`scale-to-zero` (real-time endpoint + inference component) or `serverless`."""
-    instance_type: NotRequired[str]
-    """ML instance type, e.g. ml.g5.xlarge."""
-    variant_name: NotRequired[str]
-    """Production variant name. Default: AllTraffic."""
-    max_instance_count: NotRequired[int]
-    """Upper bound for managed instance scaling (the lower bound is always 0). 1-100."""
-    max_copies: NotRequired[int]
-    """Upper bound for inference-component copies (the lower bound is always 0). 1-100."""
-    min_memory_mb: NotRequired[int]
-    """Memory each copy reserves, MiB (>= 128)."""
-    accelerators: NotRequired[int]
-    """Accelerator devices each copy needs (0 on CPU instances)."""
-    cpu_cores: NotRequired[float]
-    """CPU cores each copy needs (optional)."""
-    model_download_timeout_s: NotRequired[int]
-    """Model data download timeout, 60-3600 s."""
-    container_startup_timeout_s: NotRequired[int]
-    """Container startup health-check timeout, 60-3600 s."""
-    target_value: NotRequired[float]
-    """Target concurrent requests per copy for target tracking. Default 5."""
-    scale_in_cooldown_s: NotRequired[int]
-    """Target-tracking scale-in cooldown, s. Default 300."""
-    scale_out_cooldown_s: NotRequired[int]
-    """Target-tracking scale-out cooldown, s. Default 300."""
-    step_cooldown_s: NotRequired[int]
-    """Cooldown of the wake-from-zero step policy, s. Default 60."""
-    step_adjustment: NotRequired[int]
-    """Copies the step policy adds when the alarm fires. Default 1."""
-    alarm_period_s: NotRequired[int]
-    """Period of the NoCapacityInvocationFailures alarm, s. Default 30."""
-    alarm_evaluation_periods: NotRequired[int]
-    """Evaluation periods of the alarm. Default 1."""
-    alarm_datapoints: NotRequired[int]
-    """Datapoints that must breach to fire the alarm. Default 1."""
-    serverless_memory_mb: NotRequired[int]
-    """Serverless mode: memory, 1024-6144 in steps of 1024."""
-    serverless_max_concurrency: NotRequired[int]
-    """Serverless mode: max concurrency, 1-200."""
-    serverless_provisioned_concurrency: NotRequired[int]
-    """Serverless mode: provisioned concurrency (a standing cost). Default 0."""
-    model_data_url: NotRequired[pulumi.Input[str]]
-    """s3:// URL of model artifacts (optional); the role may read only that prefix."""
-    environment: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[str]]]]
-    """Container environment, at most 16 entries (values may come from other resources)."""
-    kms_key_arn: NotRequired[pulumi.Input[str]]
-    """KMS key for the endpoint's storage volume."""
-    tags: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[str]]]]
-    """Tags applied to every taggable child."""
-    vpc_subnet_ids: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
-    """Subnets the model's containers run in (with `vpc_security_group_ids`); 1-16."""
-    vpc_security_group_ids: NotRequired[pulumi.Input[Sequence[pulumi.Input[str]]]]
-    """Security groups of the model's containers (with `vpc_subnet_ids`); 1-5."""
-    network_isolation: NotRequired[bool]
-    """Run the container without any network access (model data is still copied in by SageMaker)."""
 
 
 _NOT_SETTINGS = {"image_uri", "image_repository_arn", "image_context", "execution_role_arn", "name_prefix"}
@@ -156,7 +86,34 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
             raise SettingsError(
                 s.problems() or [Problem("vpc_subnet_ids", "give vpc_security_group_ids with it")], where
             )
-        given = self._given = inputs.resolve(where, s, later)
+        self._declare(name, where, s, inputs.resolve(where, s, later), args)
+
+    @classmethod
+    def from_settings(
+        cls,
+        name: str,
+        settings: EndpointSettings,
+        args: Mapping[str, Any] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> "ScaleToZeroEndpoint":
+        """The component from settings validated already (by the stack config): no second validation and
+        no settings -> dict -> settings round trip. `args` holds only what is not a setting (image, role,
+        name prefix) and Inputs that stand in for a setting's value (validated when they resolve)."""
+        extra = dict(args or {})
+        unknown = sorted(set(extra) - _NOT_SETTINGS - set(inputs.INPUT_FIELDS))
+        if unknown:
+            raise ValueError(f"ScaleToZeroEndpoint {name!r}: {', '.join(unknown)} belong in the settings, not args")
+        self = cls.__new__(cls)
+        pulumi.ComponentResource.__init__(self, TYPE_TOKEN, name, {}, opts)
+        where = f"ScaleToZeroEndpoint {name!r}"
+        later = {k: v for k, v in extra.items() if k in inputs.INPUT_FIELDS}
+        self._declare(name, where, settings, inputs.resolve(where, settings, later), extra)
+        return self
+
+    def _declare(
+        self, name: str, where: str, s: EndpointSettings, given: inputs.Resolved, args: Mapping[str, Any]
+    ) -> None:
+        self._given = given
         # Every child in one region and account: the aws-native inference component follows the aws provider.
         placed = matched(self, f"ScaleToZeroEndpoint {name!r}")
         self._native_provider = placed.native
@@ -244,7 +201,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         return pulumi.Output.from_input(user).apply(full)
 
     def _image(
-        self, *, name: str, args: ScaleToZeroEndpointArgs, tags: Tags, child: pulumi.ResourceOptions
+        self, *, name: str, args: Mapping[str, Any], tags: Tags, child: pulumi.ResourceOptions
     ) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
         if "image_uri" in args:
             uri = args["image_uri"]
@@ -262,7 +219,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         self,
         *,
         name: str,
-        args: ScaleToZeroEndpointArgs,
+        args: Mapping[str, Any],
         s: EndpointSettings,
         repository_arn: pulumi.Input[str],
         tags: Tags,

@@ -76,45 +76,111 @@ class SettingsError(ValueError):
         super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def _range(lo: float | None = None, hi: float | None = None, *, step: int | None = None) -> dict[str, Any]:
-    return {"min": lo, "max": hi, "step": step}
+def _m(
+    doc: str, *, lo: float | None = None, hi: float | None = None, step: int | None = None, input: bool = False
+) -> dict[str, Any]:
+    """A setting's metadata: its one-line doc (component args, schema, README), its range, and whether it
+    may come from another resource (a `pulumi.Input` in the component's args)."""
+    meta: dict[str, Any] = {"doc": doc, "input": input}
+    if lo is not None or hi is not None:
+        meta |= {"min": lo, "max": hi, "step": step}
+    return meta
 
 
 @dataclass(frozen=True)
 class EndpointSettings:
-    """Every knob of one tenant's endpoint. Defaults are the seed's values (docs/architecture.md)."""
+    """Every knob of one tenant's endpoint. Defaults are the seed's values (docs/architecture.md).
 
-    mode: Mode = Mode.SCALE_TO_ZERO
-    instance_type: str = "ml.g5.xlarge"
-    variant_name: str = "AllTraffic"
-    max_instance_count: int = field(default=1, metadata=_range(1, 100))
-    max_copies: int = field(default=1, metadata=_range(1, 100))
-    min_memory_mb: int = field(default=1024, metadata=_range(128, 768 * 1024))
-    accelerators: int = field(default=1, metadata=_range(0, 16))
-    cpu_cores: float | None = field(default=None, metadata=_range(0.25, 192))
-    model_download_timeout_s: int = field(default=3600, metadata=_range(60, 3600))
-    container_startup_timeout_s: int = field(default=3600, metadata=_range(60, 3600))
-    target_value: float = field(default=5.0, metadata=_range(0.1, 10_000))
-    scale_in_cooldown_s: int = field(default=300, metadata=_range(0, 3600))
-    scale_out_cooldown_s: int = field(default=300, metadata=_range(0, 3600))
+    The one definition of the settings: the component's args (components/args.py, generated), the
+    stack config keys (camelCase of these names), the multi-language schema and the README's table
+    all come from these fields and their docs (`python -m sagezero.components.argsgen`).
+    """
+
+    mode: Mode = field(
+        default=Mode.SCALE_TO_ZERO,
+        metadata=_m("`scale-to-zero` (real-time endpoint + inference component) or `serverless`."),
+    )
+    instance_type: str = field(
+        default="ml.g5.xlarge",
+        metadata=_m("ML instance type; any of AWS's hosting types (ProductionVariantInstanceType)."),
+    )
+    variant_name: str = field(default="AllTraffic", metadata=_m("Production variant name."))
+    max_instance_count: int = field(
+        default=1, metadata=_m("Upper bound for managed instance scaling (the lower bound is always 0).", lo=1, hi=100)
+    )
+    max_copies: int = field(
+        default=1,
+        metadata=_m("Upper bound for inference-component copies (the lower bound is always 0).", lo=1, hi=100),
+    )
+    min_memory_mb: int = field(default=1024, metadata=_m("Memory each copy reserves, MiB.", lo=128, hi=768 * 1024))
+    accelerators: int = field(
+        default=1,
+        metadata=_m(
+            "Accelerator devices each copy needs; when not given, 1 on GPU/Inferentia/Trainium types and 0 on CPU types.",
+            lo=0,
+            hi=16,
+        ),
+    )
+    cpu_cores: float | None = field(default=None, metadata=_m("CPU cores each copy needs (optional).", lo=0.25, hi=192))
+    model_download_timeout_s: int = field(default=3600, metadata=_m("Model data download timeout, s.", lo=60, hi=3600))
+    container_startup_timeout_s: int = field(
+        default=3600, metadata=_m("Container startup health-check timeout, s.", lo=60, hi=3600)
+    )
+    target_value: float = field(
+        default=5.0, metadata=_m("Target concurrent requests per copy for target tracking.", lo=0.1, hi=10_000)
+    )
+    scale_in_cooldown_s: int = field(default=300, metadata=_m("Target-tracking scale-in cooldown, s.", lo=0, hi=3600))
+    scale_out_cooldown_s: int = field(default=300, metadata=_m("Target-tracking scale-out cooldown, s.", lo=0, hi=3600))
     # 360 s, about a cold start: with maxCopies > 1 the seed's 60 s re-fired the wake every minute of a
     # cold start (simulator, maxCopies 3: 521 USD/30 days at 60 s, 421 at 300 s, 407 at 360 s and 600 s,
     # same share of requests touched); with one copy it changes nothing. docs/simulator.md.
-    step_cooldown_s: int = field(default=360, metadata=_range(0, 3600))
-    step_adjustment: int = field(default=1, metadata=_range(1, 100))
-    alarm_period_s: int = field(default=30, metadata=_range(10, 86_400))
-    alarm_evaluation_periods: int = field(default=1, metadata=_range(1, 100))
-    alarm_datapoints: int = field(default=1, metadata=_range(1, 100))
-    serverless_memory_mb: int = field(default=2048, metadata=_range(1024, 6144, step=1024))
-    serverless_max_concurrency: int = field(default=20, metadata=_range(1, 200))
-    serverless_provisioned_concurrency: int = field(default=0, metadata=_range(0, 200))
-    model_data_url: str | None = None
-    environment: Mapping[str, str] = field(default_factory=dict)
-    kms_key_arn: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-    vpc_subnet_ids: tuple[str, ...] = ()
-    vpc_security_group_ids: tuple[str, ...] = ()
-    network_isolation: bool = False
+    step_cooldown_s: int = field(
+        default=360,
+        metadata=_m(
+            "Cooldown of the wake-from-zero step policy, s (about a cold start, so one wake adds one copy).",
+            lo=0,
+            hi=3600,
+        ),
+    )
+    step_adjustment: int = field(
+        default=1, metadata=_m("Copies the step policy adds when the alarm fires.", lo=1, hi=100)
+    )
+    alarm_period_s: int = field(
+        default=30,
+        metadata=_m("Period of the NoCapacityInvocationFailures alarm, s (10, 20, 30 or n x 60).", lo=10, hi=86_400),
+    )
+    alarm_evaluation_periods: int = field(default=1, metadata=_m("Evaluation periods of the alarm.", lo=1, hi=100))
+    alarm_datapoints: int = field(
+        default=1, metadata=_m("Datapoints that must breach to fire the alarm.", lo=1, hi=100)
+    )
+    serverless_memory_mb: int = field(
+        default=2048, metadata=_m("Serverless mode: memory, MiB, in steps of 1024.", lo=1024, hi=6144, step=1024)
+    )
+    serverless_max_concurrency: int = field(default=20, metadata=_m("Serverless mode: max concurrency.", lo=1, hi=200))
+    serverless_provisioned_concurrency: int = field(
+        default=0, metadata=_m("Serverless mode: provisioned concurrency (a standing cost).", lo=0, hi=200)
+    )
+    model_data_url: str | None = field(
+        default=None,
+        metadata=_m("s3:// URL of model artifacts (optional); the role may read only that prefix.", input=True),
+    )
+    environment: Mapping[str, str] = field(
+        default_factory=dict, metadata=_m("Container environment, at most 16 entries.", input=True)
+    )
+    kms_key_arn: str | None = field(default=None, metadata=_m("KMS key for the endpoint's storage volume.", input=True))
+    tags: Mapping[str, str] = field(
+        default_factory=dict, metadata=_m("Tags applied to every taggable child.", input=True)
+    )
+    vpc_subnet_ids: tuple[str, ...] = field(
+        default=(), metadata=_m("Subnets the model's containers run in (with the security groups), 1-16.", input=True)
+    )
+    vpc_security_group_ids: tuple[str, ...] = field(
+        default=(), metadata=_m("Security groups of the model's containers (with the subnets), 1-5.", input=True)
+    )
+    network_isolation: bool = field(
+        default=False,
+        metadata=_m("Run the container without network access (SageMaker still copies the model data in)."),
+    )
 
     def problems(self) -> list[Problem]:
         """Every violated limit, keyed by field name. Empty when the settings can be deployed."""

@@ -7,6 +7,7 @@ computed values (ARNs, auto-names, digests) are placeholders and are reported as
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import hashlib
 import json
@@ -367,19 +368,55 @@ def conceal(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return out, secret
 
 
-def run_program(project_dir: Path, stack: str, *, values: Mapping[str, Any] | None = None) -> Plan:
-    """Run `project_dir/__main__.py` for `stack` under the mock engine, as `pulumi preview` would."""
+def is_sagezero_entry(program: Path) -> bool:
+    """Whether a `__main__.py` only runs sagezero's own program (`from sagezero.program import main; main()`)."""
+    try:
+        body = ast.parse(program.read_text()).body
+    except (OSError, SyntaxError):
+        return False
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the module docstring
+    return (
+        len(body) == 2
+        and isinstance(body[0], ast.ImportFrom)
+        and body[0].module == "sagezero.program"
+        and [a.name for a in body[0].names] == ["main"]
+        and isinstance(body[1], ast.Expr)
+        and isinstance(body[1].value, ast.Call)
+        and isinstance(body[1].value.func, ast.Name)
+        and body[1].value.func.id == "main"
+        and not body[1].value.args
+    )
+
+
+def run_program(project_dir: Path, stack: str, *, values: Mapping[str, Any] | None = None, direct: bool = True) -> Plan:
+    """Run `project_dir/__main__.py` for `stack` under the mock engine, as `pulumi preview` would.
+
+    When that file only runs sagezero's own program (and `direct`), the program is declared from the
+    config parsed here, so each tenant's settings are validated once, not re-read from the engine's
+    config and validated again by the program and the component.
+    """
     values, secret_keys = conceal(read_stack_values(project_dir, stack) if values is None else values)
     config = parse_stack_config(stack, values)  # every config problem surfaces before any resource
     region = config.region or DEFAULT_REGION
     project = project_name(project_dir)
     program = project_dir / "__main__.py"
+    if direct and is_sagezero_entry(program):
+        from sagezero.program import declare
+
+        def run() -> object:
+            return declare(config)
+    else:
+
+        def run() -> object:
+            return runpy.run_path(str(program), run_name="__main__")
+
     sys.path.insert(0, str(project_dir))
     cwd = Path.cwd()
     os.chdir(project_dir)  # the CLI runs programs from the project folder; relative paths rely on it
     try:
         recording = evaluate(
-            lambda: runpy.run_path(str(program), run_name="__main__"),
+            run,
             project=project,
             stack=stack,
             region=region,
