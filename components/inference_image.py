@@ -92,11 +92,18 @@ class InferenceImage(pulumi.ComponentResource):
     def __init__(self, name: str, args: InferenceImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, {}, opts)
         context = Path(args["context"]) if "context" in args else default_context()
-        if context is None or not (context / args.get("dockerfile", "Dockerfile")).is_file():
+        if context is None:
+            # An installed wheel carries the server package but not the image's build context.
             raise ValueError(
-                f"InferenceImage {name!r}: build context {str(context) if context else '(none)'!r} has no "
-                f"{args.get('dockerfile', 'Dockerfile')}; pass `context` pointing at a folder with one, "
-                "or give the endpoint an existing `image_uri` instead"
+                f"InferenceImage {name!r}: no build context given and this installation of sagezero has no "
+                "image/ folder (it ships only in a source checkout); pass `context` here, or on the endpoint "
+                "`image_context` (a folder with a Dockerfile) or an existing `image_uri`"
+            )
+        if not (context / args.get("dockerfile", "Dockerfile")).is_file():
+            raise ValueError(
+                f"InferenceImage {name!r}: build context {str(context)!r} has no "
+                f"{args.get('dockerfile', 'Dockerfile')}; pass `context` (on the endpoint: `image_context`) "
+                "pointing at a folder with one, or give the endpoint an existing `image_uri` instead"
             )
         retain = args.get("retain_images", 10)
         if not 1 <= retain <= 1000:
