@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import ROOT, Registered
 
@@ -210,3 +212,30 @@ def test_plan_shows_regions_and_fails_on_a_split(tmp_path: Path) -> None:
     assert "ep @ us-west-2" in proc.stdout
     assert "SPLIT acme is split across regions" in proc.stdout
     assert "(from the environment): ic (default aws-native)" in proc.stdout
+
+
+def test_multi_region_example_keeps_each_tenant_in_its_region(record: Callable[..., Registered]) -> None:
+    import runpy
+
+    reg = record(
+        lambda: runpy.run_path(str(ROOT / "examples" / "multi-region" / "__main__.py"), run_name="__main__"),
+        project="serving-multi-region",
+        preview=False,
+    )
+    by_tenant: dict[str, set[str | None]] = {}
+    for tenant, _r, p in placements(reg.resources, {}):
+        by_tenant.setdefault(tenant, set()).add(p.region)
+    assert by_tenant == {"ranker-eu": {"eu-west-1"}, "ranker-us": {"us-east-1"}}
+    assert splits(reg.resources, {}) == []
+    assert reg.exports["us"]["region"] == "us-east-1"
+
+
+@given(st.sampled_from(["eu-west-1", "us-east-1", None]), st.sampled_from(["eu-west-1", "us-east-1", None]))
+def test_stack_config_refuses_exactly_the_differing_regions(aws_region: str | None, native: str | None) -> None:
+    values: dict[str, Any] = {"sagezero:tenants": ["a"]}
+    values |= {k: v for k, v in {"aws:region": aws_region, "aws-native:region": native}.items() if v}
+    if aws_region == native:
+        assert parse_stack_config("s", values).region == aws_region
+    else:
+        with pytest.raises(StackConfigError, match="aws-native:region"):
+            parse_stack_config("s", values)
