@@ -82,10 +82,16 @@ def _config_mismatch(where: str) -> str | None:
     return None
 
 
-def matched(component: pulumi.ComponentResource, where: str) -> Providers:
-    """The providers a component's children must use; raises ProviderMismatchError when they cannot agree."""
+def matched(component: pulumi.ComponentResource, where: str, *, native_needed: bool = True) -> Providers:
+    """The providers a component's children must use; raises ProviderMismatchError when they cannot agree.
+
+    Without aws-native children (serverless mode) there is nothing to split, and nothing is derived.
+    """
     given = component._providers  # what `provider=`/`providers=` (and the parent) handed the component
     aws_provider, native = given.get("aws"), given.get("aws-native")
+    if not native_needed:
+        region = _output(aws_provider, "region") if aws_provider else pulumi.Config("aws").get("region")
+        return Providers(aws_provider, None, pulumi.Output.from_input(region).apply(lambda r: str(r or "")))
     if aws_provider is None and native is None:
         problem = _config_mismatch(where)
         if problem:

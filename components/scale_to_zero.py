@@ -115,7 +115,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
     ) -> None:
         self._given = given
         # Every child in one region and account: the aws-native inference component follows the aws provider.
-        placed = matched(self, f"ScaleToZeroEndpoint {name!r}")
+        placed = matched(self, where, native_needed=s.mode is Mode.SCALE_TO_ZERO)
         self._native_provider = placed.native
         self.region = placed.region
         base = args.get("name_prefix") or physical_base(name, pulumi.get_stack())

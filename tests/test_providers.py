@@ -239,3 +239,16 @@ def test_stack_config_refuses_exactly_the_differing_regions(aws_region: str | No
     else:
         with pytest.raises(StackConfigError, match="aws-native:region"):
             parse_stack_config("s", values)
+
+
+def test_serverless_has_no_aws_native_child_so_nothing_is_derived(
+    record: Callable[..., Registered], image_uri: str
+) -> None:
+    def program() -> None:
+        west = aws.Provider("west", region="us-west-2")
+        args: dict[str, Any] = {"image_uri": image_uri, "mode": "serverless"}
+        ScaleToZeroEndpoint("acme", args, opts=pulumi.ResourceOptions(provider=west))  # type: ignore[arg-type]
+
+    reg = record(program, config={"aws:region": "eu-west-1"})
+    assert not reg.of_type("pulumi:providers:aws-native")
+    assert set(regions(reg).values()) == {"us-west-2"}
