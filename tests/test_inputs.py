@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import Registered
 
@@ -144,3 +146,33 @@ def test_secure_stack_config_stays_secret_in_state(tmp_path: Any) -> None:
     model = next(r for r in doc["resources"] if r["type"] == MODEL)
     assert model["inputs"]["primaryContainer"] == "[secret]", "the whole container block is secret in state"
     assert "v1:c2VjcmV0" not in proc.stdout
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@given(JSON)
+def test_network_isolation_takes_only_true_or_false(value: Any) -> None:
+    from sagezero.settings import build_settings
+
+    settings, problems = build_settings({"networkIsolation": value}, camel_keys=True)
+    if isinstance(value, bool):
+        assert problems == [] and settings is not None and settings.network_isolation is value
+    else:
+        assert [p.key for p in problems] == ["networkIsolation"]
+
+
+@given(JSON)
+def test_vpc_ids_take_only_lists_of_strings(value: Any) -> None:
+    from sagezero.settings import build_settings
+
+    _settings, problems = build_settings({"vpcSubnetIds": value, "vpcSecurityGroupIds": ["sg-1"]}, camel_keys=True)
+    ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if not ok:
+        assert "vpcSubnetIds" in {p.key for p in problems}
+        expected = "must not be empty" if value is None else "expected a list of strings"
+        assert any(expected in p.message for p in problems)

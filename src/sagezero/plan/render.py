@@ -115,7 +115,8 @@ def resources_section(plan: Plan) -> Section:
     def walk(parent: str | None, depth: int) -> None:
         for r in sorted(children.get(parent, []), key=lambda x: (not x.custom, x.name)):
             desc = summary(r)
-            at = f" @ {where[r.urn].where}" if r.urn in where else ""
+            p = where.get(r.urn)
+            at = f" @ {p.where}" + ("" if p.provider.startswith("default") else f" ({p.provider})") if p else ""
             lines.append(f"{'  ' * depth}+ {_short_type(r.type):<40} {r.name}{at}" + (f"  — {desc}" if desc else ""))
             walk(r.urn, depth + 1)
 
