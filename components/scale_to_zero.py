@@ -37,20 +37,32 @@ def settings_from_args(name: str, args: Mapping[str, Any]) -> EndpointSettings:
     return settings
 
 
-def aws_name_problems(base: str, tags: Mapping[str, str]) -> list[Problem]:
-    """The physical names and the full tag set the children send, against AWS's request rules."""
-    checks = [
-        ("name_prefix", "sagemaker", "CreateEndpoint", "EndpointName", base),
-        ("name_prefix", "sagemaker", "CreateInferenceComponent", "InferenceComponentName", f"{base}-ic"),
-        ("name_prefix", "cloudwatch", "PutMetricAlarm", "AlarmName", f"{base}-no-capacity"),
-        ("name_prefix", "application-autoscaling", "PutScalingPolicy", "PolicyName", f"{base}-target-tracking"),
-        ("tags", "sagemaker", "CreateEndpoint", "Tags", [{"Key": k, "Value": v} for k, v in tags.items()]),
-    ]
+def _aws_problems(key: str, checks: list[tuple[str, str, str, Any]]) -> list[Problem]:
     return [
         Problem(key, f"{v.rule} (AWS {operation} {v.path})")
-        for key, service, operation, member, value in checks
+        for service, operation, member, value in checks
         for v in awsmodel.check_member(service, operation, member, value)
     ]
+
+
+def name_problems(base: str) -> list[Problem]:
+    """The physical names the children get from `base`, against AWS's request rules."""
+    return _aws_problems(
+        "name_prefix",
+        [
+            ("sagemaker", "CreateEndpoint", "EndpointName", base),
+            ("sagemaker", "CreateInferenceComponent", "InferenceComponentName", f"{base}-ic"),
+            ("cloudwatch", "PutMetricAlarm", "AlarmName", f"{base}-no-capacity"),
+            ("application-autoscaling", "PutScalingPolicy", "PolicyName", f"{base}-target-tracking"),
+        ],
+    )
+
+
+def tag_problems(tags: Mapping[str, str]) -> list[Problem]:
+    """The full tag set every child carries (the component's own tags included), against AWS's limits."""
+    return _aws_problems(
+        "tags", [("sagemaker", "CreateEndpoint", "Tags", [{"Key": k, "Value": v} for k, v in tags.items()])]
+    )
 
 
 class ScaleToZeroEndpoint(pulumi.ComponentResource):
@@ -121,10 +133,11 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         base = args.get("name_prefix") or physical_base(name, pulumi.get_stack())
         if physical_base(base) != base:
             raise ValueError(
-                f"ScaleToZeroEndpoint {name!r}: name_prefix {base!r} must be <= 40 lowercase letters, digits and single hyphens (SageMaker names are case-insensitive)"
+                f"ScaleToZeroEndpoint {name!r}: name_prefix {base!r} must be <= 40 lowercase letters, digits "
+                "and single hyphens (SageMaker names are case-insensitive)"
             )
         child = pulumi.ResourceOptions(parent=self)
-        problems = aws_name_problems(base, {})
+        problems = name_problems(base)
         if problems:
             raise SettingsError(problems, where)
         tags = self._tags(where, base, given.tags)
@@ -191,7 +204,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
 
         def full(t: Mapping[str, str]) -> dict[str, str]:
             merged = {"managed-by": "sagezero", "sagezero:endpoint": base, **t}
-            problems = aws_name_problems(base, merged)
+            problems = tag_problems(merged)
             if problems:
                 raise SettingsError(problems, where)
             return merged

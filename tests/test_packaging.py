@@ -62,11 +62,14 @@ PROGRAM = textwrap.dedent(
 
 
 def test_the_wheel_runs_the_component_from_a_fresh_virtualenv(tmp_path: Path) -> None:
-    dist = tmp_path / "dist"
-    run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
-        cwd=tmp_path,
+    # Built from a copy, so setuptools' build/ and egg-info never land in the checkout.
+    source = tmp_path / "source"
+    junk = shutil.ignore_patterns(
+        ".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis"
     )
+    shutil.copytree(ROOT, source, symlinks=True, ignore=junk)
+    dist = tmp_path / "dist"
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)], cwd=tmp_path)
     (wheel,) = dist.glob("sagezero-*.whl")
     python = venv(tmp_path / "venv")
     run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], cwd=tmp_path)
