@@ -2,8 +2,8 @@
 
 `pulumi policy publish` uploads a pack folder, and the CLI installs its requirements.txt into a
 fresh virtualenv wherever the pack runs. sagezero is not on PyPI, so the pack cannot ask for it;
-instead the bundle vendors the few pure modules the rules import (`sagezero.wiring`,
-`engine_wiring`, `jsonfile` and `sagezero.policies`) next to its `__main__.py` — the Python pack
+instead the bundle vendors the rules and the pure modules they import (found by following the
+imports, e.g. `sagezero.wiring`, `engine_wiring`, `jsonfile`) next to its `__main__.py` — the Python pack
 host runs the folder with `runpy`, which puts it first on `sys.path` — and its requirements.txt
 names registry packages only. The repository's `policies/` folder stays the development pack
 (it uses the project's virtualenv); the bundle is what gets published.
@@ -11,6 +11,7 @@ names registry packages only. The repository's `policies/` folder stays the deve
 
 from __future__ import annotations
 
+import ast
 import shutil
 import sys
 from importlib import metadata
@@ -19,8 +20,44 @@ from pathlib import Path
 import sagezero
 
 PACKAGE = Path(sagezero.__file__).resolve().parent
-# The modules outside sagezero.policies that the rules import (pure Python, no Pulumi program code).
-VENDORED = ("__init__.py", "wiring.py", "engine_wiring.py", "jsonfile.py")
+
+
+def _module_file(module: str) -> Path | None:
+    """The source file of `sagezero.x.y` inside this package (a module or a package's __init__)."""
+    parts = module.split(".")[1:]
+    base = PACKAGE.joinpath(*parts)
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if parts and candidate.is_file():
+            return candidate
+    return PACKAGE / "__init__.py" if not parts else None
+
+
+def _imports(path: Path) -> set[str]:
+    """The sagezero modules a file imports (`import sagezero.x`, `from sagezero.x import y`, `from sagezero import x`)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "sagezero"}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "sagezero":
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}  # submodules imported by name
+    return found
+
+
+def vendored() -> list[Path]:
+    """Every sagezero source file the rules need: the policies, what they import, transitively, and the
+    packages' __init__ files on the way. Followed from the code, so a refactor cannot leave one out."""
+    todo = sorted((PACKAGE / "policies").glob("*.py"))
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        rel = path.relative_to(PACKAGE)
+        todo += [PACKAGE.joinpath(*rel.parts[:i], "__init__.py") for i in range(len(rel.parts))]
+        todo += [f for f in (_module_file(m) for m in _imports(path)) if f is not None]
+    return sorted(p for p in seen if p.name != "__main__.py" or p.parent != PACKAGE / "policies")
 
 
 def pack_yaml() -> str:
@@ -37,12 +74,10 @@ def bundle(out: Path) -> Path:
     policies = PACKAGE / "policies"
     if out.exists():
         shutil.rmtree(out)
-    (out / "sagezero" / "policies").mkdir(parents=True)
-    for name in VENDORED:
-        shutil.copyfile(PACKAGE / name, out / "sagezero" / name)
-    for source in sorted(policies.glob("*.py")):
-        if source.name != "__main__.py":
-            shutil.copyfile(source, out / "sagezero" / "policies" / source.name)
+    for source in vendored():
+        target = out / "sagezero" / source.relative_to(PACKAGE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
     shutil.copytree(policies / "examples", out / "examples")
     shutil.copyfile(policies / "__main__.py", out / "__main__.py")
     shutil.copyfile(policies / "requirements.txt", out / "requirements.txt")
