@@ -19,8 +19,8 @@ from pulumi_policy import (
 )
 
 from sagezero.engine_wiring import ENDPOINT_CONFIG_TYPES, IC_TYPES, get, is_seq
-from sagezero.policies.support import config, guarded, label, make_policy, tag_keys, variants, wake_paths
-from sagezero.wiring import UNKNOWN, number
+from sagezero.policies.support import config, guarded, judged, label, make_policy, report_verdicts, tag_keys, variants
+from sagezero.values import Opaque, number
 
 TAGGED_TYPES = frozenset(
     {
@@ -57,7 +57,7 @@ def required_tags(args: ResourceValidationArgs, report: ReportViolation) -> None
     if args.resource_type not in TAGGED_TYPES:
         return
     keys = tag_keys(args.props)
-    if keys is UNKNOWN:
+    if isinstance(keys, Opaque):
         args.not_applicable("tags are not known until deployment")
     missing = [t for t in config("required-tags", args)["requiredTags"] if t not in keys]
     if missing:
@@ -122,7 +122,7 @@ def least_outstanding_requests_routing(args: ResourceValidationArgs, report: Rep
     if args.resource_type not in ENDPOINT_CONFIG_TYPES:
         return
     for v in variants(args.props, args.resource_type):
-        if not v.serverless and v.routing not in ("LEAST_OUTSTANDING_REQUESTS", UNKNOWN):
+        if not v.serverless and v.routing != "LEAST_OUTSTANDING_REQUESTS" and not isinstance(v.routing, Opaque):
             report(
                 f"{label(args)} {v.where} routes {v.routing or 'RANDOM (default)'}; a freshly woken copy then "
                 "queues behind busy ones. Fix: RoutingConfig RoutingStrategy LEAST_OUTSTANDING_REQUESTS.",
@@ -234,25 +234,9 @@ def execution_role_least_privilege(args: StackValidationArgs, report: ReportViol
 @guarded
 def step_cooldown_covers_cold_start(args: StackValidationArgs, report: ReportViolation) -> None:
     """Found with the simulator (docs/simulator.md): with more than one copy allowed, a short step
-    cooldown turns every cold start into an overshoot, because the wake alarm re-fires each minute
-    while waiting clients keep failing and each expired cooldown adds another copy and instance."""
-    least = config("step-cooldown-covers-cold-start", args)["minStepCooldownS"]
-    for path in wake_paths(args):
-        step, target = path.step, path.target
-        if step is None or target is None or step.policy_type != "StepScaling":
-            continue
-        high, cooldown = number(target.max_capacity), number(step.cooldown)
-        if not isinstance(high, (int, float)) or high <= 1 or not isinstance(cooldown, (int, float)):
-            continue
-        if cooldown < least:
-            name = path.ic.name if isinstance(path.ic.name, str) else path.ic.ref
-            report(
-                f"step policy for {name} has Cooldown {cooldown:g} s while up to {high:g} copies are allowed: "
-                "during a 3-6 min cold start the wake alarm re-fires every minute and each expired cooldown adds a "
-                f"copy on another instance (the simulator put it at +28% cost for the seed's settings with 3 "
-                f"copies). Fix: Cooldown >= {least} s (about a cold start), or MaxCapacity 1.",
-                step.ref,
-            )
+    cooldown turns every cold start into an overshoot (the rule itself lives in sagezero.rules)."""
+    rule = "step-cooldown-covers-cold-start"
+    report_verdicts(args, report, judged(args, {rule: config(rule, args)}).verdicts.for_rule(rule))
 
 
 def _policy(name: str, description: str, validate: Any, stack: bool = False) -> Any:

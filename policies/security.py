@@ -12,19 +12,15 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs
 
-from sagezero.engine_wiring import get
 from sagezero.policies.support import guarded, label, make_policy
-from sagezero.wiring import UNKNOWN
+from sagezero.values import Opaque, get
 
 MODEL_TYPES = frozenset({"aws:sagemaker/model:Model", "aws-native:sagemaker:Model"})
 
 
 def _vpc(props: Any) -> tuple[Any, Any]:
-    """(subnets, security groups) of a model's VPC config, for aws (`subnets`) and aws-native (`subnets`)."""
-    vpc = get(props, "vpcConfig")
-    if vpc is UNKNOWN:
-        return UNKNOWN, UNKNOWN
-    return get(vpc, "subnets") if vpc else None, get(vpc, "securityGroupIds") if vpc else None
+    """(subnets, security groups) of a model's VPC config (the same member names on aws and aws-native)."""
+    return get(props, "vpcConfig", "subnets"), get(props, "vpcConfig", "securityGroupIds")
 
 
 @guarded
@@ -32,8 +28,9 @@ def model_in_vpc(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type not in MODEL_TYPES:
         return
     subnets, groups = _vpc(args.props)
-    if UNKNOWN in (subnets, groups):
-        args.not_applicable("the VPC config is not known until deploy")
+    hidden = next((v for v in (subnets, groups) if isinstance(v, Opaque)), None)
+    if hidden is not None:
+        args.not_applicable(f"the VPC config is {hidden.why}")
         return
     if not subnets or not groups:
         report(
@@ -48,8 +45,8 @@ def model_network_isolation(args: ResourceValidationArgs, report: ReportViolatio
     if args.resource_type not in MODEL_TYPES:
         return
     isolated = get(args.props, "enableNetworkIsolation")
-    if isolated is UNKNOWN:
-        args.not_applicable("network isolation is not known until deploy")
+    if isinstance(isolated, Opaque):
+        args.not_applicable(f"network isolation is {isolated.why}")
         return
     if isolated is not True:
         report(

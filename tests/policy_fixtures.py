@@ -41,6 +41,7 @@ def native_baseline() -> list[EngineResource]:
             "aws-native:sagemaker:EndpointConfig",
             "config",
             {
+                "endpointConfigName": "byhand-config",
                 "executionRoleArn": "arn:aws:iam::123456789012:role/r",
                 "kmsKeyId": KMS,
                 "tags": tags,
@@ -59,6 +60,11 @@ def native_baseline() -> list[EngineResource]:
                     }
                 ],
             },
+        ),
+        (
+            "aws-native:sagemaker:Endpoint",
+            "endpoint",
+            {"endpointName": "byhand", "endpointConfigName": "byhand-config", "tags": tags},
         ),
         (
             "aws-native:sagemaker:InferenceComponent",
@@ -172,3 +178,71 @@ def unlink(resources: list[EngineResource], name: str, prop: str) -> list[Engine
             deps.pop(prop, None)
         out.append(EngineResource(r.type, r.urn, r.props, deps, r.name, r.parent))
     return out
+
+
+def async_baseline() -> list[EngineResource]:
+    """An asynchronous endpoint whose variant scales to zero instances and wakes on its backlog (AWS's
+    documented wiring, by hand in aws-native, linked by values)."""
+    ep = "queued"
+    rid = f"endpoint/{ep}/variant/AllTraffic"
+    dim = "sagemaker:variant:DesiredInstanceCount"
+    step_arn = f"arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:y:resource/sagemaker/{rid}:policyName/wake"
+    tags = [{"key": "cost-center", "value": "ml"}]
+    items: list[tuple[str, str, dict[str, Any]]] = [
+        ("aws-native:sagemaker:EndpointConfig", "aconfig", {
+            "endpointConfigName": "queued-config", "kmsKeyId": KMS, "tags": tags,
+            "asyncInferenceConfig": {"outputConfig": {"s3OutputPath": "s3://bucket/out/"}},
+            "productionVariants": [{"variantName": "AllTraffic", "modelName": "m", "instanceType": "ml.g5.xlarge",
+                                    "initialInstanceCount": 1.0, "containerStartupHealthCheckTimeoutInSeconds": 600.0,
+                                    "routingConfig": {"routingStrategy": "LEAST_OUTSTANDING_REQUESTS"}}],
+        }),
+        ("aws-native:sagemaker:Endpoint", "aendpoint", {"endpointName": ep, "endpointConfigName": "queued-config",
+                                                        "tags": tags}),
+        ("aws-native:applicationautoscaling:ScalableTarget", "atarget", {
+            "serviceNamespace": "sagemaker", "resourceId": rid, "scalableDimension": dim,
+            "minCapacity": 0.0, "maxCapacity": 2.0,
+        }),
+        ("aws-native:applicationautoscaling:ScalingPolicy", "atracking", {
+            "policyName": "backlog", "policyType": "TargetTrackingScaling", "serviceNamespace": "sagemaker",
+            "resourceId": rid, "scalableDimension": dim,
+            "targetTrackingScalingPolicyConfiguration": {"targetValue": 5.0, "customizedMetricSpecification": {
+                "namespace": "AWS/SageMaker", "metricName": "ApproximateBacklogSizePerInstance",
+                "dimensions": [{"name": "EndpointName", "value": ep}], "statistic": "Average"}},
+        }),
+        ("aws-native:applicationautoscaling:ScalingPolicy", "awake", {
+            "policyName": "wake", "policyType": "StepScaling", "serviceNamespace": "sagemaker",
+            "resourceId": rid, "scalableDimension": dim, "arn": step_arn,
+            "stepScalingPolicyConfiguration": {"adjustmentType": "ChangeInCapacity", "cooldown": 300.0,
+                "metricAggregationType": "Average",
+                "stepAdjustments": [{"metricIntervalLowerBound": 0.0, "scalingAdjustment": 1.0}]},
+        }),
+        ("aws-native:cloudwatch:Alarm", "aalarm", {
+            "alarmName": "queued-backlog", "namespace": "AWS/SageMaker", "metricName": "HasBacklogWithoutCapacity",
+            "dimensions": [{"name": "EndpointName", "value": ep}], "statistic": "Average", "period": 60.0,
+            "evaluationPeriods": 2.0, "datapointsToAlarm": 2.0, "threshold": 1.0,
+            "comparisonOperator": "GreaterThanOrEqualToThreshold", "treatMissingData": "missing",
+            "alarmActions": [step_arn],
+        }),
+    ]  # fmt: skip
+    return [EngineResource(t, _urn(t, n), p, {}, n) for t, n, p in items]
+
+
+def two_tenants() -> list[EngineResource]:
+    """Two tenants of the component in one stack, as a preview declares them."""
+    from sagezero.components import ScaleToZeroEndpoint
+    from sagezero.plan.engine import evaluate
+
+    def program() -> None:
+        for name in ("acme", "globex"):
+            ScaleToZeroEndpoint(name, {"image_uri": IMAGE, "kms_key_arn": KMS, "tags": {"cost-center": "ml"}})
+
+    rec = evaluate(program, stack="dev", region="eu-west-1")
+    return [r.engine() for r in rec.resources if r.custom]
+
+
+def first_preview(resources: list[EngineResource], tenant: str) -> list[EngineResource]:
+    """As in a first `pulumi preview`: the tenant's step-policy ARN, and so its alarm's actions, are not known yet."""
+    from sagezero.engine_wiring import ENGINE_UNKNOWN
+
+    out = mutate(resources, f"{tenant}-wake-from-zero", lambda p: p.update(arn=ENGINE_UNKNOWN))
+    return mutate(out, f"{tenant}-no-capacity", lambda p: p.update(alarmActions=[ENGINE_UNKNOWN]))

@@ -84,16 +84,22 @@ class World:
     alarm_dimension: str = TARGET.inference_component_name
     alarm_actions: list[str] = field(default_factory=lambda: [STEP_ARN])
     threshold: float = 1.0
+    actions_enabled: bool = True
+    treat_missing: str = "missing"
+    extra_dimensions: list[dict[str, str]] = field(default_factory=list)
+    suspended: dict[str, bool] = field(default_factory=dict)
+    disable_scale_in: bool = False
+    step_cooldown: int = 60
     holds: list[dt.datetime] = field(default_factory=list)
 
     def install(self, clients: AwsClients, stubs: dict[str, Stubber]) -> None:
         if self.alarm:
             clients.cloudwatch.put_metric_alarm(
                 AlarmName=ALARM, Namespace="AWS/SageMaker", MetricName=self.alarm_metric,
-                Dimensions=[{"Name": "InferenceComponentName", "Value": self.alarm_dimension}],
+                Dimensions=[{"Name": "InferenceComponentName", "Value": self.alarm_dimension}, *self.extra_dimensions],
                 Statistic="Maximum", Period=30, EvaluationPeriods=1, DatapointsToAlarm=1, Threshold=self.threshold,
-                ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="missing",
-                AlarmActions=self.alarm_actions,
+                ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData=self.treat_missing,
+                AlarmActions=self.alarm_actions, ActionsEnabled=self.actions_enabled,
             )  # fmt: skip
         sm, aas = stubs["sagemaker"], stubs["autoscaling"]
         sm.add_response("describe_inference_component", {
@@ -123,6 +129,7 @@ class World:
         targets = [{"ServiceNamespace": "sagemaker", "ResourceId": RID, "ScalableDimension": DIM,
                     "MinCapacity": self.target_min, "MaxCapacity": 2, "CreationTime": NOW,
                     "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/x",
+                    **({"SuspendedState": self.suspended} if self.suspended else {}),
                     "ScalableTargetARN": f"arn:aws:application-autoscaling:eu-west-1:{ACCOUNT}:scalable-target/x"}]  # fmt: skip
         aas.add_response("describe_scalable_targets", {"ScalableTargets": targets if self.has_target else []},
                          {"ServiceNamespace": "sagemaker", "ResourceIds": [RID], "ScalableDimension": DIM})  # fmt: skip
@@ -131,13 +138,14 @@ class World:
         if self.tracking:
             policies.append({**scal, "PolicyARN": TRACK_ARN, "PolicyName": "track",
                 "PolicyType": "TargetTrackingScaling", "CreationTime": NOW,
-                "TargetTrackingScalingPolicyConfiguration": {"TargetValue": 5.0, "PredefinedMetricSpecification": {
+                "TargetTrackingScalingPolicyConfiguration": {"TargetValue": 5.0, "DisableScaleIn": self.disable_scale_in,
+                    "PredefinedMetricSpecification": {
                     "PredefinedMetricType": "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"}},
                 "Alarms": [{"AlarmName": "TargetTracking-x-AlarmHigh", "AlarmARN": "arn:aws:cloudwatch:x:alarm:h"}]})  # fmt: skip
         if self.step:
             policies.append({**scal, "PolicyARN": STEP_ARN, "PolicyName": "wake", "PolicyType": "StepScaling",
                 "CreationTime": NOW, "StepScalingPolicyConfiguration": {
-                    "AdjustmentType": self.adjustment_type, "Cooldown": 60, "MetricAggregationType": "Maximum",
+                    "AdjustmentType": self.adjustment_type, "Cooldown": self.step_cooldown, "MetricAggregationType": "Maximum",
                     "StepAdjustments": [{"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": self.step_adjustment}]},
                 "Alarms": [{"AlarmName": ALARM, "AlarmARN": "arn:aws:cloudwatch:x:alarm:a"}]
                 if self.alarm and STEP_ARN in self.alarm_actions else []})  # fmt: skip
@@ -161,30 +169,42 @@ def _verify(aws: tuple[AwsClients, dict[str, Stubber]], world: World) -> dict[st
     return result
 
 
+MIN_I, TMIN, WAKE, SCALE_IN = (
+    "endpoint-min-instance-zero", "inference-component-scalable-target-min-zero", "scale-from-zero-alarm",
+    "scale-to-zero-target-tracking",
+)  # fmt: skip
+HEALTHY = {"inference-component": True, MIN_I: True, TMIN: True, WAKE: True, SCALE_IN: True}
+
+
 def test_verify_passes_a_correctly_wired_tenant(aws: tuple[AwsClients, dict[str, Stubber]]) -> None:
-    result = _verify(aws, World())
-    assert result == {
-        "inference-component": True, "min-instances-zero": True, "copies-min-zero": True,
-        "target-tracking": True, "wake-path": True,
-    }  # fmt: skip
+    assert _verify(aws, World()) == HEALTHY
 
 
 BREAKS = {
     "ic-failed": ({"ic_status": "Failed"}, "inference-component"),
     "ic-on-other-endpoint": ({"ic_endpoint": "someone-else"}, "inference-component"),
-    "no-managed-instance-scaling": ({"mis": None}, "min-instances-zero"),
+    "no-managed-instance-scaling": ({"mis": None}, f"{MIN_I}:no-managed-scaling"),
     "min-instances-one": ({"mis": {"Status": "ENABLED", "MinInstanceCount": 1, "MaxInstanceCount": 2}},
-                          "min-instances-zero"),
-    "target-min-one": ({"target_min": 1}, "copies-min-zero"),
-    "no-target-tracking": ({"tracking": False}, "target-tracking"),
-    "no-step-policy": ({"step": False, "alarm_actions": []}, "wake-path:no-step-policy"),
-    "step-adds-nothing": ({"step_adjustment": 0}, "wake-path:wrong-adjustment"),
-    "step-percent": ({"adjustment_type": "PercentChangeInCapacity"}, "wake-path:wrong-adjustment"),
-    "no-alarm": ({"alarm": False}, "wake-path:no-alarm"),
-    "alarm-wrong-metric": ({"alarm_metric": "Invocation5XXErrors"}, "wake-path:wrong-metric"),
-    "alarm-wrong-dimension": ({"alarm_dimension": "other-tenant-ic"}, "wake-path:wrong-dimension"),
-    "alarm-not-wired": ({"alarm_actions": []}, "wake-path:not-wired"),
-    "alarm-threshold-5": ({"threshold": 5.0}, "wake-path:wrong-threshold"),
+                          f"{MIN_I}:min-instances"),
+    "target-min-one": ({"target_min": 1}, f"{TMIN}:min-capacity"),
+    "no-scalable-target": ({"has_target": False}, f"{TMIN}:no-scalable-target"),
+    "no-target-tracking": ({"tracking": False}, f"{SCALE_IN}:no-target-tracking"),
+    "tracking-scale-in-disabled": ({"disable_scale_in": True}, f"{SCALE_IN}:scale-in-disabled"),
+    "scale-in-suspended": ({"suspended": {"DynamicScalingInSuspended": True}}, f"{SCALE_IN}:scale-in-suspended"),
+    "scale-out-suspended": ({"suspended": {"DynamicScalingOutSuspended": True}}, f"{WAKE}:scale-out-suspended"),
+    "no-step-policy": ({"step": False, "alarm_actions": []}, f"{WAKE}:no-step-policy"),
+    "step-adds-nothing": ({"step_adjustment": 0}, f"{WAKE}:adds-nothing"),
+    "step-percent-without-minimum": ({"adjustment_type": "PercentChangeInCapacity"}, f"{WAKE}:adds-nothing"),
+    "step-cooldown-blocks-next-wake": ({"step_cooldown": 3600}, f"{WAKE}:cooldown-blocks-wake"),
+    "no-alarm": ({"alarm": False}, f"{WAKE}:no-alarm"),
+    "alarm-wrong-metric": ({"alarm_metric": "Invocation5XXErrors"}, f"{WAKE}:wrong-metric"),
+    "alarm-wrong-dimension": ({"alarm_dimension": "other-tenant-ic"}, f"{WAKE}:wrong-dimension"),
+    "alarm-extra-dimension": ({"extra_dimensions": [{"Name": "VariantName", "Value": "AllTraffic"}]},
+                              f"{WAKE}:wrong-dimension"),
+    "alarm-not-wired": ({"alarm_actions": []}, f"{WAKE}:not-wired"),
+    "alarm-actions-disabled": ({"actions_enabled": False}, f"{WAKE}:actions-disabled"),
+    "alarm-threshold-5": ({"threshold": 5.0}, f"{WAKE}:misses-first-failure"),
+    "alarm-breaching-when-idle": ({"treat_missing": "breaching"}, f"{WAKE}:trips-when-idle"),
 }  # fmt: skip
 
 
@@ -199,12 +219,12 @@ def test_verify_catches_each_broken_link(
 
 def test_verify_accepts_min_one_while_warm_holds_it(aws: tuple[AwsClients, dict[str, Stubber]]) -> None:
     held = World(target_min=1, holds=[NOW + dt.timedelta(minutes=20)])
-    assert all(_verify(aws, held).values())
+    assert _verify(aws, held) == {**HEALTHY, "warm-hold": True}
 
 
 def test_verify_rejects_min_one_whose_hold_has_passed(aws: tuple[AwsClients, dict[str, Stubber]]) -> None:
     stale = World(target_min=1, holds=[NOW - dt.timedelta(minutes=20)])
-    assert _verify(aws, stale)["copies-min-zero"] is False
+    assert _verify(aws, stale)[f"{TMIN}:min-capacity"] is False
 
 
 # ---- status -------------------------------------------------------------------------------------
@@ -404,7 +424,7 @@ def test_cli_verify_exits_1_on_a_break_and_status_prints_json(
     assert cli.main(["verify", "--endpoint", TARGET.endpoint_name, "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert doc[0]["ok"] is False
-    assert [f["check"] for f in doc[0]["findings"] if not f["ok"]] == ["wake-path:not-wired"]
+    assert [f["check"] for f in doc[0]["findings"] if not f["ok"]] == ["scale-from-zero-alarm:not-wired"]
 
     World().install(clients, stubs)
     stubs["autoscaling"].add_response("describe_scaling_activities", {"ScalingActivities": []}, None)

@@ -61,7 +61,7 @@ def _variant(p: dict[str, Any]) -> dict[str, Any]:
     ("change", "text"),
     [
         (lambda p: _variant(p)["managedInstanceScaling"].update(minInstanceCount=1), "keeps MinInstanceCount 1"),
-        (lambda p: _variant(p)["managedInstanceScaling"].update(status="DISABLED"), "status 'DISABLED'"),
+        (lambda p: _variant(p)["managedInstanceScaling"].update(status="DISABLED"), "status DISABLED"),
         (lambda p: _variant(p).pop("managedInstanceScaling"), "without managed instance scaling"),
     ],
 )
@@ -114,24 +114,24 @@ def _steps(p: dict[str, Any]) -> list[dict[str, Any]]:
             "acme-wake-from-zero",
             lambda p: _steps(p)[0].update(scalingAdjustment=0),
             "acme-wake-from-zero",
-            "[wrong-adjustment]",
+            "[adds-nothing]",
         ),
         (
             "acme-wake-from-zero",
             lambda p: _steps(p)[0].update(metricIntervalLowerBound="1"),
             "acme-wake-from-zero",
-            "[wrong-adjustment]",
+            "[uncovered-breach]",
         ),
         (
             "acme-wake-from-zero",
-            lambda p: p["stepScalingPolicyConfiguration"].update(adjustmentType="ExactCapacity"),
+            lambda p: p["stepScalingPolicyConfiguration"].update(adjustmentType="PercentChangeInCapacity"),
             "acme-wake-from-zero",
-            "[wrong-adjustment]",
+            "[adds-nothing]",
         ),
         ("acme-no-capacity", lambda p: "drop", "acme-ic", "[no-alarm]"),
         ("acme-no-capacity", lambda p: p.update(metricName="Invocations"), "acme-no-capacity", "[wrong-metric]"),
         ("acme-no-capacity", lambda p: p.update(namespace="AWS/EC2"), "acme-no-capacity", "[wrong-metric]"),
-        ("acme-no-capacity", lambda p: p.update(threshold=5), "acme-no-capacity", "[wrong-threshold]"),
+        ("acme-no-capacity", lambda p: p.update(threshold=5), "acme-no-capacity", "[misses-first-failure]"),
     ],
 )
 def test_scale_from_zero_alarm_names_the_broken_link(
@@ -240,7 +240,8 @@ def test_serverless_provisioned_concurrency_is_a_standing_cost(native: list[Engi
         p["productionVariants"] = [{"variantName": "v", "modelName": "m", "serverlessConfig": {"memorySizeInMb": 2048.0,
                                    "maxConcurrency": 20.0, "provisionedConcurrency": 10.0}}]  # fmt: skip
 
-    found = verdicts(mutate(native, "config", serverless))
+    elsewhere = mutate(native, "ic", lambda p: p.update(endpointName="another-endpoint"))  # components need real time
+    found = verdicts(mutate(elsewhere, "config", serverless))
     assert [v.policy for v in found] == ["serverless-provisioned-concurrency"]
     assert "provisions 10 concurrent" in found[0].message
 
@@ -280,16 +281,17 @@ def test_enforcement_levels_come_from_config(ours: list[EngineResource]) -> None
 # ---- odd input never crashes ---------------------------------------------------------------------
 
 
-def test_unknown_values_during_preview_are_skipped_not_crashed(ours: list[EngineResource]) -> None:
+def test_unknown_values_during_preview_are_listed_not_judged(ours: list[EngineResource]) -> None:
     bad = mutate(
         ours, "acme-config", lambda p: _variant(p)["managedInstanceScaling"].update(minInstanceCount=ENGINE_UNKNOWN)
     )
     bad = mutate(bad, "acme-target", lambda p: p.update(minCapacity=ENGINE_UNKNOWN))
     report = evaluate(bad)
     assert report.verdicts == []
-    reasons = {(p, r) for p, _u, r in report.not_applicable}
-    assert any(p == "endpoint-min-instance-zero" and "not known" in r for p, r in reasons)
-    assert any(p == "inference-component-scalable-target-min-zero" for p, r in reasons)
+    reasons = {(n.policy, n.reason) for n in report.not_judged}
+    assert ("endpoint-min-instance-zero", "productionVariants[0] (AllTraffic).managedInstanceScaling.minInstanceCount: "
+            "not known until deployment") in reasons  # fmt: skip
+    assert ("inference-component-scalable-target-min-zero", "minCapacity: not known until deployment") in reasons
 
 
 def test_missing_and_malformed_fields_do_not_crash(ours: list[EngineResource]) -> None:
@@ -310,6 +312,5 @@ def test_bad_policy_config_is_rejected_clearly() -> None:
 
 def test_invalid_config_reaching_a_validator_is_reported_not_raised(ours: list[EngineResource]) -> None:
     found = verdicts(ours, {"scaling-ceilings": {"maxCopies": "ten"}})
-    # Once for each resource the policy judges: the endpoint config and the scalable target.
-    assert [v.policy for v in found] == ["scaling-ceilings", "scaling-ceilings"]
+    assert [v.policy for v in found] == ["scaling-ceilings"]
     assert all("configuration is invalid" in v.message and "'ten'" in v.message for v in found)

@@ -68,7 +68,7 @@ def test_unknown_values_in_a_preview_make_the_rules_not_applicable() -> None:
     resources = mutate(baseline(), "acme-model", lambda p: p.update(vpcConfig=ENGINE_UNKNOWN))
     report = run_pack(resources, ON)
     assert report.verdicts == []
-    assert any(policy == "model-in-vpc" for policy, _urn, _reason in report.not_applicable)
+    assert any(n.policy == "model-in-vpc" for n in report.not_judged)
 
 
 def test_aws_native_models_are_judged_too() -> None:

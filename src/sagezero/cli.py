@@ -97,7 +97,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(f"sagezero check — {args.export} ({len(resources)} resources)\n")
         sys.stdout.write("\n".join(f"  {line}" for line in section.lines) + "\n")
-    return EXIT_FINDINGS if section.failed else EXIT_OK
+    strict_fail = args.strict and bool(section.data.get("notJudged"))
+    return EXIT_FINDINGS if section.failed or strict_fail else EXIT_OK
 
 
 def _image_dir() -> Path:
@@ -434,9 +435,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser(
         "check",
         help="run the policy pack on a `pulumi stack export` file (audit any stack without its program)",
-        description="Judge a deployed stack's resources with the policy pack. Exit 1 on a mandatory violation.",
+        description="Judge a deployed stack's resources with the policy pack. Exit codes: 0 pass, 1 a mandatory "
+        "violation (or, with --strict, anything not judged), 2 the export could not be read.",
     )
-    check.add_argument("export", help="file written by `pulumi stack export --file FILE`")
+    check.add_argument("export", help="file written by `pulumi stack export --file FILE` (--show-secrets to judge "
+                       "secret values too)")  # fmt: skip
+    check.add_argument("--strict", action="store_true", help="also fail (exit 1) when something could not be judged")
     check.add_argument("--policy-config", metavar="FILE", help="policy pack config (as --policy-pack-config)")
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(func=cmd_check)

@@ -32,6 +32,10 @@ class Mechanics:
     """Target tracking's managed low alarm: how long the metric must stay below target before scale-in."""
     tracking_scale_in_threshold: float = 0.9
     """The low alarm fires below this fraction of the target value."""
+    no_capacity_zero_samples: int = 1
+    """1: every invocation adds one sample to NoCapacityInvocationFailures — 1 for a no-capacity failure,
+    0 for any other answered request — so a period with only served requests has a datapoint (0 under
+    Maximum); 0: only failures add samples, and such a period is missing data."""
 
     # -- SageMaker: copies and instances -------------------------------------------------------------
     instance_provision_s: tuple[float, float] = (120.0, 240.0)
@@ -63,6 +67,9 @@ SOURCES: dict[str, str] = {
     "tracking_scale_in_s": "calibrated: idle to zero copies took ~10-15 min with the seed's cooldowns (FACTS.md); "
     "standard-resolution target tracking uses 15 datapoints of 1 min",
     "tracking_scale_in_threshold": "App Auto Scaling target tracking: scale in only when ~10% below target",
+    "no_capacity_zero_samples": "assumption: SageMaker's per-invocation error metrics (Invocation4XXErrors, "
+    "Invocation5XXErrors) send 1 for a failing and 0 for any other invocation (SageMaker developer guide, "
+    "'Amazon SageMaker AI metrics in Amazon CloudWatch'); NoCapacityInvocationFailures is taken to do the same",
     "instance_provision_s": "calibrated with the image and container terms to the seed's 3-6 min cold start",
     "image_pull_s_per_gb": "estimate: ECR pull and extract on a fresh instance, 25-75 MB/s",
     "container_start_s": "estimate: model load and first passing /ping; sagezero's server is ready in 0.15 s",

@@ -9,11 +9,13 @@ thing) — the two halves of every wiring mistake the seed could make by hand.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sagezero import wiring
+from sagezero.engine_wiring import EngineResource, to_node
 from sagezero.ops.errors import OpsError, call
 from sagezero.ops.target import AwsClients, Target
 
@@ -97,62 +99,58 @@ def fetch(clients: AwsClients, target: Target) -> LiveStack:
     return live
 
 
-def _step(s: Mapping[str, Any]) -> wiring.Step:
-    return wiring.Step(s.get("MetricIntervalLowerBound"), s.get("MetricIntervalUpperBound"), s.get("ScalingAdjustment"))
+def camel(value: Any) -> Any:
+    """AWS API answers (PascalCase) in the shape aws-native properties have (camelCase), so the live
+    account is read by the same adapter as a program or an export (`engine_wiring.to_node`)."""
+    if isinstance(value, Mapping):
+        return {k[:1].lower() + k[1:] if isinstance(k, str) else k: camel(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [camel(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def _node(kind: str, ref: str, answer: Mapping[str, Any], **extra: Any) -> Any:
+    return to_node(EngineResource(kind, ref, {**camel(answer), **extra}, {}, ref))
 
 
 def to_wiring(live: LiveStack) -> tuple[wiring.Wiring, wiring.InferenceComponent]:
     """The neutral model of the live account; refs are ARNs, so a break names what to fix."""
     ic_name = live.target.inference_component_name
-    ic = wiring.InferenceComponent(
-        str((live.ic or {}).get("InferenceComponentArn", ic_name)),
-        name=ic_name,
-        endpoint_name=(live.ic or {}).get("EndpointName", live.target.endpoint_name),
-    )
+    answer = live.ic or {"InferenceComponentName": ic_name, "EndpointName": live.target.endpoint_name}
+    ic = _node("aws-native:sagemaker:InferenceComponent", str(answer.get("InferenceComponentArn", ic_name)), answer)
     w = wiring.Wiring(ics=[ic])
+    if live.endpoint is not None:
+        w.add(
+            _node(
+                "aws-native:sagemaker:Endpoint",
+                str(live.endpoint.get("EndpointArn", live.target.endpoint_name)),
+                live.endpoint,
+            )
+        )
+    if live.endpoint_config is not None:
+        cfg = live.endpoint_config
+        w.add(
+            _node(
+                "aws-native:sagemaker:EndpointConfig",
+                str(cfg.get("EndpointConfigArn", cfg.get("EndpointConfigName"))),
+                cfg,
+            )
+        )
     for t in live.scalable_targets:
-        w.targets.append(
-            wiring.ScalableTarget(
+        w.add(
+            _node(
+                "aws-native:applicationautoscaling:ScalableTarget",
                 str(t.get("ScalableTargetARN") or t["ResourceId"]),
-                resource_id=t["ResourceId"],
-                dimension=t["ScalableDimension"],
-                min_capacity=wiring.number(t["MinCapacity"]),
-                max_capacity=wiring.number(t["MaxCapacity"]),
-                namespace=t["ServiceNamespace"],
+                t,
             )
         )
     for p in live.policies:
-        step = p.get("StepScalingPolicyConfiguration") or {}
-        tracking = p.get("TargetTrackingScalingPolicyConfiguration") or {}
-        w.policies.append(
-            wiring.ScalingPolicy(
-                str(p["PolicyARN"]),
-                policy_type=p["PolicyType"],
-                resource_id=p["ResourceId"],
-                dimension=p["ScalableDimension"],
-                arn=p["PolicyARN"],
-                adjustment_type=step.get("AdjustmentType"),
-                steps=[_step(s) for s in step.get("StepAdjustments", [])],
-                metric_type=(tracking.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType"),
-                target_value=tracking.get("TargetValue"),
-                cooldown=step.get("Cooldown"),
-            )
-        )
+        w.add(_node("aws-native:applicationautoscaling:ScalingPolicy", str(p["PolicyARN"]), p, arn=p["PolicyARN"]))
+    for sa in live.scheduled_actions:
+        ref = str(sa.get("ScheduledActionARN") or sa.get("ScheduledActionName"))
+        w.add(_node("aws:appautoscaling/scheduledAction:ScheduledAction", ref, sa))
     for a in live.alarms:
-        w.alarms.append(
-            wiring.Alarm(
-                str(a.get("AlarmArn") or a["AlarmName"]),
-                name=a["AlarmName"],
-                namespace=a.get("Namespace"),
-                metric=a.get("MetricName"),
-                dimensions={d["Name"]: d["Value"] for d in a.get("Dimensions", [])},
-                actions=list(a.get("AlarmActions", [])),
-                statistic=a.get("Statistic"),
-                threshold=a.get("Threshold"),
-                comparison=a.get("ComparisonOperator"),
-                period=a.get("Period"),
-                evaluation_periods=a.get("EvaluationPeriods"),
-                datapoints=a.get("DatapointsToAlarm"),
-            )
-        )
+        w.add(_node("aws-native:cloudwatch:Alarm", str(a.get("AlarmArn") or a["AlarmName"]), a))
     return w, ic

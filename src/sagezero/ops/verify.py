@@ -1,8 +1,8 @@
 """Check a deployed tenant's live wiring with the rules the policy pack applies to the program.
 
 After `pulumi up` the program and the account can still disagree (a console edit, a hand-made alarm,
-a region that rewrote a value). `verify` reads the account and runs the very same `wiring.trace`,
-plus the per-resource rules: MinInstanceCount 0, scalable-target min 0, a target-tracking policy.
+a region that rewrote a value). `verify` reads the account into the neutral wiring model and runs
+the very same rules the policy pack runs (`sagezero.rules`), plus the component's own state.
 A minimum of 1 held by `sagezero warm`'s own scheduled fall-back is reported, not failed.
 """
 
@@ -12,10 +12,11 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sagezero import wiring
 from sagezero.ops.live import LiveStack, fetch, to_wiring
 from sagezero.ops.target import AwsClients, Target
 from sagezero.ops.warm import hold_times
+from sagezero.rules import Judgement, judge
+from sagezero.rules.verdicts import MIN_INSTANCES, SCALE_IN, TARGET_MIN, WAKE
 
 
 @dataclass(frozen=True)
@@ -62,80 +63,58 @@ def _check_ic(report: VerifyReport, live: LiveStack) -> None:
         _ok(report, "inference-component", name, f"{name} is {status}")
 
 
-def _check_instances(report: VerifyReport, live: LiveStack) -> None:
-    ep = live.target.endpoint_name
-    if live.endpoint is None:
-        _break(report, "endpoint", ep, f"endpoint {ep} not found in this region")
-        return
-    cfg = live.endpoint_config
-    cfg_name = str(live.endpoint.get("EndpointConfigName"))
-    if cfg is None:
-        _break(report, "endpoint-config", cfg_name, f"endpoint config {cfg_name} of {ep} not found")
-        return
-    for v in cfg.get("ProductionVariants", []):
-        where = f"{cfg_name} variant {v.get('VariantName')}"
-        mis = v.get("ManagedInstanceScaling")
-        if not mis:
-            _break(report, "min-instances-zero", cfg_name,
-                   f"{where} has no managed instance scaling, so its instances never go to zero; "
-                   "set ManagedInstanceScaling {Status: ENABLED, MinInstanceCount: 0}")  # fmt: skip
-        elif mis.get("Status") != "ENABLED" or mis.get("MinInstanceCount") != 0:
-            _break(report, "min-instances-zero", cfg_name,
-                   f"{where} has managed instance scaling {mis.get('Status')} with MinInstanceCount "
-                   f"{mis.get('MinInstanceCount')}; expected ENABLED and 0 (some regions reject 0)")  # fmt: skip
-        else:
-            _ok(report, "min-instances-zero", cfg_name,
-                f"{where}: managed instance scaling ENABLED, instances {mis.get('MinInstanceCount')}.."
-                f"{mis.get('MaxInstanceCount')}")  # fmt: skip
+RULES = (MIN_INSTANCES, TARGET_MIN, WAKE, SCALE_IN)
+"""The pack's mandatory wiring rules, judged on the live account exactly as on a program."""
 
 
-def _check_target(report: VerifyReport, live: LiveStack, path: wiring.WakePath, now: dt.datetime) -> None:
-    rid = live.target.resource_id
-    if path.target is None:
-        _break(report, "scalable-target", rid,
-               f"no scalable target on {rid} ({wiring.SCALABLE_DIMENSION}): copies never scale, up or down")  # fmt: skip
-        return
-    low, high = path.target.min_capacity, path.target.max_capacity
-    if low == 0:
-        _ok(report, "copies-min-zero", path.target.ref, f"copies {low}..{high}")
-        return
+def _held_until(live: LiveStack, now: dt.datetime) -> dt.datetime | None:
     hold = [until for until in hold_times(live.scheduled_actions).values() if until > now]
-    if hold:
-        _ok(report, "copies-min-zero", path.target.ref,
-            f"copies {low}..{high}: held warm by `sagezero warm` until {max(hold):%Y-%m-%d %H:%M} UTC, "
-            "then back to 0")  # fmt: skip
-    else:
-        _break(report, "copies-min-zero", path.target.ref,
-               f"scalable target MinCapacity is {low}, so copies never reach zero; set it to 0")  # fmt: skip
+    return max(hold) if hold else None
 
 
 def verify(
     clients: AwsClients, target: Target, *, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 ) -> VerifyReport:
-    """Read the tenant's resources and judge every link; no writes."""
+    """Read the tenant's resources and judge every link with the pack's own rules; no writes."""
     live = fetch(clients, target)
     report = VerifyReport(target)
     _check_ic(report, live)
-    _check_instances(report, live)
-    w, ic = to_wiring(live)
-    path = wiring.trace(w, ic)
-    _check_target(report, live, path, now())
-    if path.target is None:
-        return report
-    if path.tracking is None:
-        _break(report, "target-tracking", path.target.ref,
-               f"no target-tracking policy on {wiring.TARGET_TRACKING_METRIC}: once woken, copies never scale "
-               "back to zero")  # fmt: skip
-    else:
-        _ok(report, "target-tracking", path.tracking.ref,
-            f"target tracking on {path.tracking.metric_type} at {path.tracking.target_value}")  # fmt: skip
-    for b in path.breaks:
-        _break(report, f"wake-path:{b.kind}", b.ref, b.message)
-    if not path.breaks and path.alarm is not None and path.step is not None:
-        _ok(report, "wake-path", path.alarm.ref,
-            f"alarm {path.alarm.name} on {wiring.ALARM_METRIC} ({wiring.ALARM_DIMENSION}="
-            f"{target.inference_component_name}) fires step policy {path.step.ref}")  # fmt: skip
+    if live.endpoint is None:
+        _break(report, "endpoint", target.endpoint_name, f"endpoint {target.endpoint_name} not found in this region")
+    elif live.endpoint_config is None:
+        name = str(live.endpoint.get("EndpointConfigName"))
+        _break(report, "endpoint-config", name, f"endpoint config {name} of {target.endpoint_name} not found")
+    w, _ic = to_wiring(live)
+    until = _held_until(live, now())
+    for t in w.targets:
+        if until is not None and t.min_capacity == 1:
+            # `sagezero warm` holds MinCapacity 1 and has scheduled the fall-back to 0: judge the wiring at 0.
+            t.min_capacity = 0
+            _ok(
+                report,
+                "warm-hold",
+                t.ref,
+                f"MinCapacity 1 held by `sagezero warm` until {until:%Y-%m-%d %H:%M} UTC, then back to 0",
+            )
+    judgement = judge(w)
+    for rule in RULES:
+        mine = judgement.verdicts.for_rule(rule)
+        for f in mine.findings:
+            _break(report, f"{rule}:{f.kind}", f.ref, f.message)
+        for u in mine.unjudged:
+            _break(report, f"{rule}:not-judged", u.ref, f"could not judge {u.what}: {u.why}")
+        if not mine.findings and not mine.unjudged:
+            _ok(report, rule, target.inference_component_name, _passed(rule, judgement))
     return report
+
+
+def _passed(rule: str, judgement: Judgement) -> str:
+    path = judgement.paths[0] if judgement.paths else None
+    if rule == WAKE and path is not None and path.alarm is not None and path.step is not None:
+        return f"alarm {path.alarm.label} on {path.alarm.metric} fires step policy {path.step.label}"
+    if rule == TARGET_MIN and path is not None and path.target is not None:
+        return f"copies {path.target.min_capacity}..{path.target.max_capacity}"
+    return "intact"
 
 
 def render(report: VerifyReport) -> str:

@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from sagezero import wiring
 from sagezero.engine_wiring import build_wiring, get
 from sagezero.plan.engine import PLACEHOLDER_ACCOUNT, Plan, PlannedResource
 from sagezero.plan.placement import FROM_ENVIRONMENT, placements, splits
-from sagezero.wiring import UNKNOWN, WakePath
+from sagezero.rules import judge
+from sagezero.rules.wake import Path
+from sagezero.values import UNKNOWN
 
 
 @dataclass
@@ -30,8 +31,8 @@ class Section:
     notes: list[str] = field(default_factory=list)
 
 
-def wake_paths(plan: Plan) -> list[WakePath]:
-    return wiring.trace_all(build_wiring(plan.engine_resources()))
+def wake_paths(plan: Plan) -> list[Path]:
+    return judge(build_wiring(plan.engine_resources())).paths
 
 
 def _short_type(t: str) -> str:
@@ -145,48 +146,74 @@ def resources_section(plan: Plan) -> Section:
     )
 
 
+_OPS = {
+    "GreaterThanOrEqualToThreshold": ">=",
+    "GreaterThanThreshold": ">",
+    "LessThanThreshold": "<",
+    "LessThanOrEqualToThreshold": "<=",
+}
+
+
+def _num(value: object) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else _fmt(value)
+
+
 def wiring_section(plan: Plan) -> Section:
-    paths = sorted(wake_paths(plan), key=lambda p: str(p.ic.name))
+    """The wake path of every unit, drawn from the same judgement the policy pack makes."""
+    paths = sorted(wake_paths(plan), key=lambda p: p.unit.label)
     lines: list[str] = []
     data = []
     for path in paths:
-        ic = path.ic
-        lines.append(f"{_fmt(ic.name)}  (endpoint {_fmt(ic.endpoint_name)})")
+        unit = path.unit
+        lines.append(unit.label)
         if path.alarm:
             a = path.alarm
+            stat = a.statistic if a.metrics is None else "metric math"
             lines.append(
-                f"  request at 0 copies fails -> alarm {_fmt(a.name)}: {a.metric} {a.statistic} >= {a.threshold:g} "
-                f"over {a.period} s ({a.datapoints} of {a.evaluation_periods})"
+                f"  request at 0 capacity -> alarm {_fmt(a.name)}: {_fmt(a.metric)} {_fmt(stat)} "
+                f"{_OPS.get(str(a.comparison), _fmt(a.comparison))} {_num(a.threshold)} over {_num(a.period)} s "
+                f"({_num(a.datapoints)} of {_num(a.evaluation_periods)})"
             )
         if path.step:
-            adj = path.step.steps[0].adjustment if path.step.steps else "?"
-            lines.append(f"  -> fires step policy: +{adj} copy (ChangeInCapacity)")
+            s = path.step
+            adj = s.steps[0].adjustment if isinstance(s.steps, list) and s.steps else "?"
+            lines.append(
+                f"  -> fires step policy: {_fmt(s.adjustment_type)} {_num(adj)} (cooldown {_num(s.cooldown)} s)"
+            )
         if path.target:
             t = path.target
-            lines.append(f"  -> scalable target {_fmt(t.resource_id)}: copies {t.min_capacity}..{t.max_capacity}")
-            lines.append(f"  -> inference component {_fmt(ic.name)} gets a copy; instances follow (managed scaling)")
+            lines.append(f"  -> scalable target {_fmt(t.resource_id)}: {_num(t.min_capacity)}..{_num(t.max_capacity)}")
+            lines.append("  -> capacity added; instances follow (managed instance scaling)")
         if path.tracking:
-            lines.append(f"  idle -> target tracking ({path.tracking.target_value:g} req/copy) scales copies back to 0")
-        for b in path.breaks:
-            lines.append(f"  BROKEN [{b.kind}] {b.message}")
-        if not path.breaks:
-            lines.append("  wake path complete")
+            lines.append(f"  idle -> target tracking ({_num(path.tracking.target_value)}) scales back to 0")
+        for f in path.verdicts.findings:
+            lines.append(f"  BROKEN [{f.kind}] {f.message}")
+        for u in path.verdicts.unjudged:
+            lines.append(f"  NOT JUDGED {u.ref.rsplit('::', 1)[-1]} {u.what}: {u.why}")
+        if not path.verdicts.findings:
+            lines.append(
+                "  wake path complete" if not path.verdicts.unjudged else "  wake path complete as far as known"
+            )
         data.append(
             {
-                "inferenceComponent": ic.name if isinstance(ic.name, str) else None,
-                "endpoint": ic.endpoint_name if isinstance(ic.endpoint_name, str) else None,
+                "unit": unit.label,
                 "alarm": path.alarm.ref if path.alarm else None,
                 "stepPolicy": path.step.ref if path.step else None,
                 "scalableTarget": path.target.ref if path.target else None,
                 "targetTracking": path.tracking.ref if path.tracking else None,
-                "breaks": [{"kind": b.kind, "urn": b.ref, "message": b.message} for b in path.breaks],
+                "breaks": [
+                    {"rule": f.rule, "kind": f.kind, "urn": f.ref, "message": f.message} for f in path.verdicts.findings
+                ],
+                "notJudged": [
+                    {"rule": u.rule, "urn": u.ref, "what": u.what, "why": u.why} for u in path.verdicts.unjudged
+                ],
             }
         )
     if not paths:
-        lines.append("no inference components (serverless or none declared)")
-    broken = any(p.breaks for p in paths)
+        lines.append("no inference components or asynchronous variants (serverless or none declared)")
+    broken = any(p.verdicts.findings for p in paths)
     return Section(
-        "Scale-to-zero wiring (alarm -> step policy -> scalable target -> inference component)",
+        "Scale-to-zero wiring (alarm -> step policy -> scalable target -> capacity)",
         lines,
         data,
         "wiring",

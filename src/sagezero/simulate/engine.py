@@ -1,18 +1,26 @@
 """An event-driven model of the scaling machinery one tenant's endpoint gets, replayed over traffic.
 
-What is modelled, as deployed by `ScaleToZeroEndpoint` (constants in `sagezero.mechanics`):
+The machinery is a `Machinery` (`SimConfig.machinery`; by default what `ScaleToZeroEndpoint` deploys
+for the settings, `machinery.from_settings`), so any wiring — broken ones included — runs the same
+way. What is modelled (constants in `sagezero.mechanics`):
 
 - requests: while a copy serves, a request takes the earliest free worker slot (least outstanding
   requests over all copies); at zero serving copies SageMaker answers "no capacity" at once;
-- the NoCapacityInvocationFailures alarm: per-period failure counts, M-of-N evaluation, missing data
-  leaves the alarm, and while in ALARM its Auto Scaling action repeats every minute;
-- the step policy: ChangeInCapacity on the desired copy count, ignored during its cooldown;
+- the wake alarm (`alarm` decides, `wake_alarm` schedules): per-period datapoints of NoCapacityInvocationFailures under its
+  statistic, comparison and threshold, M of N, treatment of missing data; on entering ALARM, and
+  once a minute while it stays there, it invokes the step policy (when its actions are enabled and
+  include the policy);
+- the step policy (`step`): the breach selects an interval; ChangeInCapacity, ExactCapacity or
+  PercentChangeInCapacity on the desired copy count; firings during its cooldown add nothing;
+- the scalable target: desired kept within [min, max] copies; suspended scale-out or scale-in;
 - target tracking on concurrent requests per copy: scale-out after N periods above target,
   scale-in once the load has stayed below ~90% of target for the scale-in window, each after its
-  cooldown; desired never below the scalable target's minimum;
-- copies placed on instances by managed instance scaling (copies per instance from memory and
-  accelerators), with provisioning, image pull and container start drawn from ranges; idle
-  instances released after a delay; billing per instance-second;
+  cooldown; none at all when the policy is missing or watches another metric; no scale-in when
+  disabled;
+- copies placed on instances (copies per instance from memory, accelerators and CPU cores), with
+  provisioning, image pull and container start drawn from ranges; managed instance scaling launches
+  up to max instances and releases idle ones after a delay, keeping min instances; without it the
+  instances are fixed; billing per instance-second;
 - clients: plain invoke, `invoke` with wake-and-retry (the library's backoff and deadline), and
   `warm` on login with a hold (min 1 until the hold ends).
 
@@ -22,6 +30,8 @@ scaling events), not O(seconds): a month of a million requests runs in about two
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import enum
 import heapq
 import math
@@ -33,8 +43,11 @@ import numpy.typing as npt
 
 from sagezero.mechanics import Mechanics
 from sagezero.settings import EndpointSettings
+from sagezero.simulate import step as stepping
+from sagezero.simulate.machinery import Machinery, from_settings
 from sagezero.simulate.prices import InstanceSpec
 from sagezero.simulate.traffic import Traffic
+from sagezero.simulate.wake_alarm import WakeAlarm
 
 SERVED, WAITED, FAILED, PENDING = 0, 1, 2, 3
 """Request outcomes; PENDING: still retrying when the run ended."""
@@ -67,9 +80,22 @@ class SimConfig:
     instance: InstanceSpec
     mechanics: Mechanics = field(default_factory=Mechanics)
     client: ClientSettings = field(default_factory=ClientSettings)
-    min_copies: int = 0
-    """The scalable target's minimum: 0 as deployed; 1 models an always-on endpoint."""
     seed: int = 0
+    machinery: Machinery | None = None
+    """The scaling wiring replayed; None: what `ScaleToZeroEndpoint` deploys for `settings`
+    (`from_settings`). `settings` still gives what a copy needs (memory, accelerators, CPU cores)."""
+
+    @property
+    def scaling(self) -> Machinery:
+        """The machinery this run replays."""
+        return self.machinery if self.machinery is not None else from_settings(self.settings)
+
+    def always_on(self) -> SimConfig:
+        """The same machinery with the scalable target's minimum at 1 (at least): the always-on twin."""
+        if self.machinery is None:
+            return dataclasses.replace(self, machinery=from_settings(self.settings, min_copies=1))
+        m = self.machinery
+        return dataclasses.replace(self, machinery=dataclasses.replace(m, min_copies=max(1, m.min_copies)))
 
     def copies_per_instance(self) -> int:
         """How many copies managed instance scaling fits on one instance (memory, accelerators and, when
@@ -93,7 +119,9 @@ class SimConfig:
         )
 
     def max_copies(self) -> int:
-        return min(self.settings.max_copies, self.copies_per_instance() * self.settings.max_instance_count)
+        """Copies that can exist at once: the scalable target's maximum, and what the instances hold."""
+        m = self.scaling
+        return max(0, min(m.max_copies, self.copies_per_instance() * m.instance_ceiling()))
 
 
 class _Instance:
@@ -132,6 +160,11 @@ class Timeline:
     desired: list[int] = field(default_factory=list)
     instances: list[int] = field(default_factory=list)
     alarm_fired: list[float] = field(default_factory=list)
+    """Each time the wake alarm invoked the step policy (on entering ALARM and each minute in it)."""
+    alarm_fired_serving: list[int] = field(default_factory=list)
+    """Serving copies at each of those invocations (beside `alarm_fired`)."""
+    alarm_states: list[tuple[float, str]] = field(default_factory=list)
+    """The wake alarm's state changes (time, OK | ALARM | INSUFFICIENT_DATA); it starts INSUFFICIENT_DATA."""
     warms: list[float] = field(default_factory=list)
     scale_ins: list[float] = field(default_factory=list)
 
@@ -166,6 +199,21 @@ class SimResult:
     timeline: Timeline
     wakes: list[Wake]
     no_capacity_answers: int
+    first_served_at: float | None
+    """When the first request to be served began its service; None: nothing was ever served."""
+    last_request_at: float
+    """When the last request was done with (served, given up, or still retrying at the end): where
+    "back to zero after the traffic" is measured from; 0 without requests."""
+    zero_after_last_request_at: float | None
+    """The first time at or after `last_request_at` with no copy serving or wanted (desired 0); None:
+    copies never returned to zero after the traffic."""
+    ends_at_zero: bool
+    """No copy serving or wanted when the run ended."""
+    step_fired_while_serving: int
+    """Step-policy invocations by the wake alarm while at least one copy served: an alarm that trips
+    on a serving endpoint (the seed's wiring does this only briefly, at the end of a cold start)."""
+    peak_copies: int
+    """The most copies serving at once."""
 
 
 class Simulation:
@@ -175,26 +223,38 @@ class Simulation:
         self.cfg = config
         self.m = config.mechanics
         self.s = config.settings
+        self.mach = mach = config.scaling
         self.tr = traffic
         self.rng = random.Random(config.seed * 1_000_003 + 1)
         self.jitter = random.Random(config.seed * 1_000_003 + 2)
         self.heap: list[tuple[float, int, int, object]] = []
         self.seq = 0
+        self.tl = Timeline()
         self.max_copies = config.max_copies()
         self.per_instance = config.copies_per_instance()
         self.k = max(1, self.m.copy_concurrency)
         # capacity
         self.desired = 0
-        self.min_cap = config.min_copies
-        self.base_min = config.min_copies
-        self.instances: list[_Instance] = []
-        """Instances not yet released; released ones leave the list and their time is billed."""
+        self.min_cap = mach.min_copies
+        self.base_min = mach.min_copies
+        self.instance_ceiling = mach.instance_ceiling()
+        self.instances_kept = mach.instances_kept()
+        self.instances = [_Instance(0.0, 0.0) for _ in range(self.instances_kept)]
+        """Instances not yet released; released ones leave the list and their time is billed. Kept
+        instances (min instances, or a fixed count without managed instance scaling) exist from the
+        start; the image is pulled by the first copy placed on each."""
         self.released_seconds = 0.0
         self.starting: list[_Copy] = []
         self.serving_copies: list[_Copy] = []
         self.slots: list[float] = []
         self.copy_seconds = 0.0
         # target tracking
+        self.tracks_out = mach.tracking_scales_out()
+        self.tracks_in = mach.tracking_scales_in()
+        tracking = mach.tracking
+        self.target = tracking.target_value if tracking is not None else math.inf
+        self.scale_in_cooldown = tracking.scale_in_cooldown_s if tracking is not None else math.inf
+        self.scale_out_cooldown = tracking.scale_out_cooldown_s if tracking is not None else math.inf
         self.period = self.m.tracking_period_s
         self.conc: dict[int, float] = {}
         self.high: set[int] = set()
@@ -209,18 +269,28 @@ class Simulation:
         self.scale_out_until = -math.inf
         self.scale_out_pending: set[int] = set()
         # wake alarm and step policy
-        self.apd = float(self.s.alarm_period_s)
-        self.failures: dict[int, int] = {}
-        self.eval_scheduled: set[int] = set()
-        self.alarm_state = "INSUFFICIENT_DATA"
-        self.alarm_token = 0
+        self.wake = (
+            None
+            if mach.alarm is None
+            else WakeAlarm(
+                mach.alarm,
+                self.m,
+                push=self.push,
+                act=self.step if mach.alarm_runs_step() else None,
+                states=self.tl.alarm_states,
+                kinds=(_ALARM_EVAL, _ALARM_REPEAT),
+            )
+        )
+        a = mach.alarm
+        self.zero_samples = a is not None and a.sees_failures and self.m.no_capacity_zero_samples > 0
+        """Served requests add 0 samples to the alarm's metric (see `Mechanics.no_capacity_zero_samples`)."""
         self.step_until = -math.inf
+        self.step_fired_serving = 0
         # warm holds
         self.hold_until = -math.inf
         self.held_since: float | None = None
         self.held_seconds = 0.0
         # records
-        self.tl = Timeline()
         self.wakes: list[Wake] = []
         self.waking_since: float | None = None
         self.failure_since_zero: float | None = None
@@ -250,7 +320,7 @@ class Simulation:
         return lo if hi <= lo else self.rng.uniform(lo, hi)
 
     def set_desired(self, t: float, desired: int) -> None:
-        desired = max(self.min_cap, min(self.max_copies, desired))
+        desired = min(self.max_copies, max(self.min_cap, desired))  # the maximum wins over a minimum above it
         if desired == self.desired:
             return
         if self.desired == 0 and desired > 0 and not self.serving_copies and self.waking_since is None:
@@ -286,7 +356,7 @@ class Simulation:
         m = self.m
         inst = next((i for i in self.instances if i.copies < self.per_instance), None)
         if inst is None:
-            if len(self.instances) >= self.s.max_instance_count:
+            if len(self.instances) >= self.instance_ceiling:
                 return False
             inst = _Instance(t, t + self._draw(m.instance_provision_s))
             self.instances.append(inst)
@@ -337,7 +407,7 @@ class Simulation:
         return math.ceil((t - offset) / grid - _EPS) * grid + offset
 
     def _schedule_scale_in(self, t: float) -> None:
-        if self.desired <= self.min_cap or self.scale_in_pending:
+        if not self.tracks_in or self.desired <= self.min_cap or self.scale_in_pending:
             return
         self.scale_in_pending = True
         self.scale_in_token += 1
@@ -361,7 +431,7 @@ class Simulation:
         if self.desired <= self.min_cap:
             return
         due = self.last_busy_end + self.m.tracking_scale_in_s
-        cooldown_end = max(self.last_scale_in, self.last_activity) + self.s.scale_in_cooldown_s
+        cooldown_end = max(self.last_scale_in, self.last_activity) + self.scale_in_cooldown
         if due > t + _EPS or cooldown_end > t + _EPS or not self.serving_copies:
             nxt = self._tick(max(due, cooldown_end, t + _EPS if not self.serving_copies else t))
             if nxt <= t + _EPS:
@@ -372,7 +442,7 @@ class Simulation:
         if self.desired == 1 and self.last_load_end > t - self.m.tracking_scale_in_s:
             new = 1  # any load keeps the last copy: ceil of a positive number
         else:
-            new = math.ceil(len(self.serving_copies) * self._window_load(t) / self.s.target_value - _EPS)
+            new = math.ceil(len(self.serving_copies) * self._window_load(t) / self.target - _EPS)
         if new < self.desired:
             self.tl.scale_ins.append(t)
             self.last_scale_in = t
@@ -386,9 +456,9 @@ class Simulation:
         if t < self.scale_out_until or not self.serving_copies:
             return
         load = self.conc.get(p, 0.0) / (self.period * len(self.serving_copies))
-        new = math.ceil(len(self.serving_copies) * load / self.s.target_value - _EPS)
+        new = math.ceil(len(self.serving_copies) * load / self.target - _EPS)
         if new > self.desired:
-            self.scale_out_until = t + self.s.scale_out_cooldown_s
+            self.scale_out_until = t + self.scale_out_cooldown
             self.set_desired(t, new)
 
     # -- wake alarm and step policy -----------------------------------------------------------------
@@ -397,46 +467,30 @@ class Simulation:
         self.no_capacity += 1
         if self.failure_since_zero is None:
             self.failure_since_zero = t
-        q = int(t // self.apd)
-        self.failures[q] = self.failures.get(q, 0) + 1
-        if q not in self.eval_scheduled:
-            self.eval_scheduled.add(q)
-            self.push((q + 1) * self.apd + self.m.alarm_evaluation_delay_s, _ALARM_EVAL, q)
-
-    def _had_requests(self, q: int) -> bool:
-        lo, hi = q * self.apd, (q + 1) * self.apd
-        a = self.tr.arrivals
-        return bool(np.searchsorted(a, hi) > np.searchsorted(a, lo))
-
-    def alarm_eval(self, t: float, q: int) -> None:
-        s = self.s
-        window = range(q - s.alarm_evaluation_periods + 1, q + 1)
-        breaching = sum(1 for p in window if self.failures.get(p, 0) >= 1)
-        if breaching >= s.alarm_datapoints:
-            if self.alarm_state != "ALARM":
-                self.alarm_state = "ALARM"
-                self.alarm_token += 1
-                self.step(t)
-                self.push(t + self.m.alarm_action_repeat_s, _ALARM_REPEAT, self.alarm_token)
-        elif any(self.failures.get(p, 0) or self._had_requests(p) for p in window):
-            self.alarm_state = "OK"
-        else:
-            self.alarm_state = "INSUFFICIENT_DATA"  # TreatMissingData: missing
-        if self.alarm_state == "ALARM" and (q + 1) not in self.eval_scheduled:
-            self.eval_scheduled.add(q + 1)
-            self.push((q + 2) * self.apd + self.m.alarm_evaluation_delay_s, _ALARM_EVAL, q + 1)
-
-    def alarm_repeat(self, t: float, token: int) -> None:
-        if token == self.alarm_token and self.alarm_state == "ALARM":
-            self.step(t)
-            self.push(t + self.m.alarm_action_repeat_s, _ALARM_REPEAT, token)
+        if self.wake is not None:
+            self.wake.failure(t)
 
     def step(self, t: float) -> None:
+        """The wake alarm invokes the step policy (only called when the alarm's actions include it)."""
+        spec, wake = self.mach.step, self.wake
+        assert spec is not None and wake is not None
+        serving = len(self.serving_copies)
         self.tl.alarm_fired.append(t)
+        self.tl.alarm_fired_serving.append(serving)
+        if serving:
+            self.step_fired_serving += 1
         if t < self.step_until:
             return  # same adjustment while the policy's cooldown runs: nothing more to add
-        self.step_until = t + self.s.step_cooldown_s
-        self.set_desired(t, self.desired + self.s.step_adjustment)
+        delta = wake.breach_delta(spec.metric_aggregation)
+        new = stepping.apply(spec, self.desired, delta)
+        if new is None:
+            return  # no interval holds this breach: the policy does nothing
+        if (new > self.desired and self.mach.scale_out_suspended) or (
+            new < self.desired and self.mach.scale_in_suspended
+        ):
+            return
+        self.step_until = t + spec.cooldown_s
+        self.set_desired(t, new)
 
     # -- warm ---------------------------------------------------------------------------------------
 
@@ -474,8 +528,10 @@ class Simulation:
         routed = [math.nan] * n
         finished = [math.nan] * n
         horizon = tr.horizon_s
-        if cfg.min_copies > 0:
-            self._start_warm(cfg.min_copies)
+        if self.mach.min_copies > 0:
+            self._start_warm(self.mach.min_copies)
+        elif self.instances:
+            self.record(0.0)  # kept instances, billed from the start
         for t in tr.logins.tolist() if cfg.client.mode is Client.WARM else ():
             self.push(t, _LOGIN)
         client = cfg.client
@@ -484,8 +540,9 @@ class Simulation:
         conc = self.conc
         slots = self.slots
         heap = self.heap
-        target = self.s.target_value
-        low = target * self.m.tracking_scale_in_threshold
+        target = self.target if self.tracks_out else math.inf
+        low = self.target * self.m.tracking_scale_in_threshold
+        samples = self.wake if self.zero_samples else None
         n_out = self.m.tracking_scale_out_datapoints
         delay = self.m.alarm_evaluation_delay_s
         cold_warmed: set[int] = set()
@@ -509,6 +566,11 @@ class Simulation:
                 load = busy / (period * serving)
                 if load >= low and (p + 1) * period > self.last_busy_end:
                     self.last_busy_end = (p + 1) * period
+                if samples is not None:
+                    if t < samples.ans_end:
+                        samples.ans_n += 1
+                    else:
+                        samples.answered_in_new_period(t)
                 if load > target and p not in self.high:
                     self.high.add(p)
                     if all(p - j in self.high for j in range(1, n_out)) and p not in self.scale_out_pending:
@@ -550,15 +612,20 @@ class Simulation:
                 elif kind == _INSTANCE_IDLE:
                     idle: tuple[_Instance, int] = payload  # type: ignore[assignment]
                     inst = idle[0]
-                    if inst.idle_token == idle[1] and inst.copies == 0 and inst.released is None:
+                    if (
+                        inst.idle_token == idle[1]
+                        and inst.copies == 0
+                        and inst.released is None
+                        and len(self.instances) > self.instances_kept  # kept: min or fixed instances
+                    ):
                         inst.released = t
                         self.instances.remove(inst)
                         self.released_seconds += t - inst.launched
                         self.record(t)
                 elif kind == _ALARM_EVAL:
-                    self.alarm_eval(t, payload)  # type: ignore[arg-type]
+                    self.wake.evaluate_due(t, payload)  # type: ignore[union-attr, arg-type]
                 elif kind == _ALARM_REPEAT:
-                    self.alarm_repeat(t, payload)  # type: ignore[arg-type]
+                    self.wake.repeat(t, payload)  # type: ignore[union-attr, arg-type]
                 elif kind == _SCALE_OUT:
                     self.scale_out(t, payload)  # type: ignore[arg-type]
                 elif kind == _SCALE_IN:
@@ -574,6 +641,8 @@ class Simulation:
                 until(t)
             request(t, r, 1)
         until(horizon)
+        if self.wake is not None:
+            self.wake.finish(horizon)
         return self._result(outcome=outcome, wait=wait, attempts=attempts, finished=finished, routed=routed)
 
     def _start_warm(self, copies: int) -> None:
@@ -583,8 +652,8 @@ class Simulation:
             live = [i for i in self.instances if i.copies < self.per_instance]
             inst = live[0] if live else _Instance(0.0, 0.0)
             if not live:
-                inst.pulled = True
                 self.instances.append(inst)
+            inst.pulled = True  # a copy already serving has its image
             inst.copies += 1
             c = _Copy(inst, 0.0, 0.0)
             c.state = "serving"
@@ -609,13 +678,23 @@ class Simulation:
         instance_seconds = self.released_seconds + sum(end - min(i.launched, end) for i in self.instances)
         if self.waking_since is not None:
             self.wakes.append(Wake(self.waking_since, None, self.failure_since_zero))
+        out = np.asarray(outcome, dtype=np.int8)
+        waits = np.asarray(wait, dtype=np.float64)
+        ok = (out == SERVED) | (out == WAITED)
+        starts = self.tr.arrivals[ok] + waits[ok]
+        done = np.asarray(finished, dtype=np.float64)
+        last = float(np.nanmax(done)) if np.isfinite(done).any() else 0.0
+        if (out == PENDING).any():
+            last = end
+        zero_at = self._zero_from(last)
+        tl = self.tl
         return SimResult(
             config=self.cfg,
             traffic=self.tr,
-            outcome=np.asarray(outcome, dtype=np.int8),
-            wait_s=np.asarray(wait, dtype=np.float64),
+            outcome=out,
+            wait_s=waits,
             attempts=np.asarray(attempts, dtype=np.int32),
-            finished_at=np.asarray(finished, dtype=np.float64),
+            finished_at=done,
             routed_at=np.asarray(routed, dtype=np.float64),
             instance_seconds=instance_seconds,
             copy_seconds=copy_seconds,
@@ -623,10 +702,29 @@ class Simulation:
             timeline=self.tl,
             wakes=self.wakes,
             no_capacity_answers=self.no_capacity,
+            first_served_at=float(starts.min()) if starts.size else None,
+            last_request_at=last,
+            zero_after_last_request_at=zero_at,
+            ends_at_zero=not self.serving_copies and self.desired == 0,
+            step_fired_while_serving=self.step_fired_serving,
+            peak_copies=max(tl.serving, default=0),
         )
+
+    def _zero_from(self, since: float) -> float | None:
+        """The first time >= `since` with no copy serving or wanted, from the timeline."""
+        tl = self.tl
+        i = bisect.bisect_right(tl.t, since) - 1  # the entry in force at `since`
+        if i < 0:
+            return since  # before the first change: nothing serves yet
+        for j in range(i, len(tl.t)):
+            if tl.serving[j] == 0 and tl.desired[j] == 0:
+                return max(since, tl.t[j])
+        return None
 
 
 def run(config: SimConfig, traffic: Traffic) -> SimResult:
     if (problem := config.fit_problem()) is not None:
         raise ValueError(problem)
+    if problems := config.scaling.problems():
+        raise ValueError("the machinery cannot be simulated: " + "; ".join(problems))
     return Simulation(config, traffic).run()

@@ -8,7 +8,6 @@ memory within Serverless Inference's limit).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -121,7 +120,7 @@ class Comparison:
 
 def compare(result: SimResult, prices: PriceTable) -> Comparison:
     """The run beside an always-on run (min 1 copy, same traffic and seed) and serverless."""
-    always = run(dataclasses.replace(result.config, min_copies=max(1, result.config.min_copies)), result.traffic)
+    always = run(result.config.always_on(), result.traffic)
     return Comparison(
         summarise(result, prices), summarise(always, prices), serverless(result.config, result.traffic, prices)
     )
