@@ -5,6 +5,7 @@ Never grants wildcard actions or managed admin policies; the policy pack's role 
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -37,7 +38,22 @@ def ecr_repository_arn(image_uri: str) -> str:
     return f"arn:{partition}:ecr:{m['region']}:{m['account']}:repository/{m['repo']}"
 
 
-def policy_document(repository_arn: str, s3_prefix: tuple[str, str] | None) -> str:
+# What SageMaker needs to attach a model's containers to a customer VPC (AWS: "Give SageMaker Hosted
+# Endpoints Access to Resources in Your Amazon VPC"); these EC2 actions take no resource-level scoping.
+VPC_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+]
+
+
+def policy_document(repository_arn: str, s3_prefix: tuple[str, str] | None, *, vpc: bool = False) -> str:
     """The inline policy: exactly what a hosting container needs, nothing account-wide but the ECR token."""
     statements: list[dict[str, Any]] = [
         {
@@ -62,6 +78,8 @@ def policy_document(repository_arn: str, s3_prefix: tuple[str, str] | None) -> s
             "Condition": {"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"]}},
         },
     ]
+    if vpc:
+        statements.append({"Sid": "AttachToVpc", "Effect": "Allow", "Action": VPC_ACTIONS, "Resource": "*"})
     if s3_prefix is not None:
         bucket, key = s3_prefix
         statements.append(
@@ -89,11 +107,13 @@ class ExecutionRoleArgs(TypedDict):
 
     repository_arn: pulumi.Input[str]
     """ARN of the one ECR repository the endpoint pulls from."""
-    model_data_bucket: NotRequired[str]
+    model_data_bucket: NotRequired[pulumi.Input[str]]
     """S3 bucket holding model artifacts, if any."""
-    model_data_prefix: NotRequired[str]
+    model_data_prefix: NotRequired[pulumi.Input[str]]
     """Key prefix inside that bucket the role may read."""
-    tags: NotRequired[dict[str, str]]
+    vpc: NotRequired[bool]
+    """Whether the model runs in a customer VPC (SageMaker then needs to manage network interfaces)."""
+    tags: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[str]]]]
     """Tags on the role."""
 
 
@@ -110,15 +130,21 @@ class ExecutionRole(pulumi.ComponentResource):
             f"{name}-role",
             assume_role_policy=ASSUME_ROLE_POLICY,
             description="SageMaker execution role managed by sagezero (least privilege)",
-            tags={"managed-by": "sagezero", **args.get("tags", {})},
+            tags=pulumi.Output.from_input(args.get("tags") or {}).apply(lambda t: {"managed-by": "sagezero", **t}),
             opts=child,
         )
-        bucket = args.get("model_data_bucket")
-        s3 = (bucket, args.get("model_data_prefix", "")) if bucket else None
+        vpc = bool(args.get("vpc"))
+
+        def document(values: list[Any]) -> str:
+            arn, bucket, prefix = values
+            return policy_document(arn, (bucket, prefix or "") if bucket else None, vpc=vpc)
+
         self.policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=role.id,
-            policy=pulumi.Output.from_input(args["repository_arn"]).apply(lambda arn: policy_document(arn, s3)),
+            policy=pulumi.Output.all(
+                args["repository_arn"], args.get("model_data_bucket"), args.get("model_data_prefix", "")
+            ).apply(document),
             opts=child,
         )
         self.arn = role.arn

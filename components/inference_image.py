@@ -4,10 +4,10 @@ Tags are the build context's content hash (the repository is tag-immutable), and
 digest-pinned reference, so a changed context rolls every endpoint that uses it. Never reads stack config.
 """
 
-import fnmatch
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import NotRequired, TypedDict
 
@@ -16,9 +16,6 @@ import pulumi_aws as aws
 import pulumi_docker as docker
 
 TYPE_TOKEN = "sagezero:index:InferenceImage"
-# Not part of the image's behaviour; hashing them would roll endpoints for nothing.
-_SKIP_DIRS = {"__pycache__", ".git", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
-_SKIP_SUFFIXES = (".pyc", ".pyo")
 
 
 def default_context() -> Path | None:
@@ -27,35 +24,46 @@ def default_context() -> Path | None:
     return candidate if (candidate / "Dockerfile").exists() else None
 
 
-def _ignored(rel: str, patterns: list[str]) -> bool:
-    """Whether .dockerignore keeps `rel` out of the build (plain and ** globs; `!` exceptions honoured)."""
-    ignored = False
-    for pattern in patterns:
-        negate = pattern.startswith("!")
-        pat = pattern[1:] if negate else pattern
-        pat = pat.strip("/").removeprefix("**/")
-        if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, f"{pat}/*") or fnmatch.fnmatch(Path(rel).name, pat):
-            ignored = not negate
-    return ignored
-
-
-def context_digest(context: Path) -> str:
-    """sha256 over the relative path and bytes of every file Docker would send, in a stable order."""
+def dockerignore_patterns(context: Path) -> list[str]:
+    """The patterns of `context/.dockerignore`, as Docker reads them (comments and blank lines dropped)."""
     ignore_file = context / ".dockerignore"
-    patterns = [
-        line.strip() for line in (ignore_file.read_text().splitlines() if ignore_file.exists() else [])
-        if line.strip() and not line.startswith("#")
-    ]  # fmt: skip
+    if not ignore_file.exists():
+        return []
+    lines = (line.strip() for line in ignore_file.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def sent_paths(context: Path, dockerfile: str = "Dockerfile") -> list[str]:
+    """Every path Docker sends as the build context, by Docker's own .dockerignore rules.
+
+    docker-py's `exclude_paths` is a port of moby's pattern matcher: patterns match the whole path
+    from the context root (`*.md` is not `sub/README.md`), `**` spans directories, `!` re-includes,
+    and the Dockerfile and .dockerignore are always sent.
+    """
+    from docker.utils.build import exclude_paths  # type: ignore[import-untyped]
+
+    return sorted(exclude_paths(str(context), dockerignore_patterns(context), dockerfile=dockerfile))
+
+
+def context_digest(
+    context: Path,
+    dockerfile: str = "Dockerfile",
+    platform: str = "",
+    build_args: Mapping[str, str] | None = None,
+) -> str:
+    """sha256 over everything that decides the image: each path Docker sends (with its bytes, or its
+    link target), the Dockerfile's name, the platform and the build arguments."""
     h = hashlib.sha256()
-    for root, dirs, files in os.walk(context):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-        for name in sorted(files):
-            path = Path(root, name)
-            if name.endswith(_SKIP_SUFFIXES) or _ignored(path.relative_to(context).as_posix(), patterns):
-                continue
-            h.update(path.relative_to(context).as_posix().encode() + b"\0")
-            h.update(path.read_bytes())
-            h.update(b"\0")
+    h.update(json.dumps([dockerfile, platform, sorted((build_args or {}).items())]).encode() + b"\0")
+    for rel in sent_paths(context, dockerfile):
+        path = context / rel
+        if path.is_symlink():
+            h.update(b"l:" + rel.encode() + b"\0" + os.readlink(path).encode())
+        elif path.is_dir():
+            h.update(b"d:" + rel.encode())
+        else:
+            h.update(b"f:" + rel.encode() + b"\0" + path.read_bytes())
+        h.update(b"\0")
     return h.hexdigest()
 
 
@@ -72,7 +80,7 @@ class InferenceImageArgs(TypedDict):
     """Docker build arguments (for example BASE_IMAGE)."""
     retain_images: NotRequired[int]
     """How many images the ECR lifecycle policy keeps. Default: 10."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[str]]]]
     """Tags on the ECR repository."""
 
 
@@ -91,16 +99,25 @@ class InferenceImage(pulumi.ComponentResource):
     def __init__(self, name: str, args: InferenceImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, {}, opts)
         context = Path(args["context"]) if "context" in args else default_context()
-        if context is None or not (context / args.get("dockerfile", "Dockerfile")).is_file():
+        if context is None:
+            # An installed wheel carries the server package but not the image's build context.
             raise ValueError(
-                f"InferenceImage {name!r}: build context {str(context) if context else '(none)'!r} has no "
-                f"{args.get('dockerfile', 'Dockerfile')}; pass `context` pointing at a folder with one, "
-                "or give the endpoint an existing `image_uri` instead"
+                f"InferenceImage {name!r}: no build context given and this installation of sagezero has no "
+                "image/ folder (it ships only in a source checkout); pass `context` here, or on the endpoint "
+                "`image_context` (a folder with a Dockerfile) or an existing `image_uri`"
+            )
+        if not (context / args.get("dockerfile", "Dockerfile")).is_file():
+            raise ValueError(
+                f"InferenceImage {name!r}: build context {str(context)!r} has no "
+                f"{args.get('dockerfile', 'Dockerfile')}; pass `context` (on the endpoint: `image_context`) "
+                "pointing at a folder with one, or give the endpoint an existing `image_uri` instead"
             )
         retain = args.get("retain_images", 10)
         if not 1 <= retain <= 1000:
             raise ValueError(f"InferenceImage {name!r}: retain_images {retain} is outside 1-1000")
-        digest = context_digest(context)
+        digest = context_digest(
+            context, args.get("dockerfile", "Dockerfile"), args.get("platform", "linux/amd64"), args.get("build_args")
+        )
         child = pulumi.ResourceOptions(parent=self)
 
         repo = aws.ecr.Repository(
@@ -108,7 +125,7 @@ class InferenceImage(pulumi.ComponentResource):
             image_scanning_configuration={"scan_on_push": True},
             image_tag_mutability="IMMUTABLE",
             encryption_configurations=[{"encryption_type": "AES256"}],
-            tags={"managed-by": "sagezero", **args.get("tags", {})},
+            tags=pulumi.Output.from_input(args.get("tags") or {}).apply(lambda t: {"managed-by": "sagezero", **t}),
             opts=child,
         )
         aws.ecr.LifecyclePolicy(

@@ -5,96 +5,64 @@ Model -> endpoint config (min 0 instances) -> endpoint -> inference component ->
 alarm (up). Never creates resources inside `.apply`, never reads stack config.
 """
 
-from typing import Any, NotRequired, TypedDict
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_aws_native as aws_native
 
-from sagezero import wiring
+from sagezero import awsmodel, wiring
+from sagezero.components import inputs
+from sagezero.components.args import ScaleToZeroEndpointArgs
 from sagezero.components.execution_role import ExecutionRole, ecr_repository_arn
 from sagezero.components.inference_image import InferenceImage
 from sagezero.components.naming import physical_base
-from sagezero.settings import EndpointSettings, Mode, SettingsError, build_settings
+from sagezero.components.providers import matched
+from sagezero.settings import EndpointSettings, Mode, Problem, SettingsError, build_settings
 
 TYPE_TOKEN = "sagezero:index:ScaleToZeroEndpoint"
-
-
-class ScaleToZeroEndpointArgs(TypedDict):
-    """Arguments for a ScaleToZeroEndpoint. Every setting defaults to the value the seed deployed."""
-
-    image_uri: NotRequired[pulumi.Input[str]]
-    """Existing private-ECR image to serve. When absent, the component builds `image_context` and pushes it."""
-    image_repository_arn: NotRequired[pulumi.Input[str]]
-    """ARN of the ECR repository holding `image_uri` (derived from the URI when absent)."""
-    image_context: NotRequired[str]
-    """Docker build context to build when no `image_uri` is given. Default: sagezero's own `image/`."""
-    execution_role_arn: NotRequired[pulumi.Input[str]]
-    """Existing SageMaker execution role. When absent, a least-privilege role is created."""
-    name_prefix: NotRequired[str]
-    """Base of the AWS names (endpoint, inference component, alarm, policies). Default: `<name>-<stack>`."""
-    mode: NotRequired[Mode]
-    """`scale-to-zero` (real-time endpoint + inference component) or `serverless`."""
-    instance_type: NotRequired[str]
-    """ML instance type, e.g. ml.g5.xlarge."""
-    variant_name: NotRequired[str]
-    """Production variant name. Default: AllTraffic."""
-    max_instance_count: NotRequired[int]
-    """Upper bound for managed instance scaling (the lower bound is always 0). 1-100."""
-    max_copies: NotRequired[int]
-    """Upper bound for inference-component copies (the lower bound is always 0). 1-100."""
-    min_memory_mb: NotRequired[int]
-    """Memory each copy reserves, MiB (>= 128)."""
-    accelerators: NotRequired[int]
-    """Accelerator devices each copy needs (0 on CPU instances)."""
-    cpu_cores: NotRequired[float]
-    """CPU cores each copy needs (optional)."""
-    model_download_timeout_s: NotRequired[int]
-    """Model data download timeout, 60-3600 s."""
-    container_startup_timeout_s: NotRequired[int]
-    """Container startup health-check timeout, 60-3600 s."""
-    target_value: NotRequired[float]
-    """Target concurrent requests per copy for target tracking. Default 5."""
-    scale_in_cooldown_s: NotRequired[int]
-    """Target-tracking scale-in cooldown, s. Default 300."""
-    scale_out_cooldown_s: NotRequired[int]
-    """Target-tracking scale-out cooldown, s. Default 300."""
-    step_cooldown_s: NotRequired[int]
-    """Cooldown of the wake-from-zero step policy, s. Default 60."""
-    step_adjustment: NotRequired[int]
-    """Copies the step policy adds when the alarm fires. Default 1."""
-    alarm_period_s: NotRequired[int]
-    """Period of the NoCapacityInvocationFailures alarm, s. Default 30."""
-    alarm_evaluation_periods: NotRequired[int]
-    """Evaluation periods of the alarm. Default 1."""
-    alarm_datapoints: NotRequired[int]
-    """Datapoints that must breach to fire the alarm. Default 1."""
-    serverless_memory_mb: NotRequired[int]
-    """Serverless mode: memory, 1024-6144 in steps of 1024."""
-    serverless_max_concurrency: NotRequired[int]
-    """Serverless mode: max concurrency, 1-200."""
-    serverless_provisioned_concurrency: NotRequired[int]
-    """Serverless mode: provisioned concurrency (a standing cost). Default 0."""
-    model_data_url: NotRequired[str]
-    """s3:// URL of model artifacts (optional); the role may read only that prefix."""
-    environment: NotRequired[dict[str, str]]
-    """Container environment, at most 16 entries."""
-    kms_key_arn: NotRequired[str]
-    """KMS key for the endpoint's storage volume."""
-    tags: NotRequired[dict[str, str]]
-    """Tags applied to every taggable child."""
+Tags = pulumi.Input[Mapping[str, str]]
 
 
 _NOT_SETTINGS = {"image_uri", "image_repository_arn", "image_context", "execution_role_arn", "name_prefix"}
 
 
-def settings_from_args(name: str, args: ScaleToZeroEndpointArgs) -> EndpointSettings:
-    """Validated settings, or a ValueError naming the component, each field and its accepted range."""
+def settings_from_args(name: str, args: Mapping[str, Any]) -> EndpointSettings:
+    """Validated settings (of the values known now), or a ValueError naming the component and each field."""
     raw = {k: v for k, v in args.items() if k not in _NOT_SETTINGS}
     settings, problems = build_settings(raw, camel_keys=False)
     if problems or settings is None:
         raise SettingsError(problems, f"ScaleToZeroEndpoint {name!r}")
     return settings
+
+
+def _aws_problems(key: str, checks: list[tuple[str, str, str, Any]]) -> list[Problem]:
+    return [
+        Problem(key, f"{v.rule} (AWS {operation} {v.path})")
+        for service, operation, member, value in checks
+        for v in awsmodel.check_member(service, operation, member, value)
+    ]
+
+
+def name_problems(base: str) -> list[Problem]:
+    """The physical names the children get from `base`, against AWS's request rules."""
+    return _aws_problems(
+        "name_prefix",
+        [
+            ("sagemaker", "CreateEndpoint", "EndpointName", base),
+            ("sagemaker", "CreateInferenceComponent", "InferenceComponentName", f"{base}-ic"),
+            ("cloudwatch", "PutMetricAlarm", "AlarmName", f"{base}-no-capacity"),
+            ("application-autoscaling", "PutScalingPolicy", "PolicyName", f"{base}-target-tracking"),
+        ],
+    )
+
+
+def tag_problems(tags: Mapping[str, str]) -> list[Problem]:
+    """The full tag set every child carries (the component's own tags included), against AWS's limits."""
+    return _aws_problems(
+        "tags", [("sagemaker", "CreateEndpoint", "Tags", [{"Key": k, "Value": v} for k, v in tags.items()])]
+    )
 
 
 class ScaleToZeroEndpoint(pulumi.ComponentResource):
@@ -118,17 +86,61 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
     """Name of the endpoint configuration."""
     model_name: pulumi.Output[str]
     """Name of the SageMaker model."""
+    region: pulumi.Output[str]
+    """Region every child deploys to (empty when it comes from the environment)."""
 
     def __init__(self, name: str, args: ScaleToZeroEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, {}, opts)
-        s = settings_from_args(name, args)
+        where = f"ScaleToZeroEndpoint {name!r}"
+        known, later = inputs.split(args)
+        s = settings_from_args(name, known)
+        if bool(args.get("vpc_subnet_ids")) != bool(args.get("vpc_security_group_ids")):
+            raise SettingsError(
+                s.problems() or [Problem("vpc_subnet_ids", "give vpc_security_group_ids with it")], where
+            )
+        self._declare(name, where, s, inputs.resolve(where, s, later), args)
+
+    @classmethod
+    def from_settings(
+        cls,
+        name: str,
+        settings: EndpointSettings,
+        args: Mapping[str, Any] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> "ScaleToZeroEndpoint":
+        """The component from settings validated already (by the stack config): no second validation and
+        no settings -> dict -> settings round trip. `args` holds only what is not a setting (image, role,
+        name prefix) and Inputs that stand in for a setting's value (validated when they resolve)."""
+        extra = dict(args or {})
+        unknown = sorted(set(extra) - _NOT_SETTINGS - set(inputs.INPUT_FIELDS))
+        if unknown:
+            raise ValueError(f"ScaleToZeroEndpoint {name!r}: {', '.join(unknown)} belong in the settings, not args")
+        self = cls.__new__(cls)
+        pulumi.ComponentResource.__init__(self, TYPE_TOKEN, name, {}, opts)
+        where = f"ScaleToZeroEndpoint {name!r}"
+        later = {k: v for k, v in extra.items() if k in inputs.INPUT_FIELDS}
+        self._declare(name, where, settings, inputs.resolve(where, settings, later), extra)
+        return self
+
+    def _declare(
+        self, name: str, where: str, s: EndpointSettings, given: inputs.Resolved, args: Mapping[str, Any]
+    ) -> None:
+        self._given = given
+        # Every child in one region and account: the aws-native inference component follows the aws provider.
+        placed = matched(self, where, native_needed=s.mode is Mode.SCALE_TO_ZERO)
+        self._native_provider = placed.native
+        self.region = placed.region
         base = args.get("name_prefix") or physical_base(name, pulumi.get_stack())
         if physical_base(base) != base:
             raise ValueError(
-                f"ScaleToZeroEndpoint {name!r}: name_prefix {base!r} must be <= 40 letters, digits, hyphens"
+                f"ScaleToZeroEndpoint {name!r}: name_prefix {base!r} must be <= 40 lowercase letters, digits "
+                "and single hyphens (SageMaker names are case-insensitive)"
             )
         child = pulumi.ResourceOptions(parent=self)
-        tags = {"managed-by": "sagezero", "sagezero:endpoint": base, **s.tags}
+        problems = name_problems(base)
+        if problems:
+            raise SettingsError(problems, where)
+        tags = self._tags(where, base, given.tags)
 
         image_uri, repository_arn = self._image(name=name, args=args, tags=tags, child=child)
         role_arn, role_ready = self._role(
@@ -140,12 +152,25 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         container: aws.sagemaker.ModelPrimaryContainerArgsDict = {
             "image": image_uri,
             "mode": "SingleModel",
-            "environment": dict(s.environment),
+            "environment": given.environment,
         }
-        if s.model_data_url:
-            container["model_data_url"] = s.model_data_url
+        if given.model_data_url:
+            container["model_data_url"] = given.model_data_url
+        model_args: dict[str, Any] = {}
+        if given.vpc:
+            model_args["vpc_config"] = {
+                "subnets": given.vpc_subnet_ids,
+                "security_group_ids": given.vpc_security_group_ids,
+            }
+        if s.network_isolation:
+            model_args["enable_network_isolation"] = True
         model = aws.sagemaker.Model(
-            f"{name}-model", execution_role_arn=role_arn, primary_container=container, tags=tags, opts=after_role
+            f"{name}-model",
+            execution_role_arn=role_arn,
+            primary_container=container,
+            tags=tags,
+            opts=after_role,
+            **model_args,
         )
 
         if s.mode is Mode.SERVERLESS:
@@ -168,11 +193,28 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
                 "target_policy_arn": self.target_policy_arn,
                 "endpoint_config_name": self.endpoint_config_name,
                 "model_name": self.model_name,
+                # The profile check has no resource to gate; the component's own outputs wait for it.
+                "region": pulumi.Output.all(self.region, placed.profile).apply(lambda v: str(v[0])),
             }
         )
 
+    @staticmethod
+    def _tags(where: str, base: str, user: pulumi.Input[Mapping[str, str]]) -> Tags:
+        """The tags every child carries, checked against AWS's tag limits (now, or once they resolve)."""
+
+        def full(t: Mapping[str, str]) -> dict[str, str]:
+            merged = {"managed-by": "sagezero", "sagezero:endpoint": base, **t}
+            problems = tag_problems(merged)
+            if problems:
+                raise SettingsError(problems, where)
+            return merged
+
+        if isinstance(user, Mapping) and inputs.is_known(user):
+            return full(user)
+        return pulumi.Output.from_input(user).apply(full)
+
     def _image(
-        self, *, name: str, args: ScaleToZeroEndpointArgs, tags: dict[str, str], child: pulumi.ResourceOptions
+        self, *, name: str, args: Mapping[str, Any], tags: Tags, child: pulumi.ResourceOptions
     ) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
         if "image_uri" in args:
             uri = args["image_uri"]
@@ -190,17 +232,18 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         self,
         *,
         name: str,
-        args: ScaleToZeroEndpointArgs,
+        args: Mapping[str, Any],
         s: EndpointSettings,
         repository_arn: pulumi.Input[str],
-        tags: dict[str, str],
+        tags: Tags,
         child: pulumi.ResourceOptions,
     ) -> tuple[pulumi.Input[str], list[pulumi.Resource]]:
         if "execution_role_arn" in args:
             return args["execution_role_arn"], []
-        role_args: dict[str, Any] = {"repository_arn": repository_arn, "tags": tags}
-        if s.s3_model_prefix:
-            role_args["model_data_bucket"], role_args["model_data_prefix"] = s.s3_model_prefix
+        role_args: dict[str, Any] = {"repository_arn": repository_arn, "tags": tags, "vpc": self._given.vpc}
+        prefix = inputs.s3_prefix(self._given.model_data_url)
+        if prefix is not None:
+            role_args["model_data_bucket"], role_args["model_data_prefix"] = prefix
         role = ExecutionRole(f"{name}-exec", role_args, opts=child)  # type: ignore[arg-type]
         return role.arn, [role.policy]
 
@@ -211,7 +254,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         base: str,
         s: EndpointSettings,
         model: aws.sagemaker.Model,
-        tags: dict[str, str],
+        tags: Tags,
         child: pulumi.ResourceOptions,
     ) -> None:
         serverless: aws.sagemaker.EndpointConfigurationProductionVariantServerlessConfigArgsDict = {
@@ -225,7 +268,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
             production_variants=[
                 {"variant_name": s.variant_name, "model_name": model.name, "serverless_config": serverless}
             ],
-            kms_key_arn=s.kms_key_arn,
+            kms_key_arn=self._given.kms_key_arn,
             tags=tags,
             opts=child,
         )
@@ -248,7 +291,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         s: EndpointSettings,
         model: aws.sagemaker.Model,
         role_arn: pulumi.Input[str],
-        tags: dict[str, str],
+        tags: Tags,
         child: pulumi.ResourceOptions,
         after_role: pulumi.ResourceOptions,
     ) -> None:
@@ -269,7 +312,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
             f"{name}-config",
             execution_role_arn=role_arn,  # inference-component endpoints carry the role on the config
             production_variants=[variant],
-            kms_key_arn=s.kms_key_arn,
+            kms_key_arn=self._given.kms_key_arn,
             tags=tags,
             opts=after_role,
         )
@@ -278,14 +321,16 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         )
         compute: aws_native.sagemaker.InferenceComponentComputeResourceRequirementsArgsDict = {
             "min_memory_required_in_mb": s.min_memory_mb,
-            "number_of_accelerator_devices_required": s.accelerators,
         }
+        if s.accelerators:  # AWS refuses 0 (its minimum is 1): a CPU copy leaves the member out
+            compute["number_of_accelerator_devices_required"] = s.accelerators
         if s.cpu_cores is not None:
             compute["number_of_cpu_cores_required"] = s.cpu_cores
         ic = aws_native.sagemaker.InferenceComponent(
             f"{name}-ic",
             inference_component_name=f"{base}-ic",
-            endpoint_name=endpoint.name,
+            # Waits for the provider check, so a split tenant fails before the component is created.
+            endpoint_name=pulumi.Output.all(endpoint.name, self.region).apply(lambda v: str(v[0])),
             variant_name=s.variant_name,
             specification=aws_native.sagemaker.InferenceComponentSpecificationArgsDict(
                 model_name=model.name,
@@ -296,10 +341,11 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
                 compute_resource_requirements=compute,
             ),
             runtime_config={"copy_count": 1},
-            tags=[{"key": k, "value": v} for k, v in tags.items()],
+            tags=pulumi.Output.from_input(tags).apply(lambda t: [{"key": k, "value": v} for k, v in t.items()]),
             opts=pulumi.ResourceOptions.merge(
                 after_role,
                 pulumi.ResourceOptions(
+                    provider=self._native_provider,
                     # Autoscaling owns the copy count at run time; `pulumi up` must not reset it.
                     ignore_changes=["runtimeConfig.copyCount"],
                     # The name is fixed (alarm dimension, scalable target), so a replacement must delete first.

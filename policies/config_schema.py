@@ -89,6 +89,8 @@ POLICIES_WITHOUT_CONFIG = (
     "explicit-container-startup-timeout",
     "least-outstanding-requests-routing",
     "serverless-provisioned-concurrency",
+    "model-in-vpc",
+    "model-network-isolation",
 )
 ALL_POLICIES = (*SCHEMAS, *POLICIES_WITHOUT_CONFIG)
 ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sagezero.policies import hygiene, scaling
+from sagezero.policies import hygiene, scaling, security
 
 PACK_NAME = "sagezero-scale-to-zero"
-POLICIES: list[Any] = [*scaling.POLICIES, *hygiene.POLICIES]
+POLICIES: list[Any] = [*scaling.POLICIES, *hygiene.POLICIES, *security.POLICIES]
 
 
 def serve() -> None:

@@ -274,7 +274,8 @@ def test_enforcement_levels_come_from_config(ours: list[EngineResource]) -> None
     bad = mutate(ours, "acme-config", lambda p: p.pop("kmsKeyArn"))
     assert [v.level for v in verdicts(bad, {"endpoint-config-kms-key": "mandatory"})] == ["mandatory"]
     assert verdicts(bad, {"endpoint-config-kms-key": {"enforcementLevel": "disabled"}}) == []
-    assert [v.level for v in verdicts(bad, {"all": "mandatory"})] == ["mandatory"]
+    opt_in_off = {"model-in-vpc": "disabled", "model-network-isolation": "disabled"}  # `all` turns them on too
+    assert [v.level for v in verdicts(bad, {"all": "mandatory", **opt_in_off})] == ["mandatory"]
 
 
 # ---- odd input never crashes ---------------------------------------------------------------------

@@ -31,7 +31,10 @@ def schema() -> Iterator[dict[str, Any]]:
 
 
 def test_schema_names_the_package_and_components(schema: dict[str, Any]) -> None:
+    from importlib import metadata
+
     assert schema["name"] == "sagezero"
+    assert schema["version"] == metadata.version("sagezero") != "0.0.0"
     assert {"sagezero:index:ScaleToZeroEndpoint", "sagezero:index:InferenceImage"} <= set(schema["resources"])
 
 
@@ -67,3 +70,15 @@ def test_yaml_example_uses_only_inputs_the_schema_declares(schema: dict[str, Any
     for resource in doc["resources"].values():
         assert resource["type"] == "sagezero:ScaleToZeroEndpoint"
         assert set(resource["properties"]) <= set(declared)
+
+
+def test_schema_declares_every_setting_with_its_doc(schema: dict[str, Any]) -> None:
+    import dataclasses
+
+    from sagezero.settings import EndpointSettings, camel
+
+    inputs = schema["resources"]["sagezero:index:ScaleToZeroEndpoint"]["inputProperties"]
+    for f in dataclasses.fields(EndpointSettings):
+        assert camel(f.name) in inputs, f.name
+        assert inputs[camel(f.name)]["description"].startswith(f.metadata["doc"]), f.name
+    assert inputs["vpcSubnetIds"]["type"] == "array"

@@ -286,7 +286,8 @@ def test_step_interval_that_does_not_contain_the_breach_does_nothing() -> None:
 def test_step_breach_delta_selects_the_interval_and_negative_adjustments_remove_copies() -> None:
     """Alarm at >= 0 on Maximum: a failure is a breach of +1 (two copies), a served request of 0 (one fewer)."""
     steps = (StepInterval(1.0, None, 2.0), StepInterval(0.0, 1.0, -1.0))
-    m = dataclasses.replace(with_step(with_alarm(threshold=0.0), steps=steps), tracking=None)
+    # The second firing (430 s) must fall outside the step cooldown, whatever the setting's default.
+    m = dataclasses.replace(with_step(with_alarm(threshold=0.0), steps=steps, cooldown_s=60.0), tracking=None)
     r = sim(m, [100.0, 400.0])
     assert desired_at(r, 130.0) == 2 and r.outcome[1] == SERVED
     assert desired_at(r, 430.0) == 1
@@ -294,7 +295,8 @@ def test_step_breach_delta_selects_the_interval_and_negative_adjustments_remove_
 
 def test_scale_in_suspended_blocks_negative_step_adjustments() -> None:
     steps = (StepInterval(1.0, None, 2.0), StepInterval(0.0, 1.0, -1.0))
-    m = dataclasses.replace(with_step(with_alarm(threshold=0.0), steps=steps), tracking=None, scale_in_suspended=True)
+    m = with_step(with_alarm(threshold=0.0), steps=steps, cooldown_s=60.0)  # outside the cooldown, as above
+    m = dataclasses.replace(m, tracking=None, scale_in_suspended=True)
     assert desired_at(sim(m, [100.0, 400.0]), 430.0) == 2
 
 

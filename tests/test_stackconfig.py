@@ -101,5 +101,6 @@ def test_missing_stack_file_lists_the_stacks_there() -> None:
 
 
 def test_other_namespaces_are_left_alone() -> None:
-    cfg = parse_stack_config("dev", {"sagezero:tenants": ["a"], "aws:region": "eu-west-1", "aws:profile": "x"})
+    values = {"sagezero:tenants": ["a"], "aws:region": "eu-west-1", "aws:profile": "x"}
+    cfg = parse_stack_config("dev", {**values, "aws-native:region": "eu-west-1", "aws-native:profile": "x"})
     assert cfg.region == "eu-west-1"

@@ -22,14 +22,14 @@ def config_values() -> dict[str, Any]:
     return dict(pulumi.runtime.get_config_env())
 
 
-def endpoint_args(settings: EndpointSettings) -> dict[str, Any]:
-    """Component args from validated settings: only what differs from the component's defaults."""
-    defaults = EndpointSettings()
-    return {
-        f.name: getattr(settings, f.name)
-        for f in dataclasses.fields(settings)
-        if getattr(settings, f.name) != getattr(defaults, f.name)
-    }
+def secret_inputs(settings: EndpointSettings) -> dict[str, Any]:
+    """The settings that may hold a secret (environment values, model data URL), wrapped as secrets."""
+    out: dict[str, Any] = {}
+    if settings.environment:
+        out["environment"] = pulumi.Output.secret(dict(settings.environment))
+    if settings.model_data_url:
+        out["model_data_url"] = pulumi.Output.secret(settings.model_data_url)
+    return out
 
 
 def declare(config: StackConfig) -> dict[str, ScaleToZeroEndpoint]:
@@ -52,14 +52,18 @@ def declare(config: StackConfig) -> dict[str, ScaleToZeroEndpoint]:
         shared = {"image_uri": image.image_uri, "image_repository_arn": image.repository_arn}
         pulumi.export("image_uri", image.image_uri)
 
+    # A `secure:` value anywhere under a key makes the whole key secret (the CLI decrypts it for us);
+    # what such keys carry into resources stays secret in state.
+    secret = {"sagezero:defaults", "sagezero:tenants"} & set(pulumi.runtime.get_config_secret_keys_env())
     endpoints: dict[str, ScaleToZeroEndpoint] = {}
     for tenant in config.tenants:
-        args = endpoint_args(tenant.settings)
-        args["tags"] = {"sagezero:tenant": tenant.name, "sagezero:stack": stack, **tenant.settings.tags}
-        ep = ScaleToZeroEndpoint(
-            tenant.name,
-            {**args, **shared, "name_prefix": physical_base(project, stack, tenant.name)},  # type: ignore[typeddict-item]
-        )
+        tags = {"sagezero:tenant": tenant.name, "sagezero:stack": stack, **tenant.settings.tags}
+        settings = dataclasses.replace(tenant.settings, tags=tags)
+        extra: dict[str, Any] = {**shared, "name_prefix": physical_base(project, stack, tenant.name)}
+        if secret:
+            extra.update(secret_inputs(settings))
+        # The stack config validated these settings already: the component takes them as they are.
+        ep = ScaleToZeroEndpoint.from_settings(tenant.name, settings, extra)
         endpoints[tenant.name] = ep
         pulumi.export(
             tenant.name,

@@ -7,6 +7,7 @@ the simulator and the operations client all validate against the same ranges.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import enum
 import re
 from collections.abc import Mapping
@@ -23,17 +24,9 @@ class Mode(enum.StrEnum):
     """The seed's first attempt: Serverless Inference (only /tmp writable, no accelerators)."""
 
 
-# Instance families SageMaker hosts, split by whether they carry accelerators. A family outside
-# both sets is almost always a typo (ml.g5x.large, ml.m5-large) and fails validation early.
-GPU_FAMILIES = frozenset(
-    {"g4dn", "g5", "g6", "g6e", "gr6", "p3", "p4d", "p4de", "p5", "p5e", "p5en", "inf1", "inf2", "trn1", "trn2"}
-)
-CPU_FAMILIES = frozenset(
-    {
-        "t2", "t3", "m4", "m5", "m5d", "m6i", "m6id", "m7i", "c4", "c5", "c5d", "c6i", "c6id", "c7i",
-        "r5", "r5d", "r6i", "r6id", "r7i", "m6g", "m7g", "c6g", "c6gn", "c7g", "r6g", "r7g", "r8g",
-    }
-)  # fmt: skip
+# Families whose instances carry accelerators (NVIDIA GPUs: g*, p*; AWS Inferentia/Trainium: inf*, trn*).
+# Which instance types exist is AWS's list (botocore's ProductionVariantInstanceType), not ours.
+ACCELERATED_PREFIXES = ("g", "p", "inf", "trn")
 _INSTANCE_TYPE = re.compile(r"^ml\.([a-z0-9]+)\.([0-9]*x?large|medium|small|micro)$")
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 
@@ -42,6 +35,24 @@ def instance_family(instance_type: str) -> str | None:
     """The family of an `ml.<family>.<size>` type, or None when the string is not of that shape."""
     m = _INSTANCE_TYPE.match(instance_type)
     return m.group(1) if m else None
+
+
+def default_accelerators(instance_type: str) -> int:
+    """The accelerators a copy asks for when not told: one on accelerated types, none on CPU types."""
+    family = instance_family(instance_type) or ""
+    return 1 if family.startswith(ACCELERATED_PREFIXES) else 0
+
+
+def instance_type_problem(instance_type: str) -> str | None:
+    """Why AWS would refuse `instance_type` for a hosting variant, from botocore's own enum."""
+    from sagezero import awsmodel  # botocore's models load on first use, not on import
+
+    valid = awsmodel.enum("sagemaker", "ProductionVariantInstanceType")
+    if instance_type in valid:
+        return None
+    near = difflib.get_close_matches(instance_type, valid, n=3)
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    return f"{instance_type!r} is not one of AWS's {len(valid)} hosting instance types (ProductionVariantInstanceType){hint}"
 
 
 @dataclass(frozen=True)
@@ -65,39 +76,111 @@ class SettingsError(ValueError):
         super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def _range(lo: float | None = None, hi: float | None = None, *, step: int | None = None) -> dict[str, Any]:
-    return {"min": lo, "max": hi, "step": step}
+def _m(
+    doc: str, *, lo: float | None = None, hi: float | None = None, step: int | None = None, input: bool = False
+) -> dict[str, Any]:
+    """A setting's metadata: its one-line doc (component args, schema, README), its range, and whether it
+    may come from another resource (a `pulumi.Input` in the component's args)."""
+    meta: dict[str, Any] = {"doc": doc, "input": input}
+    if lo is not None or hi is not None:
+        meta |= {"min": lo, "max": hi, "step": step}
+    return meta
 
 
 @dataclass(frozen=True)
 class EndpointSettings:
-    """Every knob of one tenant's endpoint. Defaults are the seed's values (docs/architecture.md)."""
+    """Every knob of one tenant's endpoint. Defaults are the seed's values (docs/architecture.md).
 
-    mode: Mode = Mode.SCALE_TO_ZERO
-    instance_type: str = "ml.g5.xlarge"
-    variant_name: str = "AllTraffic"
-    max_instance_count: int = field(default=1, metadata=_range(1, 100))
-    max_copies: int = field(default=1, metadata=_range(1, 100))
-    min_memory_mb: int = field(default=1024, metadata=_range(128, 768 * 1024))
-    accelerators: int = field(default=1, metadata=_range(0, 16))
-    cpu_cores: float | None = field(default=None, metadata=_range(0.25, 192))
-    model_download_timeout_s: int = field(default=3600, metadata=_range(60, 3600))
-    container_startup_timeout_s: int = field(default=3600, metadata=_range(60, 3600))
-    target_value: float = field(default=5.0, metadata=_range(0.1, 10_000))
-    scale_in_cooldown_s: int = field(default=300, metadata=_range(0, 3600))
-    scale_out_cooldown_s: int = field(default=300, metadata=_range(0, 3600))
-    step_cooldown_s: int = field(default=60, metadata=_range(0, 3600))
-    step_adjustment: int = field(default=1, metadata=_range(1, 100))
-    alarm_period_s: int = field(default=30, metadata=_range(10, 86_400))
-    alarm_evaluation_periods: int = field(default=1, metadata=_range(1, 100))
-    alarm_datapoints: int = field(default=1, metadata=_range(1, 100))
-    serverless_memory_mb: int = field(default=2048, metadata=_range(1024, 6144, step=1024))
-    serverless_max_concurrency: int = field(default=20, metadata=_range(1, 200))
-    serverless_provisioned_concurrency: int = field(default=0, metadata=_range(0, 200))
-    model_data_url: str | None = None
-    environment: Mapping[str, str] = field(default_factory=dict)
-    kms_key_arn: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
+    The one definition of the settings: the component's args (components/args.py, generated), the
+    stack config keys (camelCase of these names), the multi-language schema and the README's table
+    all come from these fields and their docs (`python -m sagezero.components.argsgen`).
+    """
+
+    mode: Mode = field(
+        default=Mode.SCALE_TO_ZERO,
+        metadata=_m("`scale-to-zero` (real-time endpoint + inference component) or `serverless`."),
+    )
+    instance_type: str = field(
+        default="ml.g5.xlarge",
+        metadata=_m("ML instance type; any of AWS's hosting types (ProductionVariantInstanceType)."),
+    )
+    variant_name: str = field(default="AllTraffic", metadata=_m("Production variant name."))
+    max_instance_count: int = field(
+        default=1, metadata=_m("Upper bound for managed instance scaling (the lower bound is always 0).", lo=1, hi=100)
+    )
+    max_copies: int = field(
+        default=1,
+        metadata=_m("Upper bound for inference-component copies (the lower bound is always 0).", lo=1, hi=100),
+    )
+    min_memory_mb: int = field(default=1024, metadata=_m("Memory each copy reserves, MiB.", lo=128, hi=768 * 1024))
+    accelerators: int = field(
+        default=1,
+        metadata=_m(
+            "Accelerator devices each copy needs; when not given, 1 on GPU/Inferentia/Trainium types and 0 on CPU types.",
+            lo=0,
+            hi=16,
+        ),
+    )
+    cpu_cores: float | None = field(default=None, metadata=_m("CPU cores each copy needs (optional).", lo=0.25, hi=192))
+    model_download_timeout_s: int = field(default=3600, metadata=_m("Model data download timeout, s.", lo=60, hi=3600))
+    container_startup_timeout_s: int = field(
+        default=3600, metadata=_m("Container startup health-check timeout, s.", lo=60, hi=3600)
+    )
+    target_value: float = field(
+        default=5.0, metadata=_m("Target concurrent requests per copy for target tracking.", lo=0.1, hi=10_000)
+    )
+    scale_in_cooldown_s: int = field(default=300, metadata=_m("Target-tracking scale-in cooldown, s.", lo=0, hi=3600))
+    scale_out_cooldown_s: int = field(default=300, metadata=_m("Target-tracking scale-out cooldown, s.", lo=0, hi=3600))
+    # 360 s, about a cold start: with maxCopies > 1 the seed's 60 s re-fired the wake every minute of a
+    # cold start (simulator, maxCopies 3: 521 USD/30 days at 60 s, 421 at 300 s, 407 at 360 s and 600 s,
+    # same share of requests touched); with one copy it changes nothing. docs/simulator.md.
+    step_cooldown_s: int = field(
+        default=360,
+        metadata=_m(
+            "Cooldown of the wake-from-zero step policy, s (about a cold start, so one wake adds one copy).",
+            lo=0,
+            hi=3600,
+        ),
+    )
+    step_adjustment: int = field(
+        default=1, metadata=_m("Copies the step policy adds when the alarm fires.", lo=1, hi=100)
+    )
+    alarm_period_s: int = field(
+        default=30,
+        metadata=_m("Period of the NoCapacityInvocationFailures alarm, s (10, 20, 30 or n x 60).", lo=10, hi=86_400),
+    )
+    alarm_evaluation_periods: int = field(default=1, metadata=_m("Evaluation periods of the alarm.", lo=1, hi=100))
+    alarm_datapoints: int = field(
+        default=1, metadata=_m("Datapoints that must breach to fire the alarm.", lo=1, hi=100)
+    )
+    serverless_memory_mb: int = field(
+        default=2048, metadata=_m("Serverless mode: memory, MiB, in steps of 1024.", lo=1024, hi=6144, step=1024)
+    )
+    serverless_max_concurrency: int = field(default=20, metadata=_m("Serverless mode: max concurrency.", lo=1, hi=200))
+    serverless_provisioned_concurrency: int = field(
+        default=0, metadata=_m("Serverless mode: provisioned concurrency (a standing cost).", lo=0, hi=200)
+    )
+    model_data_url: str | None = field(
+        default=None,
+        metadata=_m("s3:// URL of model artifacts (optional); the role may read only that prefix.", input=True),
+    )
+    environment: Mapping[str, str] = field(
+        default_factory=dict, metadata=_m("Container environment, at most 16 entries.", input=True)
+    )
+    kms_key_arn: str | None = field(default=None, metadata=_m("KMS key for the endpoint's storage volume.", input=True))
+    tags: Mapping[str, str] = field(
+        default_factory=dict, metadata=_m("Tags applied to every taggable child.", input=True)
+    )
+    vpc_subnet_ids: tuple[str, ...] = field(
+        default=(), metadata=_m("Subnets the model's containers run in (with the security groups), 1-16.", input=True)
+    )
+    vpc_security_group_ids: tuple[str, ...] = field(
+        default=(), metadata=_m("Security groups of the model's containers (with the subnets), 1-5.", input=True)
+    )
+    network_isolation: bool = field(
+        default=False,
+        metadata=_m("Run the container without network access (SageMaker still copies the model data in)."),
+    )
 
     def problems(self) -> list[Problem]:
         """Every violated limit, keyed by field name. Empty when the settings can be deployed."""
@@ -106,19 +189,18 @@ class EndpointSettings:
             value = getattr(self, f.name)
             if "min" in f.metadata and value is not None:
                 out.extend(_check_number(f.name, value, f.metadata))
-        family = instance_family(self.instance_type)
-        if family is None:
-            out.append(Problem("instance_type", f"{self.instance_type!r} is not of the form ml.<family>.<size>"))
-        elif family not in GPU_FAMILIES | CPU_FAMILIES:
-            out.append(Problem("instance_type", f"unknown instance type family {family!r} in {self.instance_type!r}"))
-        elif self.mode is Mode.SCALE_TO_ZERO and self.accelerators > 0 and family not in GPU_FAMILIES:
+        type_problem = instance_type_problem(self.instance_type) if self.mode is Mode.SCALE_TO_ZERO else None
+        if type_problem:
+            out.append(Problem("instance_type", type_problem))
+        elif self.mode is Mode.SCALE_TO_ZERO and self.accelerators > 0 and not default_accelerators(self.instance_type):
             out.append(
                 Problem(
                     "accelerators",
                     f"{self.accelerators} accelerator(s) requested but {self.instance_type} has none; "
-                    "set accelerators: 0 or pick a GPU/Inferentia family (g5, g6, inf2, ...)",
+                    "set accelerators: 0 (or leave it out) or pick a GPU/Inferentia family (g5, g6, inf2, ...)",
                 )
             )
+        out += _aws_problems(self)
         if not _NAME.match(self.variant_name) or len(self.variant_name) > 63:
             out.append(Problem("variant_name", "must be 1-63 letters, digits or hyphens"))
         if self.alarm_period_s not in (10, 20, 30) and self.alarm_period_s % 60:
@@ -128,6 +210,14 @@ class EndpointSettings:
                 Problem(
                     "alarm_datapoints",
                     f"{self.alarm_datapoints} exceeds alarm_evaluation_periods ({self.alarm_evaluation_periods})",
+                )
+            )
+        if bool(self.vpc_subnet_ids) != bool(self.vpc_security_group_ids):
+            out.append(
+                Problem(
+                    "vpc_subnet_ids" if not self.vpc_subnet_ids else "vpc_security_group_ids",
+                    "a VPC needs both subnets and security groups (AWS VpcConfig); give vpcSubnetIds and "
+                    "vpcSecurityGroupIds together",
                 )
             )
         if len(self.environment) > 16:
@@ -161,6 +251,26 @@ class EndpointSettings:
             return None
         bucket, _, key = self.model_data_url[5:].partition("/")
         return bucket, key
+
+
+def _aws_problems(s: EndpointSettings) -> list[Problem]:
+    """The settings that reach AWS verbatim, checked against AWS's published request rules."""
+    from sagezero import awsmodel
+
+    checks = [
+        ("environment", "CreateModel", "PrimaryContainer.Environment", dict(s.environment)),
+        ("tags", "CreateEndpoint", "Tags", [{"Key": k, "Value": v} for k, v in s.tags.items()]),
+        ("kms_key_arn", "CreateEndpointConfig", "KmsKeyId", s.kms_key_arn),
+        ("model_data_url", "CreateModel", "PrimaryContainer.ModelDataUrl", s.model_data_url),
+        ("variant_name", "CreateEndpointConfig", "ProductionVariants.VariantName", s.variant_name),
+        ("vpc_subnet_ids", "CreateModel", "VpcConfig.Subnets", list(s.vpc_subnet_ids) or None),
+        ("vpc_security_group_ids", "CreateModel", "VpcConfig.SecurityGroupIds", list(s.vpc_security_group_ids) or None),
+    ]
+    out = []
+    for key, operation, member, value in checks:
+        for v in awsmodel.check_member("sagemaker", operation, member, value):
+            out.append(Problem(key, f"{v.rule} (AWS {operation} {v.path})"))
+    return out
 
 
 def _check_number(key: str, value: Any, meta: Mapping[str, Any]) -> list[Problem]:
@@ -210,6 +320,13 @@ def coerce(name: str, value: Any) -> tuple[Any, Problem | None]:
     elif typ.startswith("str"):
         if not isinstance(value, str):
             return value, Problem(name, f"expected a string, got {value!r}")
+    elif typ == "bool":
+        if not isinstance(value, bool):
+            return value, Problem(name, f"expected true or false, got {value!r}")
+    elif typ.startswith("tuple"):
+        if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(x, str) for x in value):
+            return value, Problem(name, f"expected a list of strings, got {value!r}")
+        value = tuple(value)
     elif typ.startswith("Mapping"):
         if not isinstance(value, Mapping) or not all(isinstance(x, str) for kv in value.items() for x in kv):
             return value, Problem(name, f"expected a mapping of strings to strings, got {value!r}")
@@ -232,6 +349,13 @@ def build_settings(raw: Mapping[str, Any], *, camel_keys: bool) -> tuple[Endpoin
             problems.append(Problem(key, problem.message))
         else:
             kwargs[name] = coerced
+    if "accelerators" not in kwargs:
+        # Not given: a copy asks for an accelerator only where the instance type has one (never serverless).
+        instance_type = kwargs.get("instance_type", EndpointSettings.instance_type)
+        serverless = kwargs.get("mode") is Mode.SERVERLESS
+        kwargs["accelerators"] = (
+            0 if serverless or not isinstance(instance_type, str) else default_accelerators(instance_type)
+        )
     # Check the limits of the values that did parse too, so one run reports every mistake.
     settings = EndpointSettings(**kwargs)
     to_key = camel if camel_keys else (lambda n: n)

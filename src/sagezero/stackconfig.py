@@ -100,6 +100,7 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
         traffic = {}
 
     region = values.get("aws:region")
+    problems.extend(_provider_problems(values))
     if problems:
         raise StackConfigError(stack, problems)
     return StackConfig(
@@ -110,6 +111,23 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
         defaults=defaults,
         traffic=dict(traffic),
     )
+
+
+def _provider_problems(values: Mapping[str, Any]) -> list[Problem]:
+    """The inference component is an aws-native resource: its provider must deploy where the aws one does."""
+    out = []
+    for key in ("region", "profile"):
+        aws_value, native_value = values.get(f"aws:{key}"), values.get(f"aws-native:{key}")
+        if aws_value != native_value:
+            out.append(
+                Problem(
+                    f"aws-native:{key}",
+                    f"{native_value!r} differs from aws:{key} {aws_value!r}: the inference component would not "
+                    f"deploy where its endpoint does; set `aws-native:{key}: {aws_value}`"
+                    + ("" if aws_value is not None else f" and `aws:{key}` together"),
+                )
+            )
+    return out
 
 
 def _parse_tenants(

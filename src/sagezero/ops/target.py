@@ -29,6 +29,14 @@ class Target:
         }
 
 
+# One retry layer per call. Control-plane calls (describe, put, register) use botocore's standard
+# mode: throttling and transient errors, capped backoff, 5 attempts. Invocations get none from
+# botocore: `invoke` retries them itself until its deadline, and retries inside retries would
+# multiply the attempts and overrun that deadline.
+CONTROL_RETRIES: dict[str, Any] = {"mode": "standard", "total_max_attempts": 5}
+RUNTIME_RETRIES: dict[str, Any] = {"mode": "standard", "total_max_attempts": 1}
+
+
 @dataclass
 class AwsClients:
     sagemaker: Any
@@ -39,17 +47,24 @@ class AwsClients:
     @classmethod
     def create(cls, region: str | None = None, profile: str | None = None, **client_kwargs: Any) -> AwsClients:
         import boto3
+        from botocore.config import Config
         from botocore.exceptions import BotoCoreError
 
         from sagezero.ops.errors import OpsError
 
+        given = client_kwargs.pop("config", None)
+
+        def client(service: Any, retries: Any) -> Any:
+            config = Config(retries=retries)
+            return session.client(service, config=given.merge(config) if given else config, **client_kwargs)
+
         try:
             session = boto3.Session(region_name=region, profile_name=profile)
             return cls(
-                sagemaker=session.client("sagemaker", **client_kwargs),
-                runtime=session.client("sagemaker-runtime", **client_kwargs),
-                autoscaling=session.client("application-autoscaling", **client_kwargs),
-                cloudwatch=session.client("cloudwatch", **client_kwargs),
+                sagemaker=client("sagemaker", CONTROL_RETRIES),
+                runtime=client("sagemaker-runtime", RUNTIME_RETRIES),
+                autoscaling=client("application-autoscaling", CONTROL_RETRIES),
+                cloudwatch=client("cloudwatch", CONTROL_RETRIES),
             )
         except BotoCoreError as e:
             hints = {

@@ -7,6 +7,7 @@ computed values (ARNs, auto-names, digests) are placeholders and are reported as
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import hashlib
 import json
@@ -22,8 +23,10 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+from pulumi.runtime.proto import provider_pb2
 from pulumi.runtime.settings import SETTINGS
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
@@ -33,6 +36,21 @@ from sagezero.stackconfig import StackConfig, parse_stack_config, read_stack_val
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
+PROVIDER_PREFIX = "pulumi:providers:"
+
+
+def _terraform_config(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """What pulumi-aws's `terraformConfig` reports for a provider with these engine inputs."""
+    out: dict[str, Any] = {}
+    for key, tf in (("region", "region"), ("profile", "profile"), ("accessKey", "access_key")):
+        if inputs.get(key):
+            out[tf] = inputs[key]
+    roles = inputs.get("assumeRoles")
+    if isinstance(roles, str):
+        roles = json.loads(roles)
+    if roles:
+        out["assume_role"] = [{"role_arn": r.get("role_arn") or r.get("roleArn")} for r in roles]
+    return out
 
 
 @dataclass
@@ -51,6 +69,8 @@ class PlannedResource:
     ignore_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool | None = None
     protect: bool = False
+    provider: str | None = None
+    """`<urn>::<id>` of the explicit provider; None when the package's default provider is used."""
 
     @property
     def state(self) -> dict[str, Any]:
@@ -74,6 +94,8 @@ class Plan:
     exports: dict[str, Any]
     project_dir: Path | None = None
     """Where Pulumi.yaml is: relative paths in stack config (a traffic trace) start here."""
+    values: dict[str, Any] = field(default_factory=dict)
+    """The raw config bag (all namespaces): default providers read their region from it."""
 
     def engine_resources(self) -> list[EngineResource]:
         return [r.engine() for r in self.resources]
@@ -92,11 +114,20 @@ class PlaceholderMocks(pulumi_mocks.Mocks):
 
     def __init__(self, region: str) -> None:
         self.region = region
+        self.providers: dict[str, dict[str, Any]] = {}
+        """Inputs of every explicit provider, by `<urn>::<id>` and by URN (filled by the monitor)."""
 
     def _arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region}:{PLACEHOLDER_ACCOUNT}:{resource}"
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        region = self.providers.get(args.provider or "", {}).get("region")
+        if isinstance(region, str) and region != self.region:
+            # ARNs name the region the resource's own provider deploys to.
+            return PlaceholderMocks(region)._new_resource(args)
+        return self._new_resource(args)
+
+    def _new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         t, inputs = args.typ, dict(args.inputs)
         auto = f"{args.name}-{_digest(t, args.name, n=7)}"
         out: dict[str, Any] = {}
@@ -142,9 +173,15 @@ class PlaceholderMocks(pulumi_mocks.Mocks):
             out = {"name": name, "arn": self._arn("cloudwatch", f"alarm:{name}")}
         elif args.custom:
             out = {"name": name} if "name" not in inputs else {}
+            pkg, _, member = t.partition(":")
+            if pkg == "aws" and "arn" not in inputs:  # e.g. a KMS key whose ARN another resource takes
+                service, _, kind = member.partition("/")
+                out["arn"] = self._arn(service, f"{kind.partition(':')[0].lower()}/{name}")
         return (str(out.get("name") or name) if args.custom else None), {**inputs, **out}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token == "pulumi:providers:aws/terraformConfig":
+            return {"result": _terraform_config(self.providers.get(str(args.args.get("__self__")), {}))}, []
         if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return {
                 "authorizationToken": "placeholder",
@@ -164,8 +201,9 @@ class PlaceholderMocks(pulumi_mocks.Mocks):
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The mock monitor, keeping each registration's options the plain mocks API throws away."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+    def __init__(self, mocks: PlaceholderMocks) -> None:
         super().__init__(mocks)
+        self.placeholders = mocks
         self.planned: dict[str, PlannedResource] = {}
         self.exports: dict[str, Any] = {}
 
@@ -189,6 +227,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             return response
         state = rpc.deserialize_properties(response.object) if response.object else {}
         inputs = rpc.deserialize_properties(request.object)
+        if request.type.startswith(PROVIDER_PREFIX):
+            self.placeholders.providers[f"{response.urn}::{response.id}"] = self.placeholders.providers[
+                response.urn
+            ] = inputs
         self.planned[response.urn] = PlannedResource(
             urn=response.urn,
             type=request.type,
@@ -202,8 +244,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             ignore_changes=list(request.ignoreChanges),
             delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
             protect=bool(request.protect),
+            provider=request.provider or None,
         )
         return response
+
+    def Call(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        """Provider method calls (the mock monitor has none): answered by the mocks' `call`."""
+        raw = json_format.MessageToDict(request.args)
+        self_ref = raw.get("__self__")
+        args = {"__self__": self_ref.get("urn") if isinstance(self_ref, dict) else self_ref}
+        ret, _failures = self.placeholders.call(pulumi_mocks.MockCallArgs(request.tok, args, request.provider))
+        return provider_pb2.CallResponse(**{"return": _sync_await(rpc.serialize_properties(ret, {}))})
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.urn == getattr(self, "stack_urn", None) and request.outputs:
@@ -263,11 +314,15 @@ def evaluate(
     region: str = DEFAULT_REGION,
     config: Mapping[str, Any] | None = None,
     preview: bool = True,
+    secret_keys: list[str] | None = None,
 ) -> Recording:
     """Run `program` in a fresh stack under the mock engine and record every registration."""
     mocks = PlaceholderMocks(region)
     monitor = RecordingMonitor(mocks)
-    with _env("PULUMI_CONFIG", json.dumps(engine_config(config or {}))):
+    with (
+        _env("PULUMI_CONFIG", json.dumps(engine_config(config or {}))),
+        _env("PULUMI_CONFIG_SECRET_KEYS", json.dumps(secret_keys or [])),
+    ):
         pulumi.runtime.set_all_config({})
         pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
         # set_mocks leaves a finished root stack behind; run the program in a fresh one, as the CLI does,
@@ -283,23 +338,90 @@ def evaluate(
     return Recording(list(monitor.planned.values()), monitor.exports)
 
 
-def run_program(project_dir: Path, stack: str, *, values: Mapping[str, Any] | None = None) -> Plan:
-    """Run `project_dir/__main__.py` for `stack` under the mock engine, as `pulumi preview` would."""
-    values = dict(read_stack_values(project_dir, stack) if values is None else values)
+SECRET_PLACEHOLDER = "secret-placeholder"
+
+
+def conceal(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Config with every `secure:` value replaced by a placeholder, and the keys that held one.
+
+    Offline there is no key to decrypt with; the CLI would hand the program the plain value and
+    list the key in PULUMI_CONFIG_SECRET_KEYS, and so does the plan, with a placeholder.
+    """
+    secret: list[str] = []
+
+    def walk(v: Any) -> tuple[Any, bool]:
+        if isinstance(v, Mapping):
+            if set(v) == {"secure"}:
+                return SECRET_PLACEHOLDER, True
+            pairs = {k: walk(x) for k, x in v.items()}
+            return {k: x for k, (x, _) in pairs.items()}, any(f for _, f in pairs.values())
+        if isinstance(v, list):
+            items = [walk(x) for x in v]
+            return [x for x, _ in items], any(f for _, f in items)
+        return v, False
+
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        out[key], found = walk(value)
+        if found:
+            secret.append(key)
+    return out, secret
+
+
+def is_sagezero_entry(program: Path) -> bool:
+    """Whether a `__main__.py` only runs sagezero's own program (`from sagezero.program import main; main()`)."""
+    try:
+        body = ast.parse(program.read_text()).body
+    except (OSError, SyntaxError):
+        return False
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the module docstring
+    return (
+        len(body) == 2
+        and isinstance(body[0], ast.ImportFrom)
+        and body[0].module == "sagezero.program"
+        and [a.name for a in body[0].names] == ["main"]
+        and isinstance(body[1], ast.Expr)
+        and isinstance(body[1].value, ast.Call)
+        and isinstance(body[1].value.func, ast.Name)
+        and body[1].value.func.id == "main"
+        and not body[1].value.args
+    )
+
+
+def run_program(project_dir: Path, stack: str, *, values: Mapping[str, Any] | None = None, direct: bool = True) -> Plan:
+    """Run `project_dir/__main__.py` for `stack` under the mock engine, as `pulumi preview` would.
+
+    When that file only runs sagezero's own program (and `direct`), the program is declared from the
+    config parsed here, so each tenant's settings are validated once, not re-read from the engine's
+    config and validated again by the program and the component.
+    """
+    values, secret_keys = conceal(read_stack_values(project_dir, stack) if values is None else values)
     config = parse_stack_config(stack, values)  # every config problem surfaces before any resource
     region = config.region or DEFAULT_REGION
     project = project_name(project_dir)
     program = project_dir / "__main__.py"
+    if direct and is_sagezero_entry(program):
+        from sagezero.program import declare
+
+        def run() -> object:
+            return declare(config)
+    else:
+
+        def run() -> object:
+            return runpy.run_path(str(program), run_name="__main__")
+
     sys.path.insert(0, str(project_dir))
     cwd = Path.cwd()
     os.chdir(project_dir)  # the CLI runs programs from the project folder; relative paths rely on it
     try:
         recording = evaluate(
-            lambda: runpy.run_path(str(program), run_name="__main__"),
+            run,
             project=project,
             stack=stack,
             region=region,
             config=values,
+            secret_keys=secret_keys,
         )
     except pulumi.RunError as e:
         raise PlanError(str(e)) from None
@@ -314,4 +436,5 @@ def run_program(project_dir: Path, stack: str, *, values: Mapping[str, Any] | No
         resources=recording.resources,
         exports=recording.exports,
         project_dir=project_dir,
+        values=values,
     )

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from sagezero.engine_wiring import build_wiring, get
 from sagezero.plan.engine import PLACEHOLDER_ACCOUNT, Plan, PlannedResource
+from sagezero.plan.placement import FROM_ENVIRONMENT, placements, splits
 from sagezero.rules import judge
 from sagezero.rules.wake import Path
 from sagezero.values import UNKNOWN
@@ -110,11 +111,14 @@ def resources_section(plan: Plan) -> Section:
     for r in plan.resources:
         children.setdefault(r.parent if r.parent in urns else None, []).append(r)
     lines: list[str] = []
+    where = {r.urn: p for _tenant, r, p in placements(plan.resources, plan.values)}
 
     def walk(parent: str | None, depth: int) -> None:
         for r in sorted(children.get(parent, []), key=lambda x: (not x.custom, x.name)):
             desc = summary(r)
-            lines.append(f"{'  ' * depth}+ {_short_type(r.type):<40} {r.name}" + (f"  — {desc}" if desc else ""))
+            p = where.get(r.urn)
+            at = f" @ {p.where}" + ("" if p.provider.startswith("default") else f" ({p.provider})") if p else ""
+            lines.append(f"{'  ' * depth}+ {_short_type(r.type):<40} {r.name}{at}" + (f"  — {desc}" if desc else ""))
             walk(r.urn, depth + 1)
 
     walk(None, 0)
@@ -131,6 +135,8 @@ def resources_section(plan: Plan) -> Section:
             "propertyDependencies": {k: v for k, v in r.property_dependencies.items() if v},
             "ignoreChanges": r.ignore_changes,
             "deleteBeforeReplace": r.delete_before_replace,
+            "provider": where[r.urn].provider if r.urn in where else None,
+            "region": where[r.urn].region if r.urn in where else None,
         }
         for r in plan.resources
     ]
@@ -215,8 +221,59 @@ def wiring_section(plan: Plan) -> Section:
     )
 
 
+def placement_section(plan: Plan) -> Section:
+    """Each tenant's providers and regions; fails when one tenant would deploy to two places."""
+    seen: dict[str, dict[tuple[str, str], int]] = {}
+    for tenant, _r, p in placements(plan.resources, plan.values):
+        counts = seen.setdefault(tenant, {})
+        counts[(p.where, p.provider)] = counts.get((p.where, p.provider), 0) + 1
+    lines = [
+        f"{tenant}: " + ", ".join(f"{region} via {provider} ({n})" for (region, provider), n in counts.items())
+        for tenant, counts in seen.items()
+    ]
+    problems = splits(plan.resources, plan.values)
+    lines += [f"SPLIT {m}" for m in problems]
+    if any(where == FROM_ENVIRONMENT for counts in seen.values() for where, _ in counts):
+        lines.append(f"regions shown {FROM_ENVIRONMENT} come from AWS_REGION/the profile when `pulumi up` runs")
+    data = {
+        "tenants": {
+            t: [{"region": w, "provider": p, "resources": n} for (w, p), n in c.items()] for t, c in seen.items()
+        },
+        "splits": problems,
+    }
+    return Section("Providers and regions", lines, data, "placement", failed=bool(problems))
+
+
+def aws_rules_section(plan: Plan) -> Section:
+    """What each resource would send, checked against AWS's request models (botocore); fails on any refusal."""
+    from sagezero.plan import awsrules
+
+    findings = awsrules.check(plan.resources)
+    lines = [f"stack {plan.stack}, {f}" for f in findings] or [
+        "every request matches AWS's published rules (required members, enums, ranges, lengths, patterns)"
+    ]
+    data = [
+        {
+            "stack": plan.stack,
+            "tenant": f.tenant,
+            "resource": f.resource,
+            "type": f.type,
+            "operation": f.operation,
+            "field": f.violation.path,
+            "rule": f.violation.rule,
+        }
+        for f in findings
+    ]
+    return Section("AWS request rules (botocore service models)", lines, data, "awsRules", failed=bool(findings))
+
+
 SectionBuilder = Callable[[Plan], Section]
-DEFAULT_SECTIONS: tuple[SectionBuilder, ...] = (resources_section, wiring_section)
+DEFAULT_SECTIONS: tuple[SectionBuilder, ...] = (
+    resources_section,
+    placement_section,
+    aws_rules_section,
+    wiring_section,
+)
 
 
 def header(plan: Plan) -> list[str]:

@@ -1,7 +1,10 @@
 """The price and instance-spec table the simulator bills with: shipped, dated, sourced, overridable.
 
 Prices drift and differ by region, so the table carries its date and source into every report,
-and `--prices FILE` replaces it (same JSON shape; see prices.json).
+and `--prices FILE` replaces it (same JSON shape; see prices.json). It is also the one table of
+instance specs (vCPUs, memory, accelerators) from which the simulator works out how many copies
+fit on an instance; which instance types exist at all is AWS's list (botocore's
+ProductionVariantInstanceType), and a test holds every row of this table to it.
 """
 
 from __future__ import annotations

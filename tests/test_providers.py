@@ -1,0 +1,254 @@
+"""A tenant never spans two regions or accounts: a consumer program under mocks, every resource's provider recorded."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.conftest import ROOT, Registered
+
+pytest.importorskip("pulumi")
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_aws_native as aws_native
+
+from sagezero.components import ProviderMismatchError, ScaleToZeroEndpoint, provider_pair
+from sagezero.plan.placement import placements, splits
+from sagezero.stackconfig import StackConfigError, parse_stack_config
+
+IC = "aws-native:sagemaker:InferenceComponent"
+
+
+def regions(reg: Registered, config: dict[str, Any] | None = None) -> dict[str, str | None]:
+    """Region each AWS resource deploys to, by logical name, read from the provider it registered with."""
+    return {r.name: p.region for _t, r, p in placements(reg.resources, config or {})}
+
+
+def provider_of(reg: Registered, name: str) -> Any:
+    r = next(r for r in reg.resources if r.name == name)
+    assert r.provider, f"{name} uses a default provider"
+    return reg.by_urn(r.provider.rsplit("::", 1)[0])
+
+
+@pytest.mark.parametrize("how", ["provider", "providers"])
+def test_an_aws_provider_alone_takes_the_inference_component_with_it(
+    record: Callable[..., Registered], image_uri: str, how: str
+) -> None:
+    def program() -> None:
+        west = aws.Provider("west", region="us-west-2", profile="ops")
+        opts = pulumi.ResourceOptions(provider=west) if how == "provider" else pulumi.ResourceOptions(providers=[west])
+        ScaleToZeroEndpoint("acme", {"image_uri": image_uri}, opts=opts)
+
+    reg = record(program, config={"aws:region": "eu-west-1", "aws-native:region": "eu-west-1"})
+    found = regions(reg, {"aws:region": "eu-west-1", "aws-native:region": "eu-west-1"})
+    assert len(found) == 10 and set(found.values()) == {"us-west-2"}, found
+    native = provider_of(reg, "acme-ic")
+    assert native.type == "pulumi:providers:aws-native"
+    assert (native.inputs["region"], native.inputs["profile"]) == ("us-west-2", "ops")
+    assert provider_of(reg, "acme-endpoint").name == "west"
+    assert splits(reg.resources, {}) == []
+
+
+def test_the_assumed_role_follows_into_the_derived_provider(record: Callable[..., Registered], image_uri: str) -> None:
+    role = "arn:aws:iam::210987654321:role/deployer"
+
+    def program() -> None:
+        other = aws.Provider("other", region="eu-central-1", assume_roles=[{"role_arn": role}])
+        ScaleToZeroEndpoint("acme", {"image_uri": image_uri}, opts=pulumi.ResourceOptions(provider=other))
+
+    reg = record(program)
+    native = provider_of(reg, "acme-ic")
+    assert native.inputs["assumeRole"] == '{"role_arn": "' + role + '"}'
+    assert native.inputs["region"] == "eu-central-1"
+
+
+def test_a_chain_of_roles_is_refused(record: Callable[..., Registered], image_uri: str) -> None:
+    def program() -> None:
+        chain: list[aws.ProviderAssumeRoleArgsDict] = [
+            {"role_arn": "arn:aws:iam::1:role/a"},
+            {"role_arn": "arn:aws:iam::2:role/b"},
+        ]
+        p = aws.Provider("chained", region="eu-central-1", assume_roles=chain)
+        ScaleToZeroEndpoint("acme", {"image_uri": image_uri}, opts=pulumi.ResourceOptions(provider=p))
+
+    with pytest.raises(Exception, match="chains 2 assumed roles"):
+        record(program)
+
+
+def test_a_provider_pair_is_used_as_given(record: Callable[..., Registered], image_uri: str) -> None:
+    def program() -> None:
+        west, west_native = provider_pair("west", region="us-west-2", role_arn="arn:aws:iam::1:role/x")
+        ScaleToZeroEndpoint("acme", {"image_uri": image_uri}, opts=pulumi.ResourceOptions(provider=west))
+        ScaleToZeroEndpoint(
+            "globex", {"image_uri": image_uri}, opts=pulumi.ResourceOptions(providers=[west, west_native])
+        )
+
+    reg = record(program)
+    assert len(reg.of_type("pulumi:providers:aws-native")) == 1, "no second aws-native provider is derived"
+    assert provider_of(reg, "acme-ic").name == provider_of(reg, "globex-ic").name == "west-native"
+    assert set(regions(reg).values()) == {"us-west-2"}
+
+
+def test_a_matching_pair_passes_and_a_mismatch_is_refused_with_the_fix(
+    record: Callable[..., Registered], image_uri: str
+) -> None:
+    def program(native_region: str) -> Callable[[], None]:
+        def run() -> None:
+            a = aws.Provider("a", region="us-west-2")
+            n = aws_native.Provider("n", region=native_region)
+            ScaleToZeroEndpoint("acme", {"image_uri": image_uri}, opts=pulumi.ResourceOptions(providers=[a, n]))
+
+        return run
+
+    assert set(regions(record(program("us-west-2"))).values()) == {"us-west-2"}
+    with pytest.raises(ValueError, match="region is") as e:
+        record(program("us-east-1"))
+    message = str(e.value)
+    assert "ScaleToZeroEndpoint 'acme'" in message
+    assert "region is 'us-west-2' but the aws-native provider's is 'us-east-1'" in message
+    assert "providers=[aws_provider, aws_native_provider]" in message
+
+
+def test_an_aws_native_provider_alone_is_refused(record: Callable[..., Registered], image_uri: str) -> None:
+    def program() -> None:
+        n = aws_native.Provider("n", region="us-west-2")
+        ScaleToZeroEndpoint("acme", {"image_uri": image_uri}, opts=pulumi.ResourceOptions(provider=n))
+
+    with pytest.raises(ProviderMismatchError, match="aws-native provider but no aws provider"):
+        record(program)
+
+
+@pytest.mark.parametrize(
+    ("config", "text"),
+    [
+        ({"aws:region": "eu-west-1"}, "aws:region is 'eu-west-1' but aws-native:region is None"),
+        ({"aws:region": "eu-west-1", "aws-native:region": "us-east-1"}, "aws-native:region is 'us-east-1'"),
+        (
+            {"aws:region": "eu-west-1", "aws-native:region": "eu-west-1", "aws:profile": "prod"},
+            "aws:profile is 'prod' but aws-native:profile is None",
+        ),
+    ],
+)
+def test_default_providers_must_agree_in_config(
+    record: Callable[..., Registered], image_uri: str, config: dict[str, str], text: str
+) -> None:
+    with pytest.raises(ProviderMismatchError, match="set `aws-native:") as e:
+        record(lambda: ScaleToZeroEndpoint("acme", {"image_uri": image_uri}), config=config)
+    assert text in str(e.value)
+
+
+def test_default_providers_that_agree_deploy_together(record: Callable[..., Registered], image_uri: str) -> None:
+    config = {"aws:region": "eu-west-1", "aws-native:region": "eu-west-1"}
+    reg = record(lambda: ScaleToZeroEndpoint("acme", {"image_uri": image_uri}), config=config)
+    assert set(regions(reg, config).values()) == {"eu-west-1"}
+    assert not [r for r in reg.resources if r.provider], "default providers: nothing explicit registered"
+
+
+def test_plan_placement_finds_a_split_made_outside_the_component(record: Callable[..., Registered]) -> None:
+    class Tenant(pulumi.ComponentResource):
+        def __init__(self) -> None:
+            super().__init__("test:index:Tenant", "split")
+            west = aws.Provider("west", region="us-west-2", opts=pulumi.ResourceOptions(parent=self))
+            aws.sagemaker.Endpoint(
+                "ep", endpoint_config_name="c", opts=pulumi.ResourceOptions(parent=self, provider=west)
+            )
+            aws_native.sagemaker.InferenceComponent(
+                "ic", endpoint_name="ep", specification={}, opts=pulumi.ResourceOptions(parent=self)
+            )
+
+    config = {"aws-native:region": "eu-west-1"}
+    reg = record(Tenant, config=config)
+    assert regions(reg, config) == {"ep": "us-west-2", "ic": "eu-west-1"}
+    (message,) = splits(reg.resources, config)
+    assert message.startswith("split is split across regions")
+    assert "us-west-2: ep (aws provider west)" in message and "eu-west-1: ic (default aws-native)" in message
+
+
+def test_stack_config_names_the_missing_aws_native_region() -> None:
+    with pytest.raises(StackConfigError) as e:
+        parse_stack_config("prod", {"sagezero:tenants": ["a"], "aws:region": "eu-west-1"})
+    assert "aws-native:region: None differs from aws:region 'eu-west-1'" in str(e.value)
+    assert "set `aws-native:region: eu-west-1`" in str(e.value)
+
+
+def test_shipped_stacks_pin_both_providers_to_one_region() -> None:
+    for stack in ("dev", "prod"):
+        text = (ROOT / f"Pulumi.{stack}.yaml").read_text()
+        region = next(line.split(":", 2)[2].strip() for line in text.splitlines() if "aws:region:" in line)
+        assert f"aws-native:region: {region}" in text, stack
+
+
+def test_plan_shows_regions_and_fails_on_a_split(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi, pulumi_aws as aws, pulumi_aws_native as an\n"
+        "class T(pulumi.ComponentResource):\n"
+        "    def __init__(self):\n"
+        "        super().__init__('test:index:T', 'acme')\n"
+        "        w = aws.Provider('west', region='us-west-2', opts=pulumi.ResourceOptions(parent=self))\n"
+        "        aws.sagemaker.Endpoint('ep', endpoint_config_name='c', opts=pulumi.ResourceOptions(parent=self, provider=w))\n"
+        "        an.sagemaker.InferenceComponent('ic', endpoint_name='ep', specification={}, "
+        "opts=pulumi.ResourceOptions(parent=self))\n"
+        "T()\n"
+    )
+    (tmp_path / "Pulumi.s.yaml").write_text("config:\n  sagezero:tenants: [acme]\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "sagezero.cli", "plan", "--stack", "s", "--project-dir", str(tmp_path), "--no-policy"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "ep @ us-west-2" in proc.stdout
+    assert "SPLIT acme is split across regions" in proc.stdout
+    assert "(from the environment): ic (default aws-native)" in proc.stdout
+
+
+def test_multi_region_example_keeps_each_tenant_in_its_region(record: Callable[..., Registered]) -> None:
+    import runpy
+
+    reg = record(
+        lambda: runpy.run_path(str(ROOT / "examples" / "multi-region" / "__main__.py"), run_name="__main__"),
+        project="serving-multi-region",
+        preview=False,
+    )
+    by_tenant: dict[str, set[str | None]] = {}
+    for tenant, _r, p in placements(reg.resources, {}):
+        by_tenant.setdefault(tenant, set()).add(p.region)
+    assert by_tenant == {"ranker-eu": {"eu-west-1"}, "ranker-us": {"us-east-1"}}
+    assert splits(reg.resources, {}) == []
+    assert reg.exports["us"]["region"] == "us-east-1"
+
+
+@given(st.sampled_from(["eu-west-1", "us-east-1", None]), st.sampled_from(["eu-west-1", "us-east-1", None]))
+def test_stack_config_refuses_exactly_the_differing_regions(aws_region: str | None, native: str | None) -> None:
+    values: dict[str, Any] = {"sagezero:tenants": ["a"]}
+    values |= {k: v for k, v in {"aws:region": aws_region, "aws-native:region": native}.items() if v}
+    if aws_region == native:
+        assert parse_stack_config("s", values).region == aws_region
+    else:
+        with pytest.raises(StackConfigError, match="aws-native:region"):
+            parse_stack_config("s", values)
+
+
+def test_serverless_has_no_aws_native_child_so_nothing_is_derived(
+    record: Callable[..., Registered], image_uri: str
+) -> None:
+    def program() -> None:
+        west = aws.Provider("west", region="us-west-2")
+        args: dict[str, Any] = {"image_uri": image_uri, "mode": "serverless"}
+        ScaleToZeroEndpoint("acme", args, opts=pulumi.ResourceOptions(provider=west))  # type: ignore[arg-type]
+
+    reg = record(program, config={"aws:region": "eu-west-1"})
+    assert not reg.of_type("pulumi:providers:aws-native")
+    assert set(regions(reg).values()) == {"us-west-2"}
