@@ -90,7 +90,7 @@ def server_thread(model_dir: Path = MODEL_DIR, wait: bool = True, **env: str) ->
     config = ServeConfig.from_env(
         {"SAGEZERO_HOST": "127.0.0.1", "SAGEZERO_PORT": str(port), "SM_MODEL_DIR": str(model_dir), **env}
     )
-    server, app = build_server(config, Handler.discover(config.handler, config.model_dir))
+    server, app = build_server(config, Handler.discover(config.handler, config.model_dir, config.program))
     t = threading.Thread(target=server.run, daemon=True)
     t.start()
     client = Client(port)

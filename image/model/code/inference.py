@@ -1,7 +1,8 @@
 """Sample handler shipped in the image: a churn-risk logistic regression read from model.json.
 
 Shows the hooks a team replaces with its own; uses the server's default input/output handling
-(JSON, CSV, NPY) and raises BadRequest for rows of the wrong width.
+(JSON, CSV, NPY) and raises BadRequest (400) for rows of the wrong width or values outside the
+model's range, so bad input never reaches the arithmetic as a 500.
 """
 
 from __future__ import annotations
@@ -46,7 +47,21 @@ def predict_fn(data: Any, model: ChurnModel) -> list[float]:
     width = len(model.features)
     out = []
     for i, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) != width or not all(isinstance(x, (int, float)) for x in row):
+        if not isinstance(row, list) or len(row) != width or not all(_is_number(x) for x in row):
             raise BadRequest(f"row {i} must be {width} numbers ({', '.join(model.features)})")
-        out.append(model.probability([float(x) for x in row]))
+        values = [_float(x) for x in row]
+        if not all(math.isfinite(v) for v in values):
+            raise BadRequest(f"row {i} has a value outside the model's range (finite 64-bit floats)")
+        out.append(model.probability(values))
     return out
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _float(x: float) -> float:
+    try:
+        return float(x)
+    except OverflowError:  # an integer too large for a float
+        return math.inf
