@@ -70,7 +70,7 @@ class App:
             self.handler.load()
         except HandlerError as e:
             self._failed(str(e), exc_info=False)
-        except Exception as e:
+        except (Exception, SystemExit) as e:  # sys.exit() in model_fn must not leave /ping at 503 forever
             self._failed(f"model_fn failed: {type(e).__name__}: {e}", exc_info=True)
         else:
             self.state.status = "ready"

@@ -223,6 +223,8 @@ def _encode_csv(prediction: Any) -> bytes:
 def _encode_npy(prediction: Any) -> bytes:
     import numpy as np
 
+    if isinstance(prediction, (str, bytes, bytearray, memoryview)):
+        raise NotRepresentable(f"application/x-npy needs an array, not {_kind(prediction)}")
     try:
         array = np.asarray(prediction)
         if array.dtype.hasobject:

@@ -29,7 +29,11 @@ class ChurnModel:
         z = self.bias + sum(
             w * (x - m) / s for w, x, m, s in zip(self.weights, row, self.mean, self.scale, strict=True)
         )
-        return round(1.0 / (1.0 + math.exp(-z)), 6)
+        if math.isnan(z):  # finite inputs so large that their weighted terms cancel as inf - inf
+            raise BadRequest("these values are too large for the model to score")
+        # The logistic function in its two overflow-free halves.
+        p = 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+        return round(p, 6)
 
 
 def model_fn(model_dir: str) -> ChurnModel:
