@@ -244,6 +244,22 @@ def test_custom_attributes_pass_through_intact(attributes: Client, attrs: str) -
     assert r.headers["x-amzn-sagemaker-custom-attributes"].encode("latin-1") == sent  # what came back
 
 
+header_bytes = st.binary(max_size=200).map(lambda b: bytes(c for c in b if c >= 0x80 or 0x21 <= c <= 0x7E))
+
+
+@FEW
+@given(sent=header_bytes)
+def test_custom_attributes_that_are_not_utf8_come_back_byte_for_byte(attributes: Client, sent: bytes) -> None:
+    r = attributes.invoke(b"{}", **{"X-Amzn-SageMaker-Custom-Attributes": sent.decode("latin-1")})
+    assert r.status == 200
+    assert r.headers["x-amzn-sagemaker-custom-attributes"].encode("latin-1") == sent
+    try:
+        expected = sent.decode("utf-8")
+    except UnicodeDecodeError:
+        expected = sent.decode("latin-1")  # the handler sees ISO-8859-1 text when the bytes are not UTF-8
+    assert strict_json(r.body) == expected
+
+
 def test_custom_attributes_over_1024_characters_are_400(attributes: Client) -> None:
     r = attributes.invoke(b"{}", **{"X-Amzn-SageMaker-Custom-Attributes": "é".encode().decode("latin-1") * 1025})
     assert r.status == 400 and "over 1024 characters" in strict_json(r.body)["message"]

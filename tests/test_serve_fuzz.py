@@ -80,15 +80,31 @@ npy_dtypes: st.SearchStrategy[Any] = st.one_of(
     hnp.unicode_string_dtypes(),
     hnp.byte_string_dtypes(),
 )
-npy_bodies = hnp.arrays(npy_dtypes, hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)).map(_npy)
+shapes = hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)
+npy_bodies = hnp.arrays(npy_dtypes, shapes).map(_npy)
+# Floats that JSON cannot carry as numbers, in every float width and byte order.
+npy_non_finite = hnp.arrays(
+    hnp.floating_dtypes(), shapes, elements=st.sampled_from([float("nan"), float("inf"), -float("inf"), 1.5])
+).map(_npy)
 csv_cells = (
     st.floats().map(repr) | st.integers().map(str) | st.text(max_size=6) | st.sampled_from(["nan", "inf", "", " 1 "])
 )
 csv_bodies = st.lists(st.lists(csv_cells, min_size=1, max_size=5), max_size=6).map(
     lambda rows: "".join(",".join(r) + "\n" for r in rows).encode("utf-8", "surrogatepass")
 )
-bodies = st.one_of(
-    st.binary(max_size=300),
+
+
+def typed(media_type: str) -> st.SearchStrategy[str]:
+    """Mostly the body's own type (in any case, with parameters), sometimes any content type."""
+    own = st.builds(
+        lambda upper, param: (media_type.upper() if upper else media_type) + param,
+        st.booleans(),
+        st.sampled_from(["", "; charset=utf-8", " ; v=1"]),
+    )
+    return st.one_of(own, own, own, content_types)
+
+
+json_bodies = st.one_of(
     json_values.map(lambda v: json.dumps(v).encode()),
     st.tuples(json_values, st.integers(0, 40)).map(lambda t: json.dumps(t[0]).encode()[: -t[1] or None]),
     st.integers(1, 400).map(lambda d: b"[" * d + b"1" + b"]" * d),
@@ -96,9 +112,17 @@ bodies = st.one_of(
     st.sampled_from(
         [b"[NaN]", b"[1e999]", b"[-Infinity]", b'"\\ud800"', b"\xef\xbb\xbf[1]", b"[" + b"0," * 40000 + b"0]"]
     ),
-    csv_bodies,
+)
+npy_all = st.one_of(
     npy_bodies,
+    npy_non_finite,
     st.tuples(npy_bodies, st.integers(-60, 60)).map(lambda t: t[0][: t[1]] if t[1] < 0 else t[0] + b"\0" * t[1]),
+)
+requests = st.one_of(
+    st.tuples(json_bodies, typed("application/json")),
+    st.tuples(csv_bodies, typed("text/csv")),
+    st.tuples(npy_all, typed("application/x-npy")),
+    st.tuples(st.binary(max_size=300), typed("application/octet-stream")),
 )
 
 
@@ -121,10 +145,11 @@ def _valid(content_type: str, body: bytes) -> None:
 
 
 @FUZZ
-@given(body=bodies, content_type=content_types, accept=accepts)
+@given(request=requests, accept=accepts)
 def test_any_request_gets_a_clear_valid_answer(
-    server: Client, caplog: pytest.LogCaptureFixture, body: bytes, content_type: str, accept: str | None
+    server: Client, caplog: pytest.LogCaptureFixture, request: tuple[bytes, str], accept: str | None
 ) -> None:
+    body, content_type = request
     caplog.clear()
     with caplog.at_level(logging.INFO):
         r = server.invoke(body, content_type, accept=accept)
