@@ -74,6 +74,14 @@ def test_floats_past_a_double_are_400(echo: Client, mantissa: int, exponent: int
     _bad(echo.invoke(f"[{sign}{mantissa}.5e{exponent}]".encode()), "out of range for a 64-bit float")
 
 
+@FEW
+@given(data=st.data())
+def test_long_mantissas_past_a_double_are_400(echo: Client, data: st.DataObject) -> None:
+    digits = data.draw(st.integers(210, 400))
+    exponent = data.draw(st.integers(max(0, 309 - digits), 99))  # 9.99…e(d-1) x 10^exp > 1.8e308
+    _bad(echo.invoke(f"[{'9' * digits}.0e{exponent}]".encode()), "out of range for a 64-bit float")
+
+
 @pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
 def test_nan_and_infinity_are_not_json(echo: Client, token: str) -> None:
     _bad(echo.invoke(f'{{"x": [{token}]}}'.encode()), f"body has {token}, which is not JSON")
