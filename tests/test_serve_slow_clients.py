@@ -103,3 +103,18 @@ def test_clients_still_sending_hold_no_slot(tmp_path: Path) -> None:
         r = client.invoke(b"[1, 2]")
         assert (r.status, r.body) == (200, b"[1, 2]")
         assert app.in_flight == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"GET /ping HTTP/1.1\r\nBad Header Line\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+        b"POST / HTTP/9\r\n\r\n",
+    ],
+)
+def test_bytes_that_are_not_http_get_a_json_400_and_the_connection_closes(tmp_path: Path, garbage: bytes) -> None:
+    with server_thread(write_handler(tmp_path, ECHO)) as (client, _), trickling(client.port, garbage) as s:
+        status, headers, body = _reply(s)
+    assert (status, headers["content-type"], headers["connection"]) == (400, "application/json", "close")
+    assert "not an HTTP/1.1 request" in json.loads(body)["message"]
