@@ -25,7 +25,7 @@ DECODABLE = ENCODABLE
 MAX_JSON_DEPTH = 128
 NPY_KINDS = "biuf"  # bool, signed, unsigned, float: what the JSON and CSV answers can carry too
 
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_BRACKETS_OR_QUOTES = bytes(b for b in range(256) if b not in b'[]{}"')
 # Digits -> "0", e/E -> "e", "+" kept, everything else -> " ": the shape of the body's numbers, in C.
 _NUMBER_SHAPE = bytes(
     0x30 if 0x30 <= b <= 0x39 else 0x65 if b in b"eE" else b if b == 0x2B else 0x20 for b in range(256)
@@ -57,9 +57,10 @@ def _json_depth_exceeds(body: bytes, limit: int) -> bool:
     """
     if body.count(b"[") + body.count(b"{") <= limit:
         return False
-    # Outside strings only: drop escapes (backslashes pair left to right), then every odd quote-delimited part.
+    # Outside strings only: drop escapes (backslashes pair left to right), keep brackets and quotes,
+    # then drop every odd quote-delimited part (the strings' contents).
     unescaped = body.replace(b"\\\\", b"").replace(b'\\"', b"")
-    brackets = b"".join(unescaped.split(b'"')[::2]).translate(None, _NOT_BRACKETS)
+    brackets = b"".join(unescaped.translate(None, _NOT_BRACKETS_OR_QUOTES).split(b'"')[::2])
     for _ in range(limit):
         if not brackets:
             return False
