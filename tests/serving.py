@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,3 +128,12 @@ def server_process(model_dir: Path = MODEL_DIR, **env: str) -> Iterator[tuple[Cl
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)
+
+
+def eventually(condition: Callable[[], bool], what: str, bound_s: float = 30) -> None:
+    """Wait for a condition the server reaches on its own; a bound (not a speed check) so a bug fails, not hangs."""
+    deadline = time.monotonic() + bound_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.01)

@@ -13,7 +13,7 @@ import pytest
 from sagezero import localdocker
 from tests import docker_env
 from tests.conftest import ROOT
-from tests.serving import EXAMPLES, free_port, write_handler
+from tests.serving import EXAMPLES, eventually, free_port, write_handler
 
 pytestmark = pytest.mark.container
 TAG = "sagezero-serve:test"
@@ -189,8 +189,7 @@ def test_sigterm_during_a_prediction_answers_503_and_exits_0_before_sigkill(imag
         answer: dict[str, int] = {}
         t = threading.Thread(target=lambda: answer.setdefault("status", localdocker.invoke(c.port, b"{}")[0]))
         t.start()
-        while not any(r.get("msg") == "predicting" for r in _records(c)):
-            time.sleep(0.05)
+        eventually(lambda: any(r.get("msg") == "predicting" for r in _records(c)), "the prediction starts")
         # SIGTERM, then SIGKILL 20 s later: 137 would mean the prediction held the process.
         assert c.stop(timeout_s=20) == 0, c.logs()
         t.join(timeout=30)

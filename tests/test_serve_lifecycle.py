@@ -7,7 +7,6 @@ import json
 import signal
 import string
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 
 pytest.importorskip("uvicorn")
 
-from tests.serving import server_process, server_thread, write_handler
+from tests.serving import eventually, server_process, server_thread, write_handler
 
 GOOD = "def model_fn(d):\n    return 'm'\ndef predict_fn(x, m):\n    return x\n"
 
@@ -147,8 +146,7 @@ def test_sigterm_during_a_long_prediction_answers_503_and_exits_within_the_limit
 
         t = threading.Thread(target=call)
         t.start()
-        while not started.exists():
-            time.sleep(0.01)
+        eventually(started.exists, "the prediction starts")
         proc.send_signal(signal.SIGTERM)
         t.join(timeout=60)
         # The prediction sleeps for 600 s: exiting at all within this bound proves it was not awaited.
@@ -172,7 +170,6 @@ def test_ping_is_503_while_draining(tmp_path: Path) -> None:
     with server_thread(model) as (client, app):
         assert client.request("GET", "/ping").status == 200
         app.request_stop()  # type: ignore[attr-defined]
-        while not app.stopping:  # type: ignore[attr-defined]
-            time.sleep(0.01)
+        eventually(lambda: app.stopping, "the app starts draining")  # type: ignore[attr-defined]
         r = client.request("GET", "/ping")
         assert (r.status, json.loads(r.body)) == (503, {"status": "stopping"})

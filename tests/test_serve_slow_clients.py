@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from tests.serving import server_thread, write_handler
+from tests.serving import eventually, server_thread, write_handler
 
 ECHO = "def model_fn(d):\n    return None\ndef predict_fn(data, model):\n    return data\n"
 
@@ -98,8 +98,7 @@ def test_clients_still_sending_hold_no_slot(tmp_path: Path) -> None:
     ):
         for _ in range(8):
             slow.enter_context(trickling(client.port, BODY_HEAD))
-        while len(app._requests) < 8:  # type: ignore[attr-defined]  # all eight have reached the app
-            time.sleep(0.01)
+        eventually(lambda: len(app._requests) == 8, "all eight slow requests reach the app")  # type: ignore[attr-defined]
         r = client.invoke(b"[1, 2]")
         assert (r.status, r.body) == (200, b"[1, 2]")
         assert app.in_flight == 0  # type: ignore[attr-defined]
@@ -118,3 +117,37 @@ def test_bytes_that_are_not_http_get_a_json_400_and_the_connection_closes(tmp_pa
         status, headers, body = _reply(s)
     assert (status, headers["content-type"], headers["connection"]) == (400, "application/json", "close")
     assert "not an HTTP/1.1 request" in json.loads(body)["message"]
+
+
+def test_bodies_being_read_share_a_memory_budget_that_trickles_barely_touch(tmp_path: Path) -> None:
+    """Counting requests only once read needs a bound on what is being read: bytes, not connections."""
+    limits = {"SAGEZERO_MAX_BODY_BYTES": "1000", "SAGEZERO_MAX_BUFFERED_BYTES": "1500"}
+    with server_thread(write_handler(tmp_path, ECHO), True, **limits) as (client, app):
+        head = b"POST /invocations HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        with ExitStack() as slow:
+            for _ in range(20):  # twenty tricklers, one byte each so far: 20 bytes of the budget
+                slow.enter_context(trickling(client.port, head + b"["))
+            with trickling(client.port, head + b"[" + b" " * 800) as big:
+                eventually(lambda: app.buffered >= 821, "the big body's first 801 bytes are read")  # type: ignore[attr-defined]
+                body = b"[" + b" " * 998 + b"]"
+                r = client.invoke(body)  # 821 + 1000 > 1500
+                assert r.status == 429 and r.headers["retry-after"] == "1"
+                assert "reading 821 bytes of other requests' bodies" in json.loads(r.body)["message"]
+                big.sendall(b" " * 198 + b"]")
+                status, _, reply = _reply_one(big)
+                assert (status, reply) == (200, b"[]")
+            eventually(lambda: app.buffered == 20, "the big body's bytes are released")  # type: ignore[attr-defined]
+            assert client.invoke(body).status == 200  # 20 + 1000 fits
+
+
+def _reply_one(s: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """One response on a kept-alive connection (read up to its Content-Length)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+    while len(body) < int(headers["content-length"]):
+        body += s.recv(65536)
+    return int(lines[0].split()[1]), headers, body

@@ -52,6 +52,7 @@ class App:
         self.pool = Pool(config.workers)
         self.capacity = config.workers + config.max_queue
         self.in_flight = 0
+        self.buffered = 0  # bytes of bodies still being read
         self.on_fatal = on_fatal
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopping = False
@@ -240,13 +241,39 @@ class App:
             self.in_flight -= 1
 
     async def _read_body(self, receive: Receive, limit: int) -> bytes:
+        """The whole body within the body timeout, within the size limit and the shared buffer budget.
+
+        A slow client holds only the bytes it has sent, so it cannot starve others of the budget.
+        """
+        chunks: list[bytes] = []
+        size = 0
         try:
             async with asyncio.timeout(self.config.body_timeout_s):
-                return await _read_body(receive, limit)
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        raise HTTPError(400, "client disconnected before sending the whole body")
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        raise HTTPError(413, f"body exceeds the {limit}-byte limit")
+                    if self.buffered + len(chunk) > self.config.max_buffered_bytes:
+                        raise HTTPError(
+                            429,
+                            f"the server is reading {self.buffered} bytes of other requests' bodies"
+                            f" (limit {self.config.max_buffered_bytes}); retry shortly",
+                            {"retry-after": "1", "connection": "close"},
+                        )
+                    self.buffered += len(chunk)
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
         except TimeoutError:
             raise HTTPError(
                 408, f"the body did not arrive within {self.config.body_timeout_s:g} s", {"connection": "close"}
             ) from None
+        finally:
+            self.buffered -= sum(map(len, chunks))
 
     def _run(self, body: bytes, ctx: RequestContext) -> tuple[bytes, str]:
         # Refuse an unanswerable Accept before spending time on a prediction.
@@ -273,22 +300,6 @@ def _text(value: bytes) -> str:
         return value.decode("utf-8")
     except UnicodeDecodeError:
         return value.decode("latin-1")
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise HTTPError(400, "client disconnected before sending the whole body")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise HTTPError(413, f"body exceeds the {limit}-byte limit")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _headers(extra: dict[str, str]) -> list[tuple[bytes, bytes]]:

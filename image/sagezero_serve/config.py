@@ -52,6 +52,7 @@ class ServeConfig:
     handler: str | None  # SAGEZERO_HANDLER: a module name or a .py path, chosen by whoever builds the image
     program: str | None  # SAGEMAKER_PROGRAM: a .py file inside the model folder, nothing else
     max_body_bytes: int
+    max_buffered_bytes: int  # all bodies still being read, together; a request that would pass it gets 429
     workers: int
     max_queue: int
     access_log: bool
@@ -62,13 +63,16 @@ class ServeConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServeConfig:
         env = os.environ if env is None else env
+        max_body = _int(env, "SAGEZERO_MAX_BODY_BYTES", SIX_MB, 1, 1024 * 1024 * 1024)
         return cls(
             host=env.get("SAGEZERO_HOST", "0.0.0.0"),
             port=_int(env, "SAGEMAKER_BIND_TO_PORT", _int(env, "SAGEZERO_PORT", 8080, 1, 65535), 1, 65535),
             model_dir=Path(env.get("SM_MODEL_DIR", "/opt/ml/model")),
             handler=env.get("SAGEZERO_HANDLER") or None,
             program=env.get("SAGEMAKER_PROGRAM") or None,
-            max_body_bytes=_int(env, "SAGEZERO_MAX_BODY_BYTES", SIX_MB, 1, 1024 * 1024 * 1024),
+            max_body_bytes=max_body,
+            # Requests count against the queue only once read, so reading needs its own bound: memory.
+            max_buffered_bytes=_int(env, "SAGEZERO_MAX_BUFFERED_BYTES", 8 * max_body, max_body, 1 << 40),
             workers=_int(env, "SAGEZERO_WORKERS", os.cpu_count() or 1, 1, 512),
             max_queue=_int(env, "SAGEZERO_MAX_QUEUE", 64, 0, 100_000),
             access_log=env.get("SAGEZERO_ACCESS_LOG", "0").lower() in ("1", "true", "yes"),
