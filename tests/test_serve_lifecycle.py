@@ -129,7 +129,8 @@ def test_sagemaker_program_inside_the_folder_loads_and_a_symlink_out_is_refused(
         Handler.discover(None, model, program="link.py")
 
 
-def test_sigterm_during_a_long_prediction_answers_503_and_exits_within_the_limit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_during_a_long_prediction_answers_503_and_exits_within_the_limit(tmp_path: Path, sig: int) -> None:
     started = tmp_path / "started"
     model = write_handler(
         tmp_path / "model",
@@ -147,7 +148,7 @@ def test_sigterm_during_a_long_prediction_answers_503_and_exits_within_the_limit
         t = threading.Thread(target=call)
         t.start()
         eventually(started.exists, "the prediction starts")
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         t.join(timeout=60)
         # The prediction sleeps for 600 s: exiting at all within this bound proves it was not awaited.
         assert proc.wait(timeout=30) == 0

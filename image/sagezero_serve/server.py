@@ -1,6 +1,6 @@
 """Run the app under uvicorn (httptools + uvloop when installed), SageMaker-style.
 
-SIGTERM stops accepting and turns /ping 503; in-flight requests may finish until
+SIGTERM (or a first Ctrl+C) stops accepting and turns /ping 503; in-flight requests may finish until
 SAGEZERO_GRACEFUL_TIMEOUT_S (below SageMaker's SIGKILL 30 s later), then whatever is still running is
 answered 503 and the process exits 0 without waiting for the prediction threads. A model that fails
 to load stops the server with exit 1.
@@ -28,9 +28,9 @@ class _Server(uvicorn.Server):
     app: App | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if sig == signal.SIGTERM:
-            # SageMaker stops containers with SIGTERM: drain within the limit, then exit 0 (uvicorn
-            # would re-raise the signal).
+        if sig == signal.SIGTERM or (sig == signal.SIGINT and not self.should_exit):
+            # SageMaker stops containers with SIGTERM (Ctrl+C stops `sagezero serve`): drain within the
+            # limit, then exit 0 (uvicorn would re-raise the signal). A second Ctrl+C forces the exit.
             if self.app is not None:
                 self.app.request_stop()
             self.should_exit = True
