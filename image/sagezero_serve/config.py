@@ -59,6 +59,7 @@ class ServeConfig:
     graceful_timeout_s: float
     header_timeout_s: float  # a connection must deliver a request's headers within this
     body_timeout_s: float  # ...and its whole body within this after the headers
+    keep_alive_s: int  # an idle connection closes after this (longer than the front end's own idle timeout)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServeConfig:
@@ -79,4 +80,5 @@ class ServeConfig:
             graceful_timeout_s=_seconds(env, "SAGEZERO_GRACEFUL_TIMEOUT_S", 25, 0, 3600),
             header_timeout_s=_seconds(env, "SAGEZERO_HEADER_TIMEOUT_S", 10, 0.01, 3600),
             body_timeout_s=_seconds(env, "SAGEZERO_BODY_TIMEOUT_S", 30, 0.01, 3600),
+            keep_alive_s=_int(env, "SAGEZERO_KEEP_ALIVE_S", 75, 1, 3600),
         )

@@ -2,9 +2,11 @@
 
 uvicorn bounds only keep-alive idleness: a client that opens a connection and trickles its headers
 a byte at a time would hold it forever. Here each request's headers must be complete within
-header_timeout_s of the connection opening (or of the request's first byte on a reused
-connection); otherwise the client gets 408 and the connection closes. The body has its own
-deadline in the app.
+header_timeout_s of its first byte, or the client gets 408 and the connection closes. A new
+connection that sends nothing is closed silently after the keep-alive timeout, as an idle
+kept-alive one is: a front end may open connections ahead of requests, and an unsolicited 408 on
+one of those would be read as the answer to its next request. The body has its own deadline in
+the app.
 """
 
 from __future__ import annotations
@@ -30,20 +32,31 @@ class DeadlineProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_timer: asyncio.TimerHandle | None = None
+        self._idle_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm()
+        self._idle_timer = self.loop.call_later(self.timeout_keep_alive, self._idle_too_long)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         # Between requests keep-alive's own timeout applies; a request's first byte arms this one.
         super().on_message_begin()
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
         if self._header_timer is None:
             self._arm()
+
+    def _idle_too_long(self) -> None:
+        self._idle_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def on_headers_complete(self) -> None:
         self._disarm()

@@ -57,7 +57,7 @@ def build_server(config: ServeConfig, handler: Handler) -> tuple[uvicorn.Server,
         log_config=None,
         server_header=False,
         date_header=False,
-        timeout_keep_alive=75,  # longer than the SageMaker front end's idle timeout, so it closes first
+        timeout_keep_alive=config.keep_alive_s,  # 75 s: longer than SageMaker's front end's, so it closes first
         # The app answers in-flight requests 503 at the limit; uvicorn's own cut-off is only a backstop.
         timeout_graceful_shutdown=int(config.graceful_timeout_s) + 2,
     )
