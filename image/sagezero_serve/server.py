@@ -1,4 +1,5 @@
-"""Run the app under uvicorn (httptools + uvloop when installed), SageMaker-style.
+"""Run the app under uvicorn, SageMaker-style: httptools (required: the header deadline extends its
+protocol) and uvloop when installed.
 
 SIGTERM (or a first Ctrl+C) stops accepting and turns /ping 503; in-flight requests may finish until
 SAGEZERO_GRACEFUL_TIMEOUT_S (below SageMaker's SIGKILL 30 s later), then whatever is still running is
