@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +90,7 @@ def server_thread(model_dir: Path = MODEL_DIR, wait: bool = True, **env: str) ->
     config = ServeConfig.from_env(
         {"SAGEZERO_HOST": "127.0.0.1", "SAGEZERO_PORT": str(port), "SM_MODEL_DIR": str(model_dir), **env}
     )
-    server, app = build_server(config, Handler.discover(config.handler, config.model_dir))
+    server, app = build_server(config, Handler.discover(config.handler, config.model_dir, config.program))
     t = threading.Thread(target=server.run, daemon=True)
     t.start()
     client = Client(port)
@@ -128,3 +128,12 @@ def server_process(model_dir: Path = MODEL_DIR, **env: str) -> Iterator[tuple[Cl
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)
+
+
+def eventually(condition: Callable[[], bool], what: str, bound_s: float = 30) -> None:
+    """Wait for a condition the server reaches on its own; a bound (not a speed check) so a bug fails, not hangs."""
+    deadline = time.monotonic() + bound_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.01)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from sagezero import localdocker
 from tests import docker_env
 from tests.conftest import ROOT
-from tests.serving import EXAMPLES, free_port, write_handler
+from tests.serving import EXAMPLES, eventually, free_port, write_handler
 
 pytestmark = pytest.mark.container
 TAG = "sagezero-serve:test"
@@ -130,3 +131,71 @@ def test_local_commands_build_run_and_invoke(image: str) -> None:
             assert inv.stdout == (EXAMPLES / "response.csv").read_text()
         finally:
             localdocker.docker("rm", "-f", cid, check=False)
+
+
+def _readable(folder: Path) -> Path:
+    """World-readable, as a model folder SageMaker mounts is for the image's non-root user."""
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    parent = folder.parent
+    while parent != parent.parent and parent != Path("/tmp"):
+        parent.chmod(parent.stat().st_mode | 0o011)
+        parent = parent.parent
+    return folder
+
+
+def _exit_code(c: localdocker.Container, timeout_s: int = 60) -> int:
+    return int(localdocker.docker("wait", c.id, timeout=timeout_s).strip())
+
+
+def _records(c: localdocker.Container) -> list[dict[str, object]]:
+    """Every line the container wrote, as JSON (fails on any line that is not one object)."""
+    out = localdocker.docker("logs", c.id, check=False)
+    return [json.loads(line) for line in out.splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("make", "text"),
+    [
+        (_readable, "no handler and no model.json"),
+        (lambda p: p.chmod(0o700) or p, "cannot be read"),  # root-owned, unreadable to uid 1000
+        (lambda p: _readable(write_handler(p, "import numpy_but_misspelt\n")), "No module named 'numpy_but_misspelt'"),
+    ],
+)
+def test_without_a_usable_model_the_container_exits_1_with_one_json_line(
+    image: str, tmp_path: Path, make: object, text: str
+) -> None:
+    assert callable(make)
+    (tmp_path / "model").mkdir()
+    model = make(tmp_path / "model")
+    c = localdocker.run(image, free_port(), model_dir=model)
+    try:
+        assert _exit_code(c) == 1
+        failures = [r for r in _records(c) if r.get("event") in ("start_failed", "model_load_failed")]
+        assert len(failures) == 1 and text in str(failures[0]["msg"]), failures
+    finally:
+        c.remove()
+
+
+def test_sigterm_during_a_prediction_answers_503_and_exits_0_before_sigkill(image: str, tmp_path: Path) -> None:
+    source = (
+        "import time\ndef model_fn(d):\n    print('loading'); return 'm'\n"
+        "def predict_fn(x, m):\n    print('predicting'); time.sleep(3600)\n"
+    )
+    model = _readable(write_handler(tmp_path / "model", source))
+    c = localdocker.run(image, free_port(), model_dir=model, env={"SAGEZERO_GRACEFUL_TIMEOUT_S": "1"})
+    try:
+        localdocker.wait_ready(c.port)
+        answer: dict[str, int] = {}
+        t = threading.Thread(target=lambda: answer.setdefault("status", localdocker.invoke(c.port, b"{}")[0]))
+        t.start()
+        eventually(lambda: any(r.get("msg") == "predicting" for r in _records(c)), "the prediction starts")
+        # SIGTERM, then SIGKILL 20 s later: 137 would mean the prediction held the process.
+        assert c.stop(timeout_s=20) == 0, c.logs()
+        t.join(timeout=30)
+        assert answer == {"status": 503}
+        records = _records(c)
+        assert [r["msg"] for r in records if r.get("event") == "output"] == ["loading", "predicting"]
+        assert {"draining", "drain_expired", "shutdown"} <= {r.get("event") for r in records}
+    finally:
+        c.remove()

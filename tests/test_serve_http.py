@@ -292,6 +292,12 @@ def test_ray_example_keeps_every_ray_path_under_tmp(tmp_path: Path, monkeypatch:
     mod = runpy.run_path(str(ROOT / "image" / "examples" / "ray_handler" / "inference.py"))
     model = mod["model_fn"]("/opt/ml/model")
     assert mod["predict_fn"]({"instances": [[1.0, 2.0]]}, model) == [3.0]
+    from sagezero_serve import BadRequest
+
+    bad_inputs: list[object] = [{"rows": []}, [[1.0, "x"]], [[10**400]], [[float("nan")]], "text"]
+    for bad in bad_inputs:
+        with pytest.raises(BadRequest, match="expected"):
+            mod["predict_fn"](bad, model)
     assert calls["_temp_dir"] == "/tmp/ray" and calls["include_dashboard"] is False
     assert "/tmp/ray/spill" in str(calls["_system_config"])
 

@@ -1,13 +1,15 @@
 """Container entry point: `docker run <image> serve` runs `python -m sagezero_serve serve`.
 
-Only `serve` is accepted (SageMaker hosting); anything else exits 2 with a one-line reason.
+Only `serve` is accepted (SageMaker hosting); anything else exits 2 with a one-line reason. A
+configuration, model folder or handler that cannot work ends start-up with one JSON log line and
+exit 1, before the port opens, so SageMaker never sees a healthy container without a model.
 """
 
 from __future__ import annotations
 
 import sys
 
-from sagezero_serve.logs import configure
+from sagezero_serve.logs import capture_process_output, configure
 
 
 def main(argv: list[str]) -> int:
@@ -17,15 +19,22 @@ def main(argv: list[str]) -> int:
         )
         return 2
     log = configure()
+    capture_process_output(log)
     from sagezero_serve.config import ConfigError, ServeConfig
     from sagezero_serve.handler import HandlerError
     from sagezero_serve.server import serve
 
     try:
         return serve(ServeConfig.from_env())
-    except (ConfigError, HandlerError) as e:
+    except ConfigError as e:
         log.error(str(e), extra={"event": "start_failed"})
-        return 1
+    except HandlerError as e:
+        extra = {"event": "start_failed"} | ({"traceback": e.trace} if e.trace else {})
+        log.error(str(e), extra=extra)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return 1
 
 
 if __name__ == "__main__":

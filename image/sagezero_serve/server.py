@@ -1,7 +1,10 @@
-"""Run the app under uvicorn (httptools + uvloop when installed), SageMaker-style.
+"""Run the app under uvicorn, SageMaker-style: httptools (required: the header deadline extends its
+protocol) and uvloop when installed.
 
-SIGTERM stops accepting, lets in-flight requests finish (up to the graceful timeout, below
-SageMaker's 30 s SIGKILL) and exits 0. A model that fails to load stops the server with exit 1.
+SIGTERM (or a first Ctrl+C) stops accepting and turns /ping 503; in-flight requests may finish until
+SAGEZERO_GRACEFUL_TIMEOUT_S (below SageMaker's SIGKILL 30 s later), then whatever is still running is
+answered 503 and the process exits 0 without waiting for the prediction threads. A model that fails
+to load stops the server with exit 1.
 """
 
 from __future__ import annotations
@@ -17,14 +20,20 @@ import uvicorn
 from sagezero_serve.app import App
 from sagezero_serve.config import ServeConfig
 from sagezero_serve.handler import Handler
+from sagezero_serve.protocol import with_header_timeout
 
 log = logging.getLogger("sagezero_serve")
 
 
 class _Server(uvicorn.Server):
+    app: App | None = None
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if sig == signal.SIGTERM:
-            # SageMaker stops containers with SIGTERM: drain, then exit 0 (uvicorn would re-raise it).
+        if sig == signal.SIGTERM or (sig == signal.SIGINT and not self.should_exit):
+            # SageMaker stops containers with SIGTERM (Ctrl+C stops `sagezero serve`): drain within the
+            # limit, then exit 0 (uvicorn would re-raise the signal). A second Ctrl+C forces the exit.
+            if self.app is not None:
+                self.app.request_stop()
             self.should_exit = True
             return
         super().handle_exit(sig, frame)
@@ -43,21 +52,23 @@ def build_server(config: ServeConfig, handler: Handler) -> tuple[uvicorn.Server,
         host=config.host,
         port=config.port,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        http=with_header_timeout(config.header_timeout_s),
         lifespan="on",
         access_log=False,
         log_config=None,
         server_header=False,
         date_header=False,
-        timeout_keep_alive=75,  # longer than the SageMaker front end's idle timeout, so it closes first
-        timeout_graceful_shutdown=config.graceful_timeout_s,
+        timeout_keep_alive=config.keep_alive_s,  # 75 s: longer than SageMaker's front end's, so it closes first
+        # The app answers in-flight requests 503 at the limit; uvicorn's own cut-off is only a backstop.
+        timeout_graceful_shutdown=int(config.graceful_timeout_s) + 2,
     )
     server = _Server(uv_config)
+    server.app = app
     return server, app
 
 
 def serve(config: ServeConfig) -> int:
-    handler = Handler.discover(config.handler, config.model_dir)
+    handler = Handler.discover(config.handler, config.model_dir, config.program)
     server, app = build_server(config, handler)
     log.info(
         "starting",

@@ -7,8 +7,11 @@ turns off what a serving container does not need. Add `ray` to image/requirement
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
+
+from sagezero_serve import BadRequest
 
 
 def ray_init_options() -> dict[str, Any]:
@@ -42,5 +45,17 @@ def model_fn(model_dir: str) -> Any:
 def predict_fn(data: Any, model: Any) -> list[float]:
     import ray
 
-    rows = data["instances"] if isinstance(data, dict) else data
-    return list(ray.get([model.remote(row) for row in rows]))
+    rows = data.get("instances") if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not all(isinstance(row, list) and all(map(_finite_number, row)) for row in rows):
+        # The client's mistake is a 400 with the reason, never a 500 from inside Ray.
+        raise BadRequest('expected {"instances": [[numbers, ...], ...]} or a list of rows of finite numbers')
+    return list(ray.get([model.remote([float(x) for x in row]) for row in rows]))
+
+
+def _finite_number(x: Any) -> bool:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(x))
+    except OverflowError:  # an integer too large for a float
+        return False

@@ -1,7 +1,8 @@
 """Sample handler shipped in the image: a churn-risk logistic regression read from model.json.
 
 Shows the hooks a team replaces with its own; uses the server's default input/output handling
-(JSON, CSV, NPY) and raises BadRequest for rows of the wrong width.
+(JSON, CSV, NPY) and raises BadRequest (400) for rows of the wrong width or values outside the
+model's range, so bad input never reaches the arithmetic as a 500.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ class ChurnModel:
         z = self.bias + sum(
             w * (x - m) / s for w, x, m, s in zip(self.weights, row, self.mean, self.scale, strict=True)
         )
-        return round(1.0 / (1.0 + math.exp(-z)), 6)
+        if math.isnan(z):  # finite inputs so large that their weighted terms cancel as inf - inf
+            raise BadRequest("these values are too large for the model to score")
+        # The logistic function in its two overflow-free halves.
+        p = 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+        return round(p, 6)
 
 
 def model_fn(model_dir: str) -> ChurnModel:
@@ -46,7 +51,21 @@ def predict_fn(data: Any, model: ChurnModel) -> list[float]:
     width = len(model.features)
     out = []
     for i, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) != width or not all(isinstance(x, (int, float)) for x in row):
+        if not isinstance(row, list) or len(row) != width or not all(_is_number(x) for x in row):
             raise BadRequest(f"row {i} must be {width} numbers ({', '.join(model.features)})")
-        out.append(model.probability([float(x) for x in row]))
+        values = [_float(x) for x in row]
+        if not all(math.isfinite(v) for v in values):
+            raise BadRequest(f"row {i} has a value outside the model's range (finite 64-bit floats)")
+        out.append(model.probability(values))
     return out
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _float(x: float) -> float:
+    try:
+        return float(x)
+    except OverflowError:  # an integer too large for a float
+        return math.inf

@@ -1,0 +1,176 @@
+"""Start-up and shutdown of the real server process: never healthy without a model, logs always JSON,
+SIGTERM answered within the graceful limit."""
+
+from __future__ import annotations
+
+import json
+import signal
+import string
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("uvicorn")
+
+from tests.serving import eventually, server_process, server_thread, write_handler
+
+GOOD = "def model_fn(d):\n    return 'm'\ndef predict_fn(x, m):\n    return x\n"
+
+
+def _run_until_exit(model: Path, **env: str) -> tuple[int, list[dict[str, object]], str]:
+    """Start the server, wait for it to exit; the exit code, its stdout as JSON records, its stderr."""
+    with server_process(model, **env) as (_client, proc):
+        code = proc.wait(timeout=30)
+        assert proc.stdout is not None and proc.stderr is not None
+        out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+    return code, [json.loads(line) for line in out.splitlines()], err
+
+
+def _start_failures(records: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [r for r in records if r.get("event") in ("start_failed", "model_load_failed")]
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [
+        ("def model_fn(d):\n    return (\n", "SyntaxError"),
+        ("import no_such_dependency_xyz\n", "ModuleNotFoundError: No module named 'no_such_dependency_xyz'"),
+        ("raise RuntimeError('weights are missing')\n", "RuntimeError: weights are missing"),
+        ("import sys\nsys.exit(3)\n", "SystemExit: 3"),
+        ("model_fn = 42\n", "model_fn in the handler is not a function"),
+    ],
+)
+def test_a_handler_that_cannot_import_stops_start_up_with_one_json_line(tmp_path: Path, source: str, text: str) -> None:
+    code, records, err = _run_until_exit(write_handler(tmp_path, source))
+    assert code == 1
+    failures = _start_failures(records)
+    assert len(failures) == 1 and text in str(failures[0]["msg"]), records
+    assert err == ""  # nothing raw on stderr: the traceback, if any, is a field of the record
+    assert not any(r.get("event") == "start" for r in records)
+
+
+@pytest.mark.parametrize(
+    ("make", "text"),
+    [
+        (lambda p: p / "absent", "does not exist or is not a folder"),
+        (lambda p: (p / "file").write_text("x") and p / "file", "does not exist or is not a folder"),
+        (lambda p: p, "no handler and no model.json"),
+        (
+            lambda p: write_handler(p, "def model_fn(d):\n    return {'w': 1}\n"),
+            "returned dict, which has no .predict()",
+        ),
+        (lambda p: (p / "model.json").write_text("{not json") and p, "model_fn failed: JSONDecodeError"),
+    ],
+)
+def test_never_healthy_without_a_model(tmp_path: Path, make: object, text: str) -> None:
+    assert callable(make)
+    code, records, _err = _run_until_exit(make(tmp_path))
+    assert code == 1
+    failures = _start_failures(records)
+    assert len(failures) == 1 and text in str(failures[0]["msg"]), records
+    # It never said ready: no "model loaded" record before the failure.
+    assert not any(r.get("event") == "model_loaded" for r in records)
+
+
+def test_handler_prints_and_stderr_become_json_records(tmp_path: Path) -> None:
+    source = (
+        "import sys, warnings, threading\n"
+        "print('loading', 'weights'); print('two\\nlines', end='')\n"
+        "sys.stderr.write('a warning from a library\\n')\n"
+        "warnings.warn('deprecated thing')\n"
+        "def model_fn(d):\n"
+        "    t = threading.Thread(target=lambda: 1 / 0); t.start(); t.join()\n"
+        "    print('model ready')\n"
+        "    raise SystemExit\n"
+    )
+    with server_process(write_handler(tmp_path, source)) as (_client, proc):
+        proc.wait(timeout=30)
+        assert proc.stdout is not None and proc.stderr is not None
+        out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+    records = [json.loads(line) for line in out.splitlines()]  # every line is one JSON object
+    said = [(r.get("stream"), r["msg"]) for r in records if r.get("event") == "output"]
+    assert ("stdout", "loading weights") in said and ("stdout", "two") in said and ("stdout", "lines") in said
+    assert ("stderr", "a warning from a library") in said and ("stdout", "model ready") in said
+    assert any("deprecated thing" in str(r["msg"]) for r in records)
+    uncaught = [r for r in records if r.get("event") == "uncaught"]
+    assert len(uncaught) == 1 and "ZeroDivisionError" in str(uncaught[0]["traceback"])
+    assert err == ""
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.sampled_from(["../outside.py", "../../outside.py", "/etc/passwd.py", "code/../../outside.py", "notes.txt"])
+    | st.text(string.ascii_letters + "./_-", min_size=1, max_size=30).filter(lambda s: not s.endswith("inference.py"))
+)
+def test_sagemaker_program_names_only_a_file_inside_the_model_folder(tmp_path: Path, name: str) -> None:
+    from sagezero_serve.handler import Handler, HandlerError
+
+    model = write_handler(tmp_path / "model", GOOD)
+    (tmp_path / "outside.py").write_text(GOOD)
+    (model / "code" / "notes.txt").write_text(GOOD)  # valid Python, but not a .py file
+    with pytest.raises(HandlerError, match="SAGEMAKER_PROGRAM"):
+        Handler.discover(None, model, program=name)
+
+
+def test_sagemaker_program_inside_the_folder_loads_and_a_symlink_out_is_refused(tmp_path: Path) -> None:
+    from sagezero_serve.handler import Handler, HandlerError
+
+    model = write_handler(tmp_path / "model", GOOD)
+    (model / "code" / "other.py").write_text(GOOD.replace("return x", "return 'other'"))
+    (tmp_path / "outside.py").write_text(GOOD)
+    (model / "code" / "link.py").symlink_to(tmp_path / "outside.py")
+    handler = Handler.discover(None, model, program="other.py")
+    handler.load()
+    assert handler.predict(1, None) == "other"  # type: ignore[arg-type]
+    with pytest.raises(HandlerError, match="SAGEMAKER_PROGRAM"):
+        Handler.discover(None, model, program="link.py")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_during_a_long_prediction_answers_503_and_exits_within_the_limit(tmp_path: Path, sig: int) -> None:
+    started = tmp_path / "started"
+    model = write_handler(
+        tmp_path / "model",
+        "import pathlib, time\ndef model_fn(d):\n    return 'm'\n"
+        f"def predict_fn(x, m):\n    pathlib.Path({str(started)!r}).touch()\n    time.sleep(600)\n    return 'done'\n",
+    )
+    with server_process(model, SAGEZERO_GRACEFUL_TIMEOUT_S="1") as (client, proc):
+        client.wait_ready()
+        result: dict[str, object] = {}
+
+        def call() -> None:
+            r = client.request("POST", "/invocations", b"{}", {"Content-Type": "application/json"}, timeout=60)
+            result.update(status=r.status, body=json.loads(r.body), connection=r.headers.get("connection"))
+
+        t = threading.Thread(target=call)
+        t.start()
+        eventually(started.exists, "the prediction starts")
+        proc.send_signal(sig)
+        t.join(timeout=60)
+        # The prediction sleeps for 600 s: exiting at all within this bound proves it was not awaited.
+        assert proc.wait(timeout=30) == 0
+        assert proc.stdout is not None
+        out = proc.stdout.read().decode()
+    assert result["status"] == 503 and "shutting down" in str(result["body"])
+    assert result["connection"] == "close"
+    records = [json.loads(line) for line in out.splitlines()]
+    events = [r.get("event") for r in records]
+    assert "draining" in events and "drain_expired" in events and "shutdown" in events
+    # Answered by the app at the limit, not by uvicorn's own cut-off (its backstop, 2 s later).
+    assert not any("timeout graceful shutdown exceeded" in str(r["msg"]) for r in records)
+
+
+def test_ping_is_503_while_draining(tmp_path: Path) -> None:
+    model = write_handler(
+        tmp_path,
+        GOOD,
+    )
+    with server_thread(model) as (client, app):
+        assert client.request("GET", "/ping").status == 200
+        app.request_stop()  # type: ignore[attr-defined]
+        eventually(lambda: app.stopping, "the app starts draining")  # type: ignore[attr-defined]
+        r = client.request("GET", "/ping")
+        assert (r.status, json.loads(r.body)) == (503, {"status": "stopping"})
