@@ -20,6 +20,7 @@ from tests.conftest import ROOT, grpc_plugin
 
 pytest.importorskip("pulumi")
 grpc = pytest.importorskip("grpc")
+pytestmark = pytest.mark.package
 
 from google.protobuf import empty_pb2  # noqa: E402
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc  # noqa: E402
