@@ -99,16 +99,27 @@ def test_bad_policy_config_is_rejected_before_anything_runs(prod_export: Path, t
         assert text in proc.stderr
 
 
-def test_plan_shows_verdicts_and_our_program_has_no_mandatory_violation() -> None:
+def _plan(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """`sagezero plan` in process (the CLI's own subprocess run is covered in test_plan.py)."""
+    from sagezero.cli import main
+
+    try:
+        code = main(["plan", *args])
+    except SystemExit as e:
+        code = int(e.code or 0)
+    return code, capsys.readouterr().out
+
+
+def test_plan_shows_verdicts_and_our_program_has_no_mandatory_violation(capsys: pytest.CaptureFixture[str]) -> None:
     for stack in ("dev", "prod"):
-        proc = run_cli("plan", "--stack", stack, "--json")
-        assert proc.returncode == 0, proc.stderr
-        policies = json.loads(proc.stdout)["policies"]
+        code, out = _plan(capsys, "--stack", stack, "--json")
+        assert code == 0, out
+        policies = json.loads(out)["policies"]
         assert policies["policiesRun"] == 14
         assert [v for v in policies["violations"] if v["level"] == "mandatory"] == []
         if stack == "prod":
             assert policies["violations"] == []
-    text = run_cli("plan", "--stack", "dev").stdout
+    text = _plan(capsys, "--stack", "dev")[1]
     assert "Policy pack sagezero-scale-to-zero" in text and "ADVISORY  endpoint-config-kms-key" in text
 
 

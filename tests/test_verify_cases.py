@@ -142,15 +142,25 @@ CANNOT_EXIST = {
 IC_CASES = [c for c in CASES if c.base == "native" and c.id not in CANNOT_EXIST]
 
 
-@pytest.mark.parametrize("case", IC_CASES, ids=[c.id for c in IC_CASES])
-def test_verify_breaks_exactly_what_the_pack_breaks(case: Case) -> None:
+@pytest.fixture(scope="module")
+def clients() -> AwsClients:
+    """One set of clients for every case (making a client loads its service model: slow); each case
+    stubs them afresh."""
     session = boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
-    clients = AwsClients(*(session.client(n) for n in ("sagemaker", "sagemaker-runtime", "application-autoscaling",
-                                                       "cloudwatch")))  # fmt: skip
+    return AwsClients(*(session.client(n) for n in ("sagemaker", "sagemaker-runtime", "application-autoscaling",
+                                                    "cloudwatch")))  # fmt: skip
+
+
+@pytest.mark.parametrize("case", IC_CASES, ids=[c.id for c in IC_CASES])
+def test_verify_breaks_exactly_what_the_pack_breaks(clients: AwsClients, case: Case) -> None:
     stubs = serve_case(clients, case)
-    report = verify(clients, TARGET, now=lambda: NOW)
-    for s in stubs:
-        s.assert_no_pending_responses()
+    try:
+        report = verify(clients, TARGET, now=lambda: NOW)
+        for s in stubs:
+            s.assert_no_pending_responses()
+    finally:
+        for s in stubs:
+            s.deactivate()
     broken = {tuple(f.check.split(":", 1)) for f in report.findings if not f.ok}
     expect = {e for e in case.expect if e[1] not in ("orphan-target", "no-variant")}
     if case.id == "component-on-missing-variant":
