@@ -17,6 +17,7 @@ from typing import Any
 
 from sagezero import wiring
 from sagezero.rules import metric_math
+from sagezero.rules.verdicts import LinkJudgement
 from sagezero.values import Opaque, is_num, shown
 from sagezero.wiring import Alarm, Node
 
@@ -49,25 +50,16 @@ class Signal:
 
 
 @dataclass
-class AlarmJudgement:
+class AlarmJudgement(LinkJudgement):
     alarm: Alarm
-    breaks: list[tuple[str, str]] = field(default_factory=list)
-    """(kind, message): why this alarm cannot wake the unit."""
     spurious: list[tuple[str, str]] = field(default_factory=list)
     """(kind, message): it trips without a failure (always wrong when it fires a wake policy)."""
-    rejected: list[tuple[str, str]] = field(default_factory=list)
-    """(kind, message): AWS would refuse the alarm at `pulumi up`."""
-    unjudged: list[tuple[str, str]] = field(default_factory=list)
     deltas: list[float] = field(default_factory=list)
     """Breach deltas (datapoint - threshold) one or more failures in a period produce."""
     unbounded: bool = False
     """The datapoint grows without bound with the failures (Sum, SampleCount)."""
     below: bool = False
     """The alarm breaches below its threshold (LessThan...): step bounds then read the other way."""
-
-    @property
-    def wakes(self) -> bool:
-        return not self.breaks and not self.unjudged and not self.spurious
 
 
 def _percentile(samples: list[float], p: float) -> float:

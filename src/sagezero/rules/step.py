@@ -7,9 +7,10 @@ bound inclusive, upper exclusive) and applies it to the current capacity, which 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from sagezero.rules.verdicts import LinkJudgement
 from sagezero.values import Opaque, is_num, shown
 from sagezero.wiring import ScalingPolicy, Step
 
@@ -17,15 +18,8 @@ ADJUSTMENT_TYPES = ("ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacit
 
 
 @dataclass
-class StepJudgement:
+class StepJudgement(LinkJudgement):
     policy: ScalingPolicy
-    breaks: list[tuple[str, str]] = field(default_factory=list)
-    rejected: list[tuple[str, str]] = field(default_factory=list)
-    unjudged: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def wakes(self) -> bool:
-        return not self.breaks and not self.unjudged and not self.rejected
 
 
 def step_for(steps: list[Step], delta: float, *, below: bool = False) -> Step | None:

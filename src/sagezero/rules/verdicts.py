@@ -60,3 +60,15 @@ class Verdicts:
 
     def for_rule(self, rule: str) -> Verdicts:
         return Verdicts([f for f in self.findings if f.rule == rule], [u for u in self.unjudged if u.rule == rule])
+
+
+@dataclass
+class LinkJudgement:
+    """What one link of a wake path (an alarm, a step policy) is found to be, before it becomes findings."""
+
+    breaks: list[tuple[str, str]] = field(default_factory=list, kw_only=True)
+    """(kind, message): why this link cannot do its part."""
+    rejected: list[tuple[str, str]] = field(default_factory=list, kw_only=True)
+    """(kind, message): AWS would refuse the resource at `pulumi up`."""
+    unjudged: list[tuple[str, str]] = field(default_factory=list, kw_only=True)
+    """(property, why): what could not be read."""
