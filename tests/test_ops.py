@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -182,8 +185,124 @@ def test_throttling_is_retried_but_model_errors_are_not(clients: AwsClients, stu
 def test_payload_limits_are_checked_before_sending(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
     with pytest.raises(OpsError, match="PayloadTooLarge"):
         invoke(clients, TARGET, b"x" * (6 * 1024 * 1024 + 1))
+    with pytest.raises(OpsError, match="EmptyBody"):
+        invoke(clients, TARGET, b"")
     with pytest.raises(OpsError, match="CustomAttributesTooLong"):
         invoke(clients, TARGET, b"{}", custom_attributes="a" * 1025)
+
+
+# ---- waking is best effort: a refused or failed wake never fails a request the alarm will serve ----
+
+
+def _denied(stubs: dict[str, Stubber], operation: str, service: str = "autoscaling") -> None:
+    stubs[service].add_client_error(
+        operation, "AccessDeniedException", f"User: arn:aws:sts::1:assumed-role/web/x is not authorized to perform: "
+        f"{operation}", 400,
+    )  # fmt: skip
+
+
+def test_a_refused_wake_warns_once_and_retries_until_served(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
+    _denied(stubs, "describe_scalable_targets")  # the wake, tried once: a refusal is not retried
+    for _ in range(3):
+        stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
+    stubs["runtime"].add_response("invoke_endpoint", _ok(b"[1]"), None)
+    heard: list[str] = []
+    result = invoke(clients, TARGET, b"{}", sleep=lambda s: None, jitter=lambda: 0.0, warn=heard.append)
+    assert result.body == b"[1]" and result.attempts == 5 and result.cold
+    assert len(heard) == 1 and result.warnings == tuple(heard)
+    assert heard[0].startswith(f"{RID}: could not wake the component (AccessDeniedException)")
+    assert "alarm wakes it instead" in heard[0] and "grant" in heard[0]
+
+
+def test_a_refused_wake_still_ends_at_the_deadline_and_says_why(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
+    _denied(stubs, "describe_scalable_targets")
+    stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
+    t = iter([0.0, 30.0, 60.0])
+    with pytest.raises(OpsError) as e:
+        invoke(clients, TARGET, b"{}", retry=RetryPolicy(deadline_s=60), sleep=lambda s: None,
+               clock=lambda: next(t), jitter=lambda: 1.0, warn=lambda m: None)  # fmt: skip
+    assert e.value.code == "DeadlineExceeded" and "could not wake the component (AccessDeniedException)" in str(e.value)
+
+
+def test_a_transient_wake_failure_is_tried_again_and_reported_once(
+    clients: AwsClients, stubs: dict[str, Stubber]
+) -> None:
+    for _ in range(2):
+        stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
+        stubs["autoscaling"].add_client_error("describe_scalable_targets", "ThrottlingException", "Rate exceeded", 400)
+    stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
+    expect_warm_from_zero(stubs, exact_time=False)  # the third answer's wake gets through
+    stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)  # no fourth wake
+    stubs["runtime"].add_response("invoke_endpoint", _ok(b"[1]"), None)
+    heard: list[str] = []
+    result = invoke(clients, TARGET, b"{}", sleep=lambda s: None, jitter=lambda: 0.0, warn=heard.append)
+    assert result.attempts == 5
+    assert heard == [f"{RID}: could not wake the component (ThrottlingException); its NoCapacityInvocationFailures "
+                     "alarm wakes it instead, retrying until the deadline"]  # fmt: skip
+
+
+def test_without_a_warn_callback_the_warning_goes_to_the_ops_logger(
+    clients: AwsClients, stubs: dict[str, Stubber], caplog: pytest.LogCaptureFixture
+) -> None:
+    stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
+    _denied(stubs, "describe_scalable_targets")
+    stubs["runtime"].add_response("invoke_endpoint", _ok(b"[1]"), None)
+    with caplog.at_level(logging.WARNING, logger="sagezero.ops"):
+        invoke(clients, TARGET, b"{}", sleep=lambda s: None, jitter=lambda: 0.0)
+    assert [r.name for r in caplog.records] == ["sagezero.ops"]
+    assert "AccessDeniedException" in caplog.records[0].getMessage()
+
+
+def test_warm_goes_on_when_the_copy_count_cannot_be_read(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    stubs["autoscaling"].add_response("describe_scalable_targets", target_answer(0), None)
+    _denied(stubs, "describe_inference_component", "sagemaker")
+    until = NOW + dt.timedelta(minutes=30)
+    stubs["autoscaling"].add_response("describe_scheduled_actions", {"ScheduledActions": []}, SCAL)
+    expect_put_hold(stubs, until)
+    stubs["autoscaling"].add_response("describe_scheduled_actions", _schedule(until), SCAL)
+    stubs["autoscaling"].add_response("register_scalable_target", {}, {**SCAL, "MinCapacity": 1, "MaxCapacity": 2})
+    heard: list[str] = []
+    result = warm(clients, TARGET, now=lambda: NOW, warn=heard.append)
+    assert result.hold_until == until and result.was_warm is False
+    assert heard == [f"{TARGET.inference_component_name}: could not read the copy count (AccessDeniedException); "
+                     "warming without it"]  # fmt: skip
+
+
+def test_warm_and_wait_needs_the_copy_count(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    stubs["autoscaling"].add_response("describe_scalable_targets", target_answer(0), None)
+    _denied(stubs, "describe_inference_component", "sagemaker")
+    with pytest.raises(OpsError, match="AccessDeniedException"):
+        warm(clients, TARGET, now=lambda: NOW, wait=True, warn=pytest.fail)
+
+
+def test_warm_reports_an_earlier_hold_it_could_not_remove(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    stubs["autoscaling"].add_response("describe_scalable_targets", target_answer(1), None)
+    stubs["sagemaker"].add_response("describe_inference_component", ic_answer(1, 1), None)
+    early, late = NOW + dt.timedelta(minutes=5), NOW + dt.timedelta(minutes=30)
+    stubs["autoscaling"].add_response("describe_scheduled_actions", _schedule(early), None)
+    expect_put_hold(stubs, late)
+    stubs["autoscaling"].add_response("describe_scheduled_actions", _schedule(early, late), None)
+    _denied(stubs, "delete_scheduled_action")
+    heard: list[str] = []
+    assert warm(clients, TARGET, now=lambda: NOW, warn=heard.append).hold_until == late
+    assert heard == [f"{cool_down_action_name(TARGET, early)}: could not remove this earlier fall-back "
+                     "(AccessDeniedException); the minimum returns to 0 at 12:05 UTC, before this hold ends at "
+                     "12:30 UTC"]  # fmt: skip
+
+
+def test_warm_and_wait_shows_phases_without_the_instance_count(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    expect_warm_from_zero(stubs)
+    stubs["sagemaker"].add_response("describe_inference_component", ic_answer(1, 0), None)
+    _denied(stubs, "describe_endpoint", "sagemaker")  # asked once, then not again
+    stubs["sagemaker"].add_response("describe_inference_component", ic_answer(1, 1), None)
+    seen: list[str] = []
+    heard: list[str] = []
+    result = warm(clients, TARGET, now=lambda: NOW, wait=True, poll_s=0, sleep=lambda s: None,
+                  progress=lambda p, info: seen.append(p), warn=heard.append)  # fmt: skip
+    assert result.serving and seen == ["starting (instance count not readable)", "serving"]
+    assert len(heard) == 1 and "could not read the instance count (AccessDeniedException)" in heard[0]
 
 
 # ---- over real HTTP: botocore's own error parsing of SageMaker's no-capacity answer ----------------
@@ -218,25 +337,73 @@ class _FakeRuntime(BaseHTTPRequestHandler):
         pass
 
 
+class _DeniedAutoscaling(BaseHTTPRequestHandler):
+    """A loopback App Auto Scaling (JSON 1.1) that refuses every call, as for a web backend's role."""
+
+    targets: list[str] = []  # noqa: RUF012 - shared across handler instances on purpose
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).targets.append(self.headers.get("X-Amz-Target", ""))
+        body = json.dumps({"__type": "AccessDeniedException", "Message": "User: arn:aws:sts::1:assumed-role/web/x "
+                           "is not authorized to perform: application-autoscaling:DescribeScalableTargets"}).encode()  # fmt: skip
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve `handler` on a free loopback port; stop the thread and close the socket afterwards."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _http_client(service: str, url: str) -> Any:
+    session = boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    return session.client(service, endpoint_url=url)  # type: ignore[call-overload]
+
+
 def test_invoke_over_http_retries_through_no_capacity(stubs: dict[str, Stubber], clients: AwsClients) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeRuntime)
     _FakeRuntime.remaining_failures = 3
     _FakeRuntime.seen = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        runtime = boto3.client(
-            "sagemaker-runtime", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x",
-            endpoint_url=f"http://127.0.0.1:{server.server_address[1]}",
-        )  # fmt: skip
-        http_clients = AwsClients(clients.sagemaker, runtime, clients.autoscaling, clients.cloudwatch)
+    with loopback(_FakeRuntime) as url:
+        http_clients = AwsClients(clients.sagemaker, _http_client("sagemaker-runtime", url), clients.autoscaling,
+                                  clients.cloudwatch)  # fmt: skip
         result = invoke(
             http_clients, TARGET, b"[[1,2,3,4]]", retry=RetryPolicy(warm_on_cold=False, base_s=0.01, cap_s=0.02)
         )
-    finally:
-        server.shutdown()
     assert result.body == b"[0.42]" and result.attempts == 4 and result.cold
     assert {s["ic"] for s in _FakeRuntime.seen} == {TARGET.inference_component_name}
     assert _FakeRuntime.seen[0]["path"] == f"/endpoints/{TARGET.endpoint_name}/invocations"
+
+
+def test_invoke_over_http_keeps_retrying_when_app_auto_scaling_refuses_the_wake(clients: AwsClients) -> None:
+    """The web backend's case end to end: botocore parses the refusal, invoke warns once, asks no
+    more, and the request is served once the (alarm-woken) component answers."""
+    _FakeRuntime.remaining_failures = 3
+    _FakeRuntime.seen = []
+    _DeniedAutoscaling.targets = []
+    heard: list[str] = []
+    with loopback(_FakeRuntime) as runtime_url, loopback(_DeniedAutoscaling) as scaling_url:
+        http_clients = AwsClients(clients.sagemaker, _http_client("sagemaker-runtime", runtime_url),
+                                  _http_client("application-autoscaling", scaling_url), clients.cloudwatch)  # fmt: skip
+        result = invoke(http_clients, TARGET, b"[[1]]", retry=RetryPolicy(base_s=0.01, cap_s=0.02), warn=heard.append)
+    assert result.body == b"[0.42]" and result.attempts == 4 and result.cold
+    assert _DeniedAutoscaling.targets == ["AnyScaleFrontendService.DescribeScalableTargets"]
+    assert len(heard) == 1 and "could not wake the component (AccessDeniedException)" in heard[0]
 
 
 def test_ops_client_imports_without_pulumi() -> None:

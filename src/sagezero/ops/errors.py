@@ -21,7 +21,11 @@ _HINTS = {
     "ObjectNotFoundException": "no scalable target is registered for this inference component",
     "ThrottlingException": "AWS throttled the call; retry later or lower the request rate",
     "ModelError": "the container answered with an error; see its CloudWatch log",
+    "ParamValidationError": "a name or value does not fit the AWS API (names: letters, digits, hyphens, <= 63)",
+    "EndpointConnectionError": "AWS could not be reached: check the network, the region and AWS_ENDPOINT_URL*",
 }
+# Answers that mean "this identity may not do that": retrying cannot help, so an optional call stops trying.
+DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnauthorizedException"})
 
 
 class OpsError(RuntimeError):
@@ -31,7 +35,8 @@ class OpsError(RuntimeError):
         self.resource = resource
         self.code = code
         self.hint = hint if hint is not None else _HINTS.get(code, "")
-        super().__init__(f"{resource}: {code}: {message}" + (f" (hint: {self.hint})" if self.hint else ""))
+        one_line = " ".join(message.split())  # botocore's parameter errors span lines; a CLI error is one
+        super().__init__(f"{resource}: {code}: {one_line}" + (f" (hint: {self.hint})" if self.hint else ""))
 
 
 def from_boto(resource: str, exc: Exception) -> OpsError:
@@ -58,10 +63,10 @@ def error_message(exc: Exception) -> str:
 
 
 def call(resource: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
-    """Make one AWS call; any AWS, credentials, region or connection failure becomes an OpsError."""
-    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+    """Make one AWS call; any AWS, credentials, region, parameter or connection failure becomes an OpsError."""
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         return fn(**kwargs)
-    except (ClientError, NoCredentialsError, NoRegionError, EndpointConnectionError) as e:
+    except (ClientError, BotoCoreError) as e:
         raise from_boto(resource, e) from e

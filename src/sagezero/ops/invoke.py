@@ -3,22 +3,30 @@
 Like a serverless activator, but on the client: capped exponential backoff with full jitter,
 only for no-capacity and throttling/unavailable answers; any other error is raised at once with
 the AWS code. Payload limits are checked before anything is sent.
+
+Waking is best effort. A web backend's role often may only call `sagemaker:InvokeEndpoint`; when
+the wake is refused, the component still wakes through its NoCapacityInvocationFailures alarm, so
+invoke warns once and keeps retrying until its deadline instead of failing a request that would
+have been served a few minutes later.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from sagezero.ops.errors import OpsError, error_code, error_message, from_boto
+from sagezero import clientbehaviour as behaviour
+from sagezero.ops.errors import DENIED_CODES, OpsError, error_code, error_message, from_boto
 from sagezero.ops.target import AwsClients, Target
-from sagezero.ops.warm import warm
+from sagezero.ops.warm import Warn, warm
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # real-time InvokeEndpoint limit
 MAX_CUSTOM_ATTRIBUTES = 1024
@@ -31,6 +39,7 @@ RETRYABLE_CODES = frozenset(
         "ModelNotReadyException",
     }
 )
+_log = logging.getLogger("sagezero.ops")
 
 
 def is_no_capacity(code: str, message: str) -> bool:
@@ -40,13 +49,22 @@ def is_no_capacity(code: str, message: str) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    deadline_s: float = 600.0
+    deadline_s: float = behaviour.DEADLINE_S
     """Give up after this long (the seed's cold starts took 3-6 minutes)."""
-    base_s: float = 1.0
-    cap_s: float = 20.0
+    base_s: float = behaviour.BACKOFF_BASE_S
+    cap_s: float = behaviour.BACKOFF_CAP_S
     warm_on_cold: bool = True
     """On the first no-capacity answer, raise the component's minimum (as `warm`) instead of waiting for the alarm."""
-    hold: dt.timedelta = field(default=dt.timedelta(minutes=30))
+    hold: dt.timedelta = field(default=dt.timedelta(minutes=behaviour.HOLD_MINUTES))
+
+    def __post_init__(self) -> None:
+        # A NaN deadline would never pass and retry forever; a negative backoff would crash sleep().
+        for name in ("deadline_s", "base_s", "cap_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"RetryPolicy.{name}: expected a finite number >= 0, got {value!r}")
+        if (problem := behaviour.hold_problem(self.hold)) is not None:
+            raise ValueError(f"RetryPolicy.hold: {problem}")
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,40 @@ class InvokeResult:
     attempts: int
     waited_s: float
     cold: bool
+    warnings: tuple[str, ...] = ()
+    """What went wrong on the way without failing the call (e.g. the wake was not allowed)."""
+
+
+class _Wake:
+    """The optional wake: tried on the first no-capacity answer, again after a transient failure,
+    never again once refused; each distinct failure is reported once."""
+
+    def __init__(self, clients: AwsClients, target: Target, hold: dt.timedelta, warn: Warn) -> None:
+        self.clients, self.target, self.hold = clients, target, hold
+        self.done = False
+        self.warnings: list[str] = []
+        self._warn = warn
+
+    def note(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+            self._warn(message)
+
+    def __call__(self) -> None:
+        if self.done:
+            return
+        try:
+            warm(self.clients, self.target, self.hold, warn=self.note)
+        except OpsError as e:
+            refused = e.code in DENIED_CODES
+            self.done = refused
+            self.note(
+                f"{e.resource}: could not wake the component ({e.code}); its NoCapacityInvocationFailures alarm "
+                "wakes it instead, retrying until the deadline"
+                + (" (grant the App Auto Scaling actions in the README to wake sooner)" if refused else "")
+            )
+        else:
+            self.done = True
 
 
 def invoke(
@@ -70,7 +122,12 @@ def invoke(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     jitter: Callable[[], float] = random.random,
+    warn: Warn | None = None,
 ) -> InvokeResult:
+    """Send `body`, waking the component and retrying through a cold start; `warn` (default: the
+    `sagezero.ops` logger) hears once about each optional step that failed."""
+    if not body:
+        raise OpsError(target.endpoint_name, "EmptyBody", "the request body is empty; nothing was sent", "")
     if len(body) > MAX_PAYLOAD_BYTES:
         raise OpsError(
             target.endpoint_name, "PayloadTooLarge", f"{len(body)} bytes exceeds the {MAX_PAYLOAD_BYTES}-byte limit", ""
@@ -89,24 +146,30 @@ def invoke(
         kwargs["Accept"] = accept
     if custom_attributes is not None:
         kwargs["CustomAttributes"] = custom_attributes
+    resource = f"{target.endpoint_name}/{target.inference_component_name}"
+    wake = _Wake(clients, target, retry.hold, warn or _log.warning)
     start = clock()
     attempts = 0
-    cold = warmed = False
+    cold = False
     while True:
         attempts += 1
         try:
             resp = clients.runtime.invoke_endpoint(**kwargs)
-            return InvokeResult(resp["Body"].read(), str(resp.get("ContentType", "")), attempts, clock() - start, cold)
+            return InvokeResult(
+                resp["Body"].read(), str(resp.get("ContentType", "")), attempts, clock() - start, cold,
+                tuple(wake.warnings),
+            )  # fmt: skip
         except ClientError as e:
             code, message = error_code(e), error_message(e)
             if is_no_capacity(code, message):
                 cold = True
-                if retry.warm_on_cold and not warmed:
-                    warm(clients, target, retry.hold)
-                    warmed = True
+                if retry.warm_on_cold:
+                    wake()
             elif code not in RETRYABLE_CODES:
-                raise from_boto(f"{target.endpoint_name}/{target.inference_component_name}", e) from e
-        delay = min(retry.cap_s, retry.base_s * 2 ** (attempts - 1)) * jitter()
+                raise from_boto(resource, e) from e
+        except BotoCoreError as e:  # credentials, region, parameters, connection: botocore already retried
+            raise from_boto(resource, e) from e
+        delay = behaviour.backoff_s(attempts, jitter(), base_s=retry.base_s, cap_s=retry.cap_s)
         remaining = retry.deadline_s - (clock() - start)
         if remaining <= 0:
             raise OpsError(
@@ -114,6 +177,7 @@ def invoke(
                 "DeadlineExceeded",
                 f"no answer within {retry.deadline_s:.0f} s ({attempts} attempts"
                 + (", the component is waking from zero copies" if cold else "")
+                + (f"; {len(wake.warnings)} warning(s): {wake.warnings[0]}" if wake.warnings else "")
                 + ")",
                 "cold starts take 3-6 minutes; warm the endpoint when a user logs in (`sagezero warm`)",
             )

@@ -4,16 +4,22 @@ Schedules an App Auto Scaling action that puts MinCapacity back to 0 when the ho
 raises MinCapacity to 1 (App Auto Scaling adds a copy at once, no alarm needed) — so a caller that
 disappears never leaves an endpoint billing. Idempotent: many logins at once converge on the same
 min (1) and the latest hold.
+
+Only the calls that raise the minimum and schedule its fall-back are required. Reading the copy
+count, pruning earlier holds and reading the instance count while waiting are optional: when one is
+refused or fails, `warn` hears about it once and the warm goes on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sagezero import clientbehaviour as behaviour
 from sagezero.ops.errors import OpsError
 from sagezero.ops.errors import call as _call
 from sagezero.ops.target import AwsClients, Target
@@ -22,6 +28,9 @@ COOL_DOWN_PREFIX = "sagezero-cool-down"
 _AT_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 Progress = Callable[[str, dict[str, Any]], None]
+Warn = Callable[[str], None]
+"""Told, in one line, about an optional step that failed; the operation carried on."""
+_log = logging.getLogger("sagezero.ops")
 
 
 @dataclass(frozen=True)
@@ -94,7 +103,7 @@ def hold_times(actions: Iterable[Mapping[str, Any]]) -> dict[str, dt.datetime]:
     }
 
 
-def _extend_hold(clients: AwsClients, target: Target, until: dt.datetime, max_capacity: int) -> dt.datetime:
+def _extend_hold(clients: AwsClients, target: Target, until: dt.datetime, max_capacity: int, warn: Warn) -> dt.datetime:
     """Make sure min goes back to 0 no earlier than `until`; returns when it now will.
 
     App Auto Scaling has no compare-and-swap, so each caller writes its own action, then re-reads
@@ -121,7 +130,10 @@ def _extend_hold(clients: AwsClients, target: Target, until: dt.datetime, max_ca
                 _call(name, clients.autoscaling.delete_scheduled_action, **target.scalable(), ScheduledActionName=name)
             except OpsError as e:
                 if e.code != "ObjectNotFoundException":  # another warm removed it first
-                    raise
+                    warn(
+                        f"{e.resource}: could not remove this earlier fall-back ({e.code}); the minimum returns "
+                        f"to 0 at {when:%H:%M} UTC, before this hold ends at {latest:%H:%M} UTC"
+                    )
     return latest
 
 
@@ -138,24 +150,34 @@ def parse_at(schedule: str) -> dt.datetime | None:
 def warm(
     clients: AwsClients,
     target: Target,
-    hold: dt.timedelta = dt.timedelta(minutes=30),
+    hold: dt.timedelta = dt.timedelta(minutes=behaviour.HOLD_MINUTES),
     *,
     wait: bool = False,
-    timeout_s: float = 900,
-    poll_s: float = 10,
+    timeout_s: float = behaviour.WARM_TIMEOUT_S,
+    poll_s: float = behaviour.WARM_POLL_S,
     progress: Progress | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     sleep: Callable[[float], None] = time.sleep,
+    warn: Warn | None = None,
 ) -> WarmResult:
-    """Bring `target` to >= 1 copy now and keep it there for `hold`; optionally wait until it serves."""
-    if hold <= dt.timedelta(0) or hold > dt.timedelta(days=7):
-        raise OpsError(target.resource_id, "InvalidHold", f"hold {hold} must be between 1 second and 7 days", "")
+    """Bring `target` to >= 1 copy now and keep it there for `hold`; optionally wait until it serves.
+
+    `warn` (default: the `sagezero.ops` logger) hears about optional steps that failed."""
+    warn = warn or _log.warning
+    if (problem := behaviour.hold_problem(hold)) is not None:
+        raise OpsError(target.resource_id, "InvalidHold", problem, "")
     st = scalable_target(clients, target)
-    desired, current, _status = copies(clients, target)
+    try:
+        desired, current, _status = copies(clients, target)
+    except OpsError as e:
+        if wait:  # waiting is watching the copy count: without it there is nothing to wait on
+            raise
+        warn(f"{e.resource}: could not read the copy count ({e.code}); warming without it")
+        desired = current = 0
     was_warm = desired >= 1 or int(st["MinCapacity"]) >= 1
     # The fall-back is scheduled before the minimum is raised: a caller that dies in between
     # leaves at worst a harmless action, never a component held warm forever.
-    until = _extend_hold(clients, target, (now() + hold).replace(microsecond=0), int(st["MaxCapacity"]))
+    until = _extend_hold(clients, target, (now() + hold).replace(microsecond=0), int(st["MaxCapacity"]), warn)
     if int(st["MinCapacity"]) < 1:
         _call(
             target.resource_id,
@@ -167,15 +189,18 @@ def warm(
     serving = current >= 1
     if wait and not serving:
         current, serving = _wait_serving(
-            clients=clients, target=target, timeout_s=timeout_s, poll_s=poll_s, progress=progress, sleep=sleep
-        )
+            clients=clients, target=target, timeout_s=timeout_s, poll_s=poll_s, progress=progress, sleep=sleep,
+            warn=warn,
+        )  # fmt: skip
     return WarmResult(target, was_warm, max(desired, 1), current, until, serving)
 
 
-def phase(instances: int, current_copies: int, ic_status: str) -> str:
-    """Where a cold start is, from what SageMaker reports."""
+def phase(instances: int | None, current_copies: int, ic_status: str) -> str:
+    """Where a cold start is, from what SageMaker reports (`instances` None: not known)."""
     if current_copies >= 1 and ic_status == "InService":
         return "serving"
+    if instances is None:
+        return "starting (instance count not readable)"
     if instances == 0:
         return "provisioning instance"
     return "pulling image and starting container (health check)"
@@ -189,12 +214,20 @@ def _wait_serving(
     poll_s: float,
     progress: Progress | None,
     sleep: Callable[[float], None],
+    warn: Warn,
 ) -> tuple[int, bool]:
     t0 = time.monotonic()
+    read_instances = True
     while True:
         _desired, current, status = copies(clients, target)
-        ep = _call(target.endpoint_name, clients.sagemaker.describe_endpoint, EndpointName=target.endpoint_name)
-        instances = instance_count(ep)
+        instances: int | None = None
+        if read_instances:  # only for showing the phase: optional
+            try:
+                ep = _call(target.endpoint_name, clients.sagemaker.describe_endpoint, EndpointName=target.endpoint_name)
+                instances = instance_count(ep)
+            except OpsError as e:
+                read_instances = False
+                warn(f"{e.resource}: could not read the instance count ({e.code}); phases are shown without it")
         now_phase = phase(instances, current, status)
         elapsed = time.monotonic() - t0
         if progress:

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from sagezero import clientbehaviour as behaviour
 from sagezero.mechanics import Mechanics
 from sagezero.settings import EndpointSettings
 from sagezero.simulate import step as stepping
@@ -66,11 +67,11 @@ class Client(enum.StrEnum):
 @dataclass(frozen=True)
 class ClientSettings:
     mode: Client = Client.RETRY
-    hold_s: float = 1800.0
-    """How long a `warm` holds the minimum at 1 (RetryPolicy.hold and `warm --hold-minutes` default 30)."""
-    deadline_s: float = 600.0
-    backoff_base_s: float = 1.0
-    backoff_cap_s: float = 20.0
+    hold_s: float = behaviour.HOLD_MINUTES * 60
+    """How long a `warm` holds the minimum at 1 (as RetryPolicy.hold and `warm --hold-minutes`)."""
+    deadline_s: float = behaviour.DEADLINE_S
+    backoff_base_s: float = behaviour.BACKOFF_BASE_S
+    backoff_cap_s: float = behaviour.BACKOFF_CAP_S
     warm_on_cold: bool = True
 
 
@@ -586,7 +587,9 @@ class Simulation:
             if client.warm_on_cold and r not in cold_warmed:
                 cold_warmed.add(r)
                 self.warm(t)
-            backoff = min(client.backoff_cap_s, client.backoff_base_s * 2 ** (attempt - 1)) * self.jitter.random()
+            backoff = behaviour.backoff_s(
+                attempt, self.jitter.random(), base_s=client.backoff_base_s, cap_s=client.backoff_cap_s
+            )
             remaining = client.deadline_s - (t - arrivals[r])
             if remaining <= _EPS:
                 outcome[r] = FAILED

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sagezero import clientbehaviour as behaviour
 from sagezero.mechanics import Mechanics, MechanicsError, override
 from sagezero.settings import CAMEL_TO_FIELD, FIELD_NAMES, EndpointSettings, build_settings, camel
 from sagezero.simulate import traffic as tg
@@ -39,8 +40,8 @@ PROFILE_KEYS: dict[str, tuple[type, Any]] = {
     "serviceSigma": (float, 0.5),
     "hourly": (list, None),
     "client": (str, "retry"),
-    "holdMinutes": (float, 30.0),
-    "deadlineS": (float, 600.0),
+    "holdMinutes": (float, behaviour.HOLD_MINUTES),
+    "deadlineS": (float, behaviour.DEADLINE_S),
 }
 CLIENT_KEYS = ("client", "holdMinutes", "deadlineS")
 

@@ -1,0 +1,43 @@
+"""How the operations client behaves, in numbers: the retry deadline, the backoff, the warm hold.
+
+One place, because three parts must agree on them: `sagezero.ops` does it, the simulator models it
+(a simulated `retry` client that backs off differently from the real one would predict waits nobody
+sees), and the CLI shows the defaults in its help. Pure: no boto3, no numpy, no Pulumi.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+DEADLINE_S = 600.0
+"""`invoke` gives up after this long; the seed's cold starts took 3-6 minutes."""
+BACKOFF_BASE_S = 1.0
+"""The first retry waits up to this long; each further one doubles it ..."""
+BACKOFF_CAP_S = 20.0
+"""... up to this cap, so a copy that becomes ready is found within ~20 s."""
+HOLD_MINUTES = 30.0
+"""`warm` (and `invoke`'s wake) keeps at least one copy this long before falling back to zero."""
+HOLD_MAX = dt.timedelta(days=7)
+"""A longer hold is almost certainly a mistake that would keep an endpoint billing for weeks."""
+WARM_TIMEOUT_S = 900.0
+"""`warm --wait` gives up waiting (the component keeps warming) after this long."""
+WARM_POLL_S = 10.0
+"""How often `warm --wait` asks SageMaker where the cold start is."""
+
+_MAX_EXPONENT = 62  # 2**62 s is far past any cap; bounds the float maths for very long retry loops
+
+
+def backoff_s(attempt: int, jitter: float, *, base_s: float = BACKOFF_BASE_S, cap_s: float = BACKOFF_CAP_S) -> float:
+    """Delay before retry number `attempt` (1-based): capped exponential backoff with full jitter.
+
+    `jitter` is a draw from [0, 1); full jitter spreads many clients that failed together (every
+    user of a component that just went to zero) instead of retrying in lockstep.
+    """
+    return min(cap_s, base_s * 2.0 ** min(max(attempt - 1, 0), _MAX_EXPONENT)) * jitter
+
+
+def hold_problem(hold: dt.timedelta) -> str | None:
+    """Why a warm hold cannot be used, or None."""
+    if hold < dt.timedelta(seconds=1) or hold > HOLD_MAX:
+        return f"hold {hold} must be between 1 second and {HOLD_MAX.days} days"
+    return None
