@@ -203,7 +203,11 @@ def test_overrides_reach_settings_profile_and_mechanics() -> None:
         ("scaleInCooldownS", "-5", "scaleInCooldownS"),
         ("bogus", "1", "not an endpoint setting, traffic key or mechanics constant"),
         ("instance_provision_s", "9..3", "expected a range lo..hi"),
-        ("days", "many", "--set.days: expected int"),
+        ("days", "many", "--set.days: expected a whole number, got 'many'"),
+        ("holdMinutes", "nan", "--set holdMinutes: expected finite numbers, got 'nan'"),
+        ("deadlineS", "-1", r"--set.deadlineS: expected a number >= 0, got -1"),
+        ("instance_provision_s", "1..inf", "--set instance_provision_s: expected finite numbers"),
+        ("targetValue", "-inf", "--set targetValue: expected finite numbers"),
     ]:
         with pytest.raises(ScenarioError, match=error):
             apply(s, key, value)

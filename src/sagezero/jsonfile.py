@@ -1,23 +1,66 @@
 """Read a user-supplied JSON file, turning every way it can be wrong into one line naming the file.
 
-Pure: no Pulumi, no boto3; callers wrap the message in their own error type.
+Missing, a folder, unreadable, binary, not JSON, nested deeper than any real document, or holding
+NaN/Infinity (not JSON, though Python's parser takes them, and a number no check compares right
+with): each is a JsonFileError whose message starts with the path. Pure: no Pulumi, no boto3;
+callers wrap the message in their own error type.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
+
+MAX_BYTES = 256 * 1024 * 1024  # far above any stack export, below what would exhaust memory
 
 
 class JsonFileError(ValueError):
     """The file is missing or not JSON; the message starts with its path."""
 
 
-def read_json(path: Path) -> Any:
+class _NotFiniteError(ValueError):
+    pass
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 overflows to inf
+        raise _NotFiniteError(f"the number {text[:40]} is too large for a float")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotFiniteError(f"{name} is not a JSON number")
+
+
+def loads(text: str, where: str) -> Any:
+    """Parse `text` strictly (finite numbers only); errors name `where` and the line."""
     try:
-        return json.loads(path.read_text())
+        return json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
+    except json.JSONDecodeError as e:
+        raise JsonFileError(f"{where}:{e.lineno}: not valid JSON ({e.msg}, column {e.colno})") from None
+    except _NotFiniteError as e:
+        raise JsonFileError(f"{where}: {e}") from None
+    except RecursionError:
+        raise JsonFileError(f"{where}: nested too deeply to be read") from None
+
+
+def read_json(path: Path, *, limit: int = MAX_BYTES) -> Any:
+    if path.is_dir():
+        raise JsonFileError(f"{path}: is a folder, expected a JSON file")
+    try:
+        with path.open("rb") as f:
+            data = f.read(limit + 1)
     except FileNotFoundError:
         raise JsonFileError(f"{path}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise JsonFileError(f"{path}: not valid JSON ({e})") from None
+    except OSError as e:
+        raise JsonFileError(f"{path}: cannot read ({e.strerror or e})") from None
+    if len(data) > limit:
+        raise JsonFileError(f"{path}: larger than {limit:,} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise JsonFileError(f"{path}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})") from None
+    return loads(text, str(path))

@@ -2,16 +2,18 @@
 
 A traffic profile is a flat mapping with camelCase keys, the same in `sagezero:traffic` stack config
 and on the command line, so `plan`'s monthly estimate and `simulate` read it one way. Every bad key
-or value is reported with where it came from and what was expected.
+or value is reported with where it came from and what was expected; numbers must be finite and not
+negative (a NaN hold or deadline would never end, a negative one would end before it began).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sagezero import clientbehaviour as behaviour
 from sagezero.mechanics import Mechanics, MechanicsError, override
@@ -21,6 +23,9 @@ from sagezero.simulate.engine import Client, ClientSettings, SimConfig
 from sagezero.simulate.machinery import Machinery
 from sagezero.simulate.prices import PriceTable
 from sagezero.simulate.traffic import Traffic, TrafficError
+
+if TYPE_CHECKING:
+    from sagezero.stackconfig import StackConfig
 
 KINDS = ("sessions", "poisson", "trace")
 # key -> (type, default); the generator keys, then the client keys
@@ -44,6 +49,24 @@ PROFILE_KEYS: dict[str, tuple[type, Any]] = {
     "deadlineS": (float, behaviour.DEADLINE_S),
 }
 CLIENT_KEYS = ("client", "holdMinutes", "deadlineS")
+# The `simulate` options that set a profile key: option attribute -> key.
+FLAG_KEYS = {
+    "requests_per_day": "requestsPerDay",
+    "sessions_per_day": "sessionsPerDay",
+    "days": "days",
+    "client": "client",
+    "hold_minutes": "holdMinutes",
+    "deadline": "deadlineS",
+    "seed": "seed",
+    "trace_tenant": "tenant",
+}
+_EXCERPT = 40
+
+
+def _show(value: Any) -> str:
+    """A value in a message, cut short: a megabyte of YAML is named, not echoed."""
+    text = repr(value)
+    return text if len(text) <= _EXCERPT else f"{text[: _EXCERPT - 1]}…"
 
 
 class ScenarioError(ValueError):
@@ -134,24 +157,79 @@ def check_profile(raw: Any, where: str) -> dict[str, Any]:
     problems: list[str] = []
     for key, value in raw.items():
         if key not in PROFILE_KEYS:
-            problems.append(f"{where}.{key}: unknown key; known: {', '.join(PROFILE_KEYS)}")
+            problems.append(f"{where}.{_show(key)}: unknown key; known: {', '.join(PROFILE_KEYS)}")
             continue
         typ = PROFILE_KEYS[key][0]
-        if typ is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if _is_number(value) and not math.isfinite(value):
+            problems.append(f"{where}.{key}: expected a finite number, got {_show(value)}")
+        elif _is_number(value) and value < 0:
+            problems.append(f"{where}.{key}: expected a number >= 0, got {_show(value)}")
+        elif typ is float and _is_number(value):
             out[key] = float(value)
-        elif typ is int and isinstance(value, int) and not isinstance(value, bool):
-            out[key] = value
-        elif typ is int and isinstance(value, float) and value.is_integer():
+        elif typ is int and _is_number(value) and (isinstance(value, int) or float(value).is_integer()):
             out[key] = int(value)
-        elif (typ is str and isinstance(value, str)) or (
-            typ is list and isinstance(value, list) and all(isinstance(v, (int, float)) for v in value)
-        ):
+        elif typ is str and isinstance(value, str):
             out[key] = value
+        elif typ is list and isinstance(value, list) and all(_is_number(v) and 0 <= v < math.inf for v in value):
+            out[key] = [float(v) for v in value]
         else:
-            problems.append(f"{where}.{key}: expected {typ.__name__}, got {value!r}")
+            shape = (
+                "a list of finite numbers >= 0" if typ is list else ("a whole number" if typ is int else typ.__name__)
+            )
+            problems.append(f"{where}.{key}: expected {shape}, got {_show(value)}")
     if problems:
         raise ScenarioError("\n".join(problems))
     return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def profile_from_flags(traffic: str | None, flags: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile keys the `simulate` options set (`traffic`: a generator name or a trace file;
+    `flags`: option attribute -> value, None when not given), checked like stack config."""
+    profile: dict[str, Any] = {}
+    if traffic in ("sessions", "poisson"):
+        profile["kind"] = traffic
+    elif traffic:
+        profile.update(kind="trace", trace=str(Path(traffic).resolve()))
+    for attr, key in FLAG_KEYS.items():
+        if flags.get(attr) is not None:
+            profile[key] = flags[attr]
+    return check_profile(profile, "options")
+
+
+def scenarios(
+    config: StackConfig | None,
+    project_dir: Path,
+    tenant: str | None,
+    flags_profile: Mapping[str, Any],
+    assignments: Sequence[str] = (),
+    export: Path | None = None,
+) -> list[Scenario]:
+    """What `simulate` runs: each tenant of the stack (its `sagezero:traffic` under the options'
+    profile), or each inference component of a stack export (its real wiring), or the seed's
+    settings without either; then every `--set KEY=VALUE`."""
+    if export is not None:
+        from sagezero.simulate.exported import scenarios_from_export  # it imports this module
+
+        if config is not None:
+            raise ScenarioError("--export and --stack are two sources of tenants: give one")
+        found = scenarios_from_export(export, flags_profile, tenant)
+    elif config is not None:
+        from sagezero.simulate import scenarios_for_stack  # the package imports this module
+
+        found = [
+            Scenario(sc.label, sc.settings, {**sc.profile, **flags_profile}, base_dir=project_dir)
+            for sc in scenarios_for_stack(config, project_dir, tenant)
+        ]
+    else:
+        if tenant:
+            raise ScenarioError("--tenant needs --stack or --export")
+        found = [Scenario("the seed's settings", EndpointSettings(), dict(flags_profile))]
+    overrides = [parse_assignment(text) for text in assignments]
+    return [apply_all(sc, overrides) for sc in found]
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
@@ -174,8 +252,11 @@ def apply_all(scenario: Scenario, assignments: list[tuple[str, str]]) -> Scenari
     profile = dict(scenario.profile)
     mechanics = scenario.mechanics
     for key, value in assignments:
+        _check_finite(key, value)
         if key in CAMEL_TO_FIELD or key in FIELD_NAMES:
             given[camel(CAMEL_TO_FIELD.get(key, key))] = value
+        elif key in PROFILE_KEYS and PROFILE_KEYS[key][0] is list:
+            profile.update(check_profile({key: [_number_or_text(v.strip()) for v in value.split(",")]}, "--set"))
         elif key in PROFILE_KEYS:
             profile.update(check_profile({key: _number_or_text(value)}, "--set"))
         elif key in mechanics_names:
@@ -207,6 +288,14 @@ def apply_all(scenario: Scenario, assignments: list[tuple[str, str]]) -> Scenari
             ))  # fmt: skip
         settings = built
     return dataclasses.replace(scenario, settings=settings, profile=profile, mechanics=mechanics)
+
+
+def _check_finite(key: str, value: str) -> None:
+    """NaN and infinities are refused for every kind of key (settings, profile, mechanics ranges)."""
+    for part in value.replace("..", ",").split(","):
+        number = _number_or_text(part.strip())
+        if isinstance(number, float) and not math.isfinite(number):
+            raise ScenarioError(f"--set {key}: expected finite numbers, got {_show(value)}")
 
 
 def _number_or_text(value: str) -> Any:

@@ -1,0 +1,256 @@
+"""`warm`, `invoke`, `status`, `verify`, `teardown`: operating deployed tenants through `sagezero.ops`.
+
+boto3 only, as the library: these commands never import Pulumi. Names, durations and request files
+are checked before credentials are looked up, so bad input is exit 2 and an AWS refusal exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from sagezero import clientbehaviour as behaviour
+from sagezero.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    aws_name,
+    excerpt,
+    fail,
+    header_value,
+    number,
+    read_bytes,
+    read_text,
+    region,
+    text,
+)
+
+if TYPE_CHECKING:
+    from sagezero.ops import AwsClients, Target
+
+T = TypeVar("T")
+MAX_OUTPUTS_BYTES = 64 * 1024 * 1024
+MAX_BODY_BYTES = 6 * 1024 * 1024  # the real-time InvokeEndpoint limit (sagezero.ops.invoke checks it too)
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"sagezero: warning: {message}\n")
+
+
+def _targets(args: argparse.Namespace, *, one: bool) -> tuple[AwsClients, dict[str, Target]]:
+    """Clients and the tenants to act on: from --endpoint, or from `pulumi stack output --json` (--outputs)."""
+    from sagezero.ops import AwsClients, OpsError, Target
+    from sagezero.ops.target import OutputsError, targets_from_outputs
+
+    if args.outputs and args.endpoint:
+        fail("give --endpoint or --outputs, not both")
+    if args.tenant and not args.outputs:
+        fail("--tenant picks a tenant from --outputs; with --endpoint, name the endpoint itself")
+    if args.outputs:
+        where = "standard input" if args.outputs == "-" else args.outputs
+        raw = read_text(args.outputs, "--outputs", limit=MAX_OUTPUTS_BYTES)
+        try:
+            doc = json.loads(raw)
+        except json.JSONDecodeError as e:
+            fail(f"--outputs {where}:{e.lineno}: not JSON ({e.msg}); use `pulumi stack output --json`")
+        except RecursionError:
+            fail(f"--outputs {where}: nested too deeply to be `pulumi stack output --json`")
+        try:
+            targets: dict[str, Target] = dict(targets_from_outputs(doc, where, args.tenant))
+        except OutputsError as e:
+            fail(str(e))
+        if one and len(targets) > 1:
+            fail(f"{where} has {len(targets)} tenants ({', '.join(sorted(targets))}); pick one with --tenant")
+    elif args.endpoint:
+        ic = args.inference_component or f"{args.endpoint}-ic"
+        if len(ic) > 63:
+            fail(f"--endpoint {args.endpoint}: {ic} would be longer than 63 characters; pass --inference-component")
+        targets = {args.endpoint: Target(args.endpoint, ic)}
+    else:
+        fail("name the endpoint: --endpoint NAME, or --outputs FILE from `pulumi stack output --json`")
+    try:
+        return AwsClients.create(region=args.region, profile=args.profile), targets
+    except OpsError as e:
+        fail(str(e))
+
+
+def _target(args: argparse.Namespace) -> tuple[AwsClients, Target]:
+    clients, targets = _targets(args, one=True)
+    return clients, next(iter(targets.values()))
+
+
+def cmd_warm(args: argparse.Namespace) -> int:
+    from sagezero.ops import OpsError, warm
+
+    clients, target = _target(args)
+
+    def show(phase: str, info: dict[str, object]) -> None:
+        sys.stderr.write(
+            f"  [{info['elapsed_s']:5.0f} s] {phase} (instances {info['instances']}, copies {info['copies']})\n"
+        )
+
+    try:
+        result = warm(clients, target, dt.timedelta(minutes=args.hold_minutes), wait=args.wait,
+                      timeout_s=args.timeout, progress=show, warn=_warn)  # fmt: skip
+    except OpsError as e:
+        fail(str(e), EXIT_FINDINGS)
+    state = "already warm" if result.was_warm else "waking from zero"
+    sys.stdout.write(
+        f"{result.target.inference_component_name}: {state}; {result.current_copies} copy(ies) serving; "
+        f"falls back to zero after {result.hold_until:%Y-%m-%d %H:%M} UTC\n"
+    )
+    return EXIT_OK
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    # The body is read and checked before any AWS client exists: an empty or oversized request is
+    # the user's mistake (exit 2), never a call that SageMaker refuses.
+    body = read_bytes(args.file, "request file", limit=MAX_BODY_BYTES)
+    if not body:
+        fail(f"request file {'standard input' if args.file == '-' else args.file}: is empty; nothing was sent")
+    from sagezero.ops import OpsError, RetryPolicy, invoke
+
+    clients, target = _target(args)
+    try:
+        result = invoke(clients, target, body, content_type=args.content_type, accept=args.accept,
+                        retry=RetryPolicy(deadline_s=args.deadline), warn=_warn)  # fmt: skip
+    except OpsError as e:
+        fail(str(e), EXIT_FINDINGS)
+    sys.stdout.buffer.write(result.body + (b"" if result.body.endswith(b"\n") else b"\n"))
+    if result.cold:
+        sys.stderr.write(
+            f"sagezero: cold start: answered after {result.waited_s:.0f} s and {result.attempts} attempts\n"
+        )
+    return EXIT_OK
+
+
+def _per_target(args: argparse.Namespace, read: Callable[[AwsClients, Target], T]) -> list[T]:
+    """Run one read-only operation on every tenant named; an AWS failure is one line, exit 1."""
+    from sagezero.ops import OpsError
+
+    clients, targets = _targets(args, one=False)
+    try:
+        return [read(clients, target) for target in targets.values()]
+    except OpsError as e:
+        fail(str(e), EXIT_FINDINGS)
+
+
+def _emit(args: argparse.Namespace, docs: list[object], texts: list[str]) -> None:
+    if args.json:
+        json.dump(docs, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write("\n\n".join(texts) + "\n")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from sagezero.ops.status import render, status
+
+    results = _per_target(args, status)
+    _emit(args, [s.as_dict() for s in results], [render(s) for s in results])
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from sagezero.ops.verify import render, verify
+
+    reports = _per_target(args, verify)
+    docs: list[object] = [
+        {"endpoint": r.target.endpoint_name, "inference_component": r.target.inference_component_name,
+         "ok": not r.broken, "findings": [f.__dict__ for f in r.findings]}
+        for r in reports
+    ]  # fmt: skip
+    _emit(args, docs, [render(r) for r in reports])
+    return EXIT_FINDINGS if any(r.broken for r in reports) else EXIT_OK
+
+
+def cmd_teardown(args: argparse.Namespace) -> int:
+    from sagezero.ops import OpsError
+    from sagezero.ops.teardown import Deletion, teardown
+
+    clients, target = _target(args)
+
+    def show(d: Deletion) -> None:
+        sys.stderr.write(f"  deleting {d.kind} {d.name}\n")
+
+    try:
+        steps = teardown(clients, target, execute=args.yes, progress=show)
+    except OpsError as e:
+        fail(str(e), EXIT_FINDINGS)
+    if not steps:
+        sys.stdout.write("nothing to delete: no resources of this tenant were found\n")
+    elif not args.yes:
+        sys.stdout.write("would delete, in this order (run again with --yes to do it):\n")
+        sys.stdout.write("".join(f"  {i}. {d.kind:<20} {d.name}\n" for i, d in enumerate(steps, 1)))
+    else:
+        sys.stdout.write(f"deleted {len(steps)} resource(s)\n")
+    return EXIT_OK
+
+
+def _hold_minutes(raw: str) -> float:
+    minutes = number("minutes to hold", lo=0, lo_open=True)(raw)
+    if (problem := behaviour.hold_problem(dt.timedelta(minutes=minutes))) is not None:
+        raise argparse.ArgumentTypeError(f"{problem}, got {excerpt(raw)} minutes")
+    return minutes
+
+
+def _add_target_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--endpoint", type=aws_name("an endpoint name"),
+                   help="endpoint name (stack output <tenant>.endpoint_name)")  # fmt: skip
+    p.add_argument("--inference-component", type=aws_name("an inference component name"),
+                   help="inference component name (default: <endpoint>-ic)")  # fmt: skip
+    p.add_argument("--outputs", metavar="FILE", help="`pulumi stack output --json` saved to FILE (or - for stdin)")
+    p.add_argument("--tenant", type=text("a tenant name"), help="with --outputs: only this tenant")
+    p.add_argument("--region", type=region, help="AWS region (default: from the environment)")
+    p.add_argument("--profile", type=text("an AWS profile name"), help="AWS profile")
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    w = sub.add_parser(
+        "warm", help="bring an endpoint to >= 1 copy now, hold it, and let it fall back to zero by itself"
+    )
+    _add_target_args(w)
+    w.add_argument("--hold-minutes", type=_hold_minutes, default=behaviour.HOLD_MINUTES,
+                   help=f"keep at least one copy this long (default {behaviour.HOLD_MINUTES:g})")  # fmt: skip
+    w.add_argument("--wait", action="store_true", help="wait until a copy is serving, showing the phases")
+    w.add_argument("--timeout", type=number("seconds to wait", lo=0, lo_open=True), default=behaviour.WARM_TIMEOUT_S,
+                   help=f"seconds to wait with --wait (default {behaviour.WARM_TIMEOUT_S:g})")  # fmt: skip
+    w.set_defaults(func=cmd_warm)
+
+    inv = sub.add_parser("invoke", help="invoke an endpoint, waking it and retrying through a cold start")
+    _add_target_args(inv)
+    inv.add_argument("file", help="request body file, or - for standard input")
+    inv.add_argument("--content-type", type=header_value("a Content-Type"), default="application/json")
+    inv.add_argument("--accept", type=header_value("an Accept type"))
+    inv.add_argument("--deadline", type=number("a deadline in seconds"), default=behaviour.DEADLINE_S,
+                     help=f"give up after this many seconds (default {behaviour.DEADLINE_S:g})")  # fmt: skip
+    inv.set_defaults(func=cmd_invoke)
+
+    st = sub.add_parser("status", help="one screen per tenant: copies, instances, alarm, recent scaling, idle left")
+    _add_target_args(st)
+    st.add_argument("--json", action="store_true", help="machine-readable output")
+    st.set_defaults(func=cmd_status)
+
+    ver = sub.add_parser(
+        "verify",
+        help="check a deployed stack's live wiring with the policy pack's rules (exit 1 on a break)",
+        description="Read the live resources and check min 0 at every level, the step policy, and the "
+        "NoCapacityInvocationFailures alarm wired to it. Run after `pulumi up` in CI.",
+    )
+    _add_target_args(ver)
+    ver.add_argument("--json", action="store_true", help="machine-readable output")
+    ver.set_defaults(func=cmd_verify)
+
+    td = sub.add_parser(
+        "teardown",
+        help="delete a hand-built tenant in the order AWS accepts (shows the plan; --yes to delete)",
+        description="For endpoints not managed by Pulumi (use `pulumi destroy` for those). Deletes alarms, "
+        "policies, the scalable target, the inference component (waiting until gone), the endpoint, its "
+        "config and the model, in that order.",
+    )
+    _add_target_args(td)
+    td.add_argument("--yes", action="store_true", help="really delete")
+    td.set_defaults(func=cmd_teardown)
