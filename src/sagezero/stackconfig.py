@@ -2,11 +2,16 @@
 
 Pure: never imports Pulumi, so `plan`, `simulate` and the program share one reading of the file,
 and every problem is reported at once with the stack name and the exact key.
+
+The file is untrusted input (a CI job runs `plan` on a pull request): it is read with bounded size,
+aliases that expand to a bounded number of nodes, and NaN, infinities and oversized text are refused
+by key before any setting is checked, so every message quotes at most a short excerpt.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +27,24 @@ TENANT_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$")
 # Keys this program reads; anything else under `sagezero:` is a typo and fails loudly.
 OBJECT_KEYS = ("defaults", "tenants", "image", "traffic")
 _IMAGE_KEYS = {"context": str, "uri": str, "retainImages": int, "platform": str, "buildArgs": dict}
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_NODES = 100_000
+"""Values a stack file may hold once YAML aliases are expanded: far above 1000 tenants, far below a bomb."""
+MAX_TEXT = 4096
+"""Longest text value: above any AWS name, ARN, URL or tag AWS accepts."""
+MAX_PROBLEMS = 50
+_EXCERPT = 40
+
+
+def _show(value: Any, limit: int = _EXCERPT) -> str:
+    """A value in a message, cut to `limit` characters: named, never echoed in full."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def _why(message: object) -> str:
+    """PyYAML's own explanation, on one line and bounded (it may quote the document)."""
+    return " ".join(_show(str(message), 200)[1:-1].split())
 
 
 class StackConfigError(ValueError):
@@ -30,8 +53,17 @@ class StackConfigError(ValueError):
     def __init__(self, stack: str, problems: list[Problem]) -> None:
         self.stack = stack
         self.problems = problems
-        lines = "\n".join(f"  - {p.key}: {p.message}" for p in problems)
-        super().__init__(f"stack {stack!r} has {len(problems)} config problem(s):\n{lines}")
+        shown = [f"  - {_clip(f'{p.key}: {p.message}')}" for p in problems[:MAX_PROBLEMS]]
+        if len(problems) > MAX_PROBLEMS:
+            shown.append(f"  ... and {len(problems) - MAX_PROBLEMS} more")
+        lines = "\n".join(shown)
+        super().__init__(f"stack {_show(stack)} has {len(problems)} config problem(s):\n{lines}")
+
+
+def _clip(line: str, limit: int = 600) -> str:
+    """One problem on one line of bounded length, keeping the key (start) and the expectation (end)."""
+    line = " ".join(line.split())
+    return line if len(line) <= limit else f"{line[: limit // 2]} … {line[-limit // 3 :]}"
 
 
 @dataclass(frozen=True)
@@ -58,10 +90,37 @@ def _as_object(key: str, value: Any, problems: list[Problem]) -> Any:
     """The engine hands structured config over as JSON text; files hand it over parsed."""
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            value = json.loads(value)
         except json.JSONDecodeError:
             problems.append(Problem(key, "expected a structured value (mapping or list), got plain text"))
             return None
+        except RecursionError:
+            problems.append(Problem(key, "nested too deeply"))
+            return None
+    return _sanitised(key, value, problems)
+
+
+def _sanitised(key: str, value: Any, problems: list[Problem]) -> Any:
+    """`value` without the entries no check should see: non-finite numbers and oversized text (each
+    reported by key here, once) and non-text keys; everything else is checked where it is used."""
+    if isinstance(value, float) and not math.isfinite(value):
+        problems.append(Problem(key, f"expected a finite number, got {value}"))
+        return None
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        problems.append(Problem(key, f"a {len(value):,}-character value {_show(value)}; at most {MAX_TEXT}"))
+        return None
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if not isinstance(k, str) or len(k) > 100:
+                problems.append(Problem(f"{key}.{_show(k)}", "keys must be names (text, at most 100 characters)"))
+                continue
+            clean = _sanitised(f"{key}.{k}", v, problems)
+            if clean is not None or v is None:
+                out[k] = clean
+        return out
+    if isinstance(value, list):
+        return [_sanitised(f"{key}[{i}]", v, problems) for i, v in enumerate(value)]
     return value
 
 
@@ -69,13 +128,19 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
     """Typed config for `stack` from `{"sagezero:tenants": ..., "aws:region": ...}`."""
     problems: list[Problem] = []
     ours: dict[str, Any] = {}
-    for key, value in values.items():
+    for key_read, value in values.items():
+        key: Any = key_read  # typed as text, but read from YAML: may be a number or a date
+        if not isinstance(key, str):
+            problems.append(Problem(_show(key), "config keys must be text such as sagezero:tenants"))
+            continue
         ns, _, name = key.partition(":")
         if ns != NAMESPACE:
             continue
         if name not in OBJECT_KEYS:
             problems.append(
-                Problem(key, f"unknown key; known keys: {', '.join(f'{NAMESPACE}:{k}' for k in OBJECT_KEYS)}")
+                Problem(
+                    _show(key)[1:-1], f"unknown key; known keys: {', '.join(f'{NAMESPACE}:{k}' for k in OBJECT_KEYS)}"
+                )
             )
             continue
         ours[name] = _as_object(key, value, problems)
@@ -146,13 +211,14 @@ def _parse_tenants(
         where = f"{key}[{i}]"
         entry = {"name": item} if isinstance(item, str) else item
         if not isinstance(entry, Mapping):
-            problems.append(Problem(where, f"expected a mapping with a name, got {entry!r}"))
+            problems.append(Problem(where, f"expected a mapping with a name, got {_show(entry)}"))
             continue
         name = entry.get("name")
         if not isinstance(name, str) or not TENANT_NAME.match(name):
             problems.append(
                 Problem(
-                    f"{where}.name", f"{name!r} must be 1-24 lowercase letters, digits or hyphens (used in AWS names)"
+                    f"{where}.name",
+                    f"{_show(name)} must be 1-24 lowercase letters, digits or hyphens (used in AWS names)",
                 )
             )
             continue
@@ -181,7 +247,7 @@ def _parse_image(raw: Any, problems: list[Problem]) -> ImageSettings:
         if typ is None:
             problems.append(Problem(f"{key}.{k}", f"unknown key; known keys: {', '.join(_IMAGE_KEYS)}"))
         elif not isinstance(v, typ) or isinstance(v, bool):
-            problems.append(Problem(f"{key}.{k}", f"expected {typ.__name__}, got {v!r}"))
+            problems.append(Problem(f"{key}.{k}", f"expected {typ.__name__}, got {_show(v)}"))
         else:
             kwargs[_snake(k)] = v
     if kwargs.get("uri") and kwargs.get("context"):
@@ -218,7 +284,10 @@ def read_stack_values(project_dir: Path, stack: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if project_file.exists():
         project = _load_yaml(project_file, stack)
-        for k, v in (project.get("config") or {}).items():
+        project_config = project.get("config") or {}
+        if not isinstance(project_config, Mapping):
+            raise StackConfigError(stack, [Problem(f"{project_file.name}: config", "expected a mapping")])
+        for k, v in project_config.items():
             values[k] = v.get("default", v.get("value")) if isinstance(v, Mapping) else v
     stack_doc = _load_yaml(stack_file, stack)
     config = stack_doc.get("config") or {}
@@ -229,13 +298,89 @@ def read_stack_values(project_dir: Path, stack: str) -> dict[str, Any]:
 
 
 def _load_yaml(path: Path, stack: str) -> dict[str, Any]:
+    def refuse(message: str) -> StackConfigError:
+        return StackConfigError(stack, [Problem(path.name, message)])
+
+    if path.is_dir():
+        raise refuse("is a folder, expected a YAML file")
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise refuse(f"cannot read ({e.strerror or e})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise refuse(f"larger than {MAX_FILE_BYTES:,} bytes; a stack file is a few kilobytes")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise refuse(f"line {line}: not UTF-8 text (byte 0x{data[e.start]:02x}); is it binary?") from None
+    try:
+        doc = load_bounded_yaml(text) or {}
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise refuse(f"{where}not valid YAML ({_why(e.problem or e.context)})") from None
     except yaml.YAMLError as e:
-        raise StackConfigError(stack, [Problem(path.name, f"not valid YAML: {e}")]) from None
+        raise refuse(f"not valid YAML ({_why(e)})") from None
     if not isinstance(doc, dict):
-        raise StackConfigError(stack, [Problem(path.name, "expected a YAML mapping at the top level")])
+        raise refuse("expected a YAML mapping at the top level")
     return doc
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing documents whose aliases would expand past MAX_NODES values (a
+    "billion laughs" bomb is a few hundred bytes) or that refer to themselves."""
+
+    def compose_document(self) -> yaml.Node | None:
+        node: yaml.Node | None = super().compose_document()
+        if node is not None:
+            _check_expanded_size(node)
+        return node
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_expanded_size(root: yaml.Node) -> None:
+    """Values the document holds with every alias expanded, counted without expanding (each shared
+    node once, iteratively: no recursion limit to hit)."""
+    sizes: dict[int, int] = {}
+    ancestors: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            ancestors.discard(id(node))
+            sizes[id(node)] = min(MAX_NODES + 1, 1 + sum(sizes[id(c)] for c in _children(node)))
+            continue
+        if id(node) in sizes:
+            continue
+        ancestors.add(id(node))
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in ancestors:
+                raise yaml.YAMLError(f"line {node.start_mark.line + 1}: an alias refers to the value that holds it")
+            stack.append((child, False))
+    if sizes[id(root)] > MAX_NODES:
+        raise yaml.YAMLError(f"expands to more than {MAX_NODES:,} values through its aliases (*name)")
+
+
+def load_bounded_yaml(text: str) -> Any:
+    """`yaml.safe_load`, with the expansion of aliases bounded; nesting deeper than Python's recursion
+    limit is a YAMLError too."""
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    except RecursionError:
+        raise yaml.YAMLError("nested too deeply") from None
+    finally:
+        loader.dispose()
 
 
 def load_stack(project_dir: Path, stack: str) -> StackConfig:

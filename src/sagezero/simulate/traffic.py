@@ -2,12 +2,16 @@
 
 Generators are vectorised (numpy) so a month of a million requests costs well under a second;
 they draw from their own random stream, so changing a scaling setting never changes the traffic.
+A trace is user input: every way a file or row can be wrong (binary, ragged, duplicate columns,
+NaN or infinite times, a span longer than the simulator replays) is a TrafficError naming the file
+and line, never a numpy or csv exception.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import math
 from collections.abc import Iterator, Mapping
@@ -19,6 +23,10 @@ import numpy as np
 import numpy.typing as npt
 
 DAY = 86_400.0
+MAX_DAYS = 366
+"""The longest traffic the simulator replays (generators and traces alike)."""
+_LAST_EPOCH = 253_402_300_799.0  # 9999-12-31T23:59:59Z, the last time ISO 8601 can write
+_EXCERPT = 40
 
 # Relative load by hour of day (UTC), a business-hours shape: quiet nights, a morning ramp, a
 # lunch dip, an evening tail. Used by both generators unless `hourly` is given.
@@ -68,18 +76,23 @@ def _times_in_hours(rng: np.random.Generator, rates: npt.NDArray[np.float64]) ->
     return np.sort(hours * 3600.0 + rng.uniform(0.0, 3600.0, hours.size))
 
 
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _EXCERPT else f"{text[: _EXCERPT - 1]}…"
+
+
 def _check(name: str, value: float, lo: float, hi: float) -> None:
     if not (isinstance(value, (int, float)) and not isinstance(value, bool) and lo <= value <= hi):
-        raise TrafficError(f"{name}: expected a number from {lo:g} to {hi:g}, got {value!r}")
+        raise TrafficError(f"{name}: expected a number from {lo:g} to {hi:g}, got {_show(value)}")
 
 
 def _check_common(days: int, weekend: float, service_ms: float, hourly: tuple[float, ...]) -> None:
     """The settings both generators share."""
-    _check("days", days, 1, 366)
+    _check("days", days, 1, MAX_DAYS)
     _check("weekend", weekend, 0, 10)
     _check("serviceMs", service_ms, 0.1, 3.6e6)
-    if len(hourly) != 24 or any(h < 0 for h in hourly) or sum(hourly) <= 0:
-        raise TrafficError("hourly: expected 24 non-negative weights (hours 0-23 UTC), not all zero")
+    if len(hourly) != 24 or not all(0 <= h <= 1e6 for h in hourly) or sum(hourly) <= 0:
+        raise TrafficError("hourly: expected 24 weights from 0 to 1e6 (hours 0-23 UTC), not all zero")
 
 
 def poisson(
@@ -155,48 +168,92 @@ def sessions(
 
 
 def _timestamp(value: Any, where: str) -> float:
+    """Epoch seconds from a number or text (epoch seconds or ISO 8601), finite and 1970-9999."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
+        t = float(value) if isinstance(value, float) or abs(value) <= _LAST_EPOCH else math.nan
+    elif isinstance(value, str):
         text = value.strip()
         try:
-            return float(text)
+            t = float(text)
         except ValueError:
-            pass
-        try:
-            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise TrafficError(
-                f"{where}: timestamp {value!r} is neither epoch seconds nor ISO 8601 (2026-11-25T09:00:00Z)"
-            ) from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt.UTC)
-        return parsed.timestamp()
-    raise TrafficError(f"{where}: missing timestamp")
-
-
-def _rows(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    with path.open(newline="") as f:
-        if path.suffix in (".jsonl", ".ndjson", ".json"):
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise TrafficError(f"{path}:{n}: not a JSON object ({e.msg})") from None
-                if not isinstance(row, dict):
-                    raise TrafficError(f"{path}:{n}: expected a JSON object per line")
-                yield f"{path}:{n}", row
-        else:
-            reader = csv.DictReader(f)
-            if not reader.fieldnames or "timestamp" not in reader.fieldnames:
+            try:
+                parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
                 raise TrafficError(
-                    f"{path}: expected a CSV header with a 'timestamp' column "
-                    "(optional: service_ms or service_s, tenant, event)"
-                )
-            for n, row in enumerate(reader, 2):
-                yield f"{path}:{n}", row
+                    f"{where}: timestamp {_show(value)} is neither epoch seconds nor ISO 8601 (2026-11-25T09:00:00Z)"
+                ) from None
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=dt.UTC)
+            try:
+                t = parsed.timestamp()
+            except (OverflowError, ValueError):
+                t = math.nan
+    elif value is None or value == "":
+        raise TrafficError(f"{where}: missing timestamp")
+    else:
+        raise TrafficError(f"{where}: timestamp {_show(value)} is neither epoch seconds nor ISO 8601")
+    if not (0 <= t <= _LAST_EPOCH):  # also NaN
+        raise TrafficError(f"{where}: timestamp {_show(value)} is not a time from 1970 to 9999")
+    return t
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _text(path: Path) -> str:
+    """The whole file as text; a missing, unreadable or binary file is named (with the line of the
+    first byte that is not UTF-8)."""
+    if path.is_dir():
+        raise TrafficError(f"{path}: is a folder, expected a trace file (CSV or JSON lines)")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise TrafficError(f"{path}: no such file") from None
+    except OSError as e:
+        raise TrafficError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise TrafficError(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x}); is it binary?") from None
+
+
+def _rows(path: Path, text: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    if path.suffix in (".jsonl", ".ndjson", ".json"):
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line, parse_constant=_no_constant)
+            except json.JSONDecodeError as e:
+                raise TrafficError(f"{path}:{n}: not a JSON object ({e.msg})") from None
+            except (ValueError, RecursionError) as e:
+                raise TrafficError(f"{path}:{n}: not a JSON object ({_show(str(e))})") from None
+            if not isinstance(row, dict):
+                raise TrafficError(f"{path}:{n}: expected a JSON object per line")
+            yield f"{path}:{n}", row
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if not header or "timestamp" not in [h.strip() for h in header]:
+            raise TrafficError(
+                f"{path}: expected a CSV header with a 'timestamp' column (optional: service_ms or service_s, tenant, "
+                "event)"
+            )
+        names = [h.strip() for h in header]
+        if dup := sorted({h for h in names if names.count(h) > 1}):
+            raise TrafficError(f"{path}:1: column {_show(dup[0])} appears more than once in the header")
+        for fields in reader:
+            where = f"{path}:{reader.line_num}"
+            if not fields:
+                continue
+            if len(fields) != len(names):
+                raise TrafficError(f"{where}: {len(fields)} field(s), but the header has {len(names)} column(s)")
+            yield where, dict(zip(names, fields, strict=True))
+    except csv.Error as e:
+        raise TrafficError(f"{path}:{reader.line_num}: not CSV ({e})") from None
 
 
 def _service_of(row: Mapping[str, Any], where: str, default_s: float) -> float:
@@ -204,12 +261,14 @@ def _service_of(row: Mapping[str, Any], where: str, default_s: float) -> float:
         raw = row.get(key)
         if raw in (None, ""):
             continue
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+            raise TrafficError(f"{where}: {key} {_show(raw)} is not a number")
         try:
             value = float(raw) * scale
-        except (TypeError, ValueError):
-            raise TrafficError(f"{where}: {key} {raw!r} is not a number") from None
-        if not (0 <= value <= 3600) or math.isnan(value):
-            raise TrafficError(f"{where}: {key} {raw!r} out of range (0 to 1 hour)")
+        except (ValueError, OverflowError):
+            raise TrafficError(f"{where}: {key} {_show(raw)} is not a number") from None
+        if not (0 <= value <= 3600):  # also NaN
+            raise TrafficError(f"{where}: {key} {_show(raw)} out of range (0 to 1 hour)")
         return value
     return default_s
 
@@ -217,53 +276,73 @@ def _service_of(row: Mapping[str, Any], where: str, default_s: float) -> float:
 def load_trace(path: Path, *, tenant: str | None = None, default_service_ms: float = 200.0) -> Traffic:
     """Requests (and logins: rows with event=login) from CSV or JSON lines; time starts at 00:00 UTC
     of the first day so hour-of-day effects line up."""
-    if not path.exists():
-        raise TrafficError(f"{path}: no such file")
-    fast = _numeric_csv(path, default_service_ms) if tenant is None else None
+    text = _text(path)
+    fast = _numeric_csv(path, text, default_service_ms) if tenant is None else None
     if fast is not None:
         return _from_epoch(path, fast[0], fast[1], [])
     times: list[float] = []
     service: list[float] = []
     logins: list[float] = []
-    for where, row in _rows(path):
+    first, latest = (math.inf, ""), (-math.inf, "")
+    for where, row in _rows(path, text):
         if tenant is not None and row.get("tenant") not in (None, "", tenant):
             continue
         t = _timestamp(row.get("timestamp"), where)
-        event = str(row.get("event") or "request")
+        first, latest = min(first, (t, where)), max(latest, (t, where))
+        event = row.get("event") or "request"
         if event == "login":
             logins.append(t)
         elif event == "request":
             times.append(t)
             service.append(_service_of(row, where, default_service_ms / 1000.0))
         else:
-            raise TrafficError(f"{where}: event {event!r} must be 'request' or 'login'")
+            raise TrafficError(f"{where}: event {_show(event)} must be 'request' or 'login'")
     if not times:
         raise TrafficError(f"{path}: no requests" + (f" for tenant {tenant!r}" if tenant else ""))
+    _check_span(first, latest)
     return _from_epoch(path, np.asarray(times), np.asarray(service), logins)
 
 
+def _days(first: float, last: float) -> int:
+    """Whole UTC days from the first row's midnight to just past the last row."""
+    return max(1, math.ceil((last - math.floor(first / DAY) * DAY + 1) / DAY))
+
+
+def _check_span(first: tuple[float, str], latest: tuple[float, str]) -> None:
+    if (days := _days(first[0], latest[0])) > MAX_DAYS:
+        raise TrafficError(
+            f"{latest[1]}: this row makes the trace {days:,} days long, counted from the first row's day "
+            f"({first[1]}); the simulator replays at most {MAX_DAYS} days"
+        )
+
+
 def _numeric_csv(
-    path: Path, default_service_ms: float
+    path: Path, text: str, default_service_ms: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
     """A CSV of epoch seconds and service times only, parsed in C (a month of 1M rows in ~0.5 s);
     None for anything else, which the row-by-row reader handles with line-precise errors."""
-    with path.open() as f:
-        header = [h.strip() for h in f.readline().split(",")]
+    if path.suffix in (".jsonl", ".ndjson", ".json"):
+        return None
+    header = [h.strip() for h in text.split("\n", 1)[0].split(",")]
     if header[:1] != ["timestamp"] or not set(header[1:]) <= {"service_ms", "service_s"} or len(header) > 2:
         return None
     try:
-        data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64)
+        data = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, ndmin=2, dtype=np.float64)
     except ValueError:
         return None
-    if data.shape[0] == 0 or not np.isfinite(data).all():
+    if data.shape[0] == 0 or data.shape[1] != len(header) or not np.isfinite(data).all():
         return None
     times = data[:, 0]
+    if (times < 0).any() or (times > _LAST_EPOCH).any():
+        return None
     if len(header) == 1:
         service = np.full(times.size, default_service_ms / 1000.0)
     else:
         service = data[:, 1] * (0.001 if header[1] == "service_ms" else 1.0)
         if ((service < 0) | (service > 3600)).any():
             return None  # let the row reader name the bad line
+    if _days(float(times.min()), float(times.max())) > MAX_DAYS:
+        return None  # the row reader names the line that makes the span too long
     return times, service
 
 
@@ -275,7 +354,7 @@ def _from_epoch(
     start = math.floor(first / DAY) * DAY
     order = np.argsort(arr, kind="stable")
     end = max(arr.max(), max(logins) if logins else -math.inf)
-    days = max(1, math.ceil((end - start + 1) / DAY))
+    days = _days(first, end)
     return Traffic(
         arr[order] - start,
         service[order],
