@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,18 +36,24 @@ class Registered:
 @contextmanager
 def grpc_plugin(cmd: list[str], cwd: Path) -> Iterator[str]:
     """Start a Pulumi plugin as the CLI does and yield its gRPC address (the first stdout line is the port)."""
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        port = proc.stdout.readline().strip()
-        if not port.isdigit():
-            proc.kill()
-            err = proc.stderr.read() if proc.stderr else ""
-            raise AssertionError(f"first stdout line must be the port, got {port!r}; stderr: {err[-2000:]}")
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    # stderr goes to a file, not a pipe: nobody drains a pipe while the plugin runs, and a chatty
+    # plugin would block on a full one. `with proc` closes stdout when the plugin is gone.
+    with (
+        tempfile.TemporaryFile(mode="w+") as err,
+        subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=err, text=True) as proc,
+    ):
+        try:
+            assert proc.stdout is not None
+            port = proc.stdout.readline().strip()
+            if not port.isdigit():
+                proc.kill()
+                proc.wait(timeout=10)
+                err.seek(0)
+                raise AssertionError(f"first stdout line must be the port, got {port!r}; stderr: {err.read()[-2000:]}")
+            yield f"127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
 @pytest.fixture

@@ -128,6 +128,9 @@ def server_process(model_dir: Path = MODEL_DIR, **env: str) -> Iterator[tuple[Cl
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)
+        for pipe in (proc.stdout, proc.stderr):  # unclosed pipes are ResourceWarnings, which fail tests
+            if pipe is not None:
+                pipe.close()
 
 
 def eventually(condition: Callable[[], bool], what: str, bound_s: float = 30) -> None:

@@ -198,6 +198,20 @@ class PlaceholderMocks(pulumi_mocks.Mocks):
         return {}, []
 
 
+def _on_own_loop(handler: Callable[[Any], Any], request: Any) -> Any:
+    """The mock monitor runs on executor threads and leaves an event loop on each; closing ours
+    here keeps interpreter shutdown from tripping over half-collected loops (and their sockets)."""
+    if threading.current_thread() is threading.main_thread():
+        return handler(request)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return handler(request)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The mock monitor, keeping each registration's options the plain mocks API throws away."""
 
@@ -208,17 +222,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.exports: dict[str, Any] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        # The mock monitor runs on executor threads and leaves an event loop on each; closing ours
-        # here keeps interpreter shutdown from tripping over half-collected loops.
-        if threading.current_thread() is threading.main_thread():
-            return self._register(request)
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            return self._register(request)
-        finally:
-            asyncio.set_event_loop(None)
-            loop.close()
+        return _on_own_loop(self._register, request)
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        return _on_own_loop(super().Invoke, request)
 
     def _register(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
