@@ -1,17 +1,52 @@
-"""Shared fixtures: evaluate components and programs under the recording mock engine."""
+"""Shared fixtures: evaluate components and programs under the recording mock engine; run the CLI in
+process; and the hypothesis profiles every generated-input test runs under."""
 
 from __future__ import annotations
 
+import io
+import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Generated-input tests fix their example counts; no per-example deadline (two shared cores make
+# timings meaningless). In CI (CI set) they are derandomized, so a red build replays exactly.
+settings.register_profile("sagezero", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", parent=settings.get_profile("sagezero"), derandomize=True, database=None)
+settings.load_profile("ci" if os.environ.get("CI") else "sagezero")
+
+
+@dataclass(frozen=True)
+class CliRun:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(argv: Sequence[str], stdin: bytes = b"") -> CliRun:
+    """`sagezero ARGV` in this process (fast enough for hundreds of generated cases), with its
+    exit code and output; the `sagezero` script is `sys.exit(main())`, so this is what a shell sees."""
+    from sagezero.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    fake_stdin = io.TextIOWrapper(io.BytesIO(stdin))
+    with redirect_stdout(out), redirect_stderr(err), mock.patch("sys.stdin", fake_stdin):
+        try:
+            code: Any = main(list(argv))
+        except SystemExit as e:
+            code = e.code
+    fake_stdin.close()
+    return CliRun(code if isinstance(code, int) else 1, out.getvalue(), err.getvalue())
 
 
 class Registered:

@@ -235,7 +235,7 @@ def scenarios(
 def parse_assignment(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip() or not value.strip():
-        raise ScenarioError(f"{text!r}: expected KEY=VALUE")
+        raise ScenarioError(f"--set {_show(text)}: expected KEY=VALUE")
     return key.strip(), value.strip()
 
 
