@@ -323,9 +323,12 @@ def _numeric_csv(
     None for anything else, which the row-by-row reader handles with line-precise errors."""
     if path.suffix in (".jsonl", ".ndjson", ".json"):
         return None
-    header = [h.strip() for h in text.split("\n", 1)[0].split(",")]
+    first_line, _, rest = text.partition("\n")
+    header = [h.strip() for h in first_line.split(",")]
     if header[:1] != ["timestamp"] or not set(header[1:]) <= {"service_ms", "service_s"} or len(header) > 2:
         return None
+    if not rest.strip():
+        return None  # no rows: the row reader says so (numpy would only warn)
     try:
         data = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, ndmin=2, dtype=np.float64)
     except ValueError:
