@@ -179,14 +179,38 @@ def test_trace_files_csv_and_jsonl(tmp_path: Path) -> None:
         ("a.jsonl", '{"timestamp": 1}\n[1]\n', "a.jsonl:2: expected a JSON object per line"),
         ("a.jsonl", '{"timestamp": 1\n', "a.jsonl:1: not a JSON object"),
         ("a.csv", "timestamp,event\n1,login\n", "a.csv: no requests"),
+        ("a.csv", "timestamp\n1\nnan\n", "a.csv:3: timestamp 'nan' is not a time from 1970 to 9999"),
+        ("a.csv", "timestamp\ninf\n", "a.csv:2: timestamp 'inf' is not a time from 1970 to 9999"),
+        ("a.csv", "timestamp\n-5\n", "a.csv:2: timestamp '-5' is not a time"),
+        ("a.csv", "timestamp,service_ms\n1,2\n3\n", "a.csv:3: 1 field(s), but the header has 2 column(s)"),
+        ("a.csv", "timestamp,service_ms\n1,2,3\n", "a.csv:2: 3 field(s), but the header has 2"),
+        ("a.csv", "timestamp,service_ms,timestamp\n1,2,3\n", "a.csv:1: column 'timestamp' appears more than once"),
+        (
+            "a.csv",
+            "timestamp\n0\n1\n31708800\n",
+            "a.csv:4: this row makes the trace 368 days long, counted from "
+            "the first row's day (a.csv:2); the simulator replays at most 366 days",
+        ),
+        ("a.csv", "timestamp,service_ms\n1,nan\n", "a.csv:2: service_ms 'nan' out of range"),
+        ("a.jsonl", '{"timestamp": NaN}\n', "a.jsonl:1: not a JSON object (NaN is not a JSON number)"),
+        ("a.jsonl", '{"timestamp": 1e999}\n', "a.jsonl:1: timestamp inf is not a time"),
+        ("a.jsonl", '{"timestamp": [1]}\n', "a.jsonl:1: timestamp [1] is neither epoch seconds nor ISO 8601"),
+        ("a.jsonl", '{"timestamp": ' + "9" * 400 + "}\n", "a.jsonl:1: timestamp 99999"),
+        ("a.csv", "timestamp\n1\n\udcff\n", "a.csv:3: not UTF-8 text (byte 0xff); is it binary?"),
     ],
 )
 def test_trace_errors_name_file_and_line(tmp_path: Path, name: str, text: str, error: str) -> None:
     path = tmp_path / name
-    path.write_text(text)
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
     with pytest.raises(tg.TrafficError) as e:
         tg.load_trace(path)
-    assert error in str(e.value).replace(str(tmp_path) + "/", "")
+    assert error in str(e.value).replace(str(tmp_path) + "/", ""), str(e.value)
+    assert "\n" not in str(e.value) and len(str(e.value)) < 300 + 2 * len(str(path))
+
+
+def test_a_folder_is_not_a_trace(tmp_path: Path) -> None:
+    with pytest.raises(tg.TrafficError, match="is a folder, expected a trace file"):
+        tg.load_trace(tmp_path)
 
 
 # ---- scenarios, overrides, sweeps ---------------------------------------------------------------

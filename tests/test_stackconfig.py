@@ -104,3 +104,74 @@ def test_other_namespaces_are_left_alone() -> None:
     values = {"sagezero:tenants": ["a"], "aws:region": "eu-west-1", "aws:profile": "x"}
     cfg = parse_stack_config("dev", {**values, "aws-native:region": "eu-west-1", "aws-native:profile": "x"})
     assert cfg.region == "eu-west-1"
+
+
+# ---- untrusted files: bounded reading, short quotes ---------------------------------------------
+
+
+def _stack(tmp_path: Path, text: str | bytes) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\n")
+    data = text.encode() if isinstance(text, str) else text
+    (tmp_path / "Pulumi.s.yaml").write_bytes(data)
+    return tmp_path
+
+
+BOMB = "config:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"  {n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (BOMB, "Pulumi.s.yaml: not valid YAML (expands to more than 100,000 values through its aliases"),
+        ("config: &x\n  k: *x\n", "an alias refers to the value that holds it"),
+        ("config:\n  sagezero:tenants: " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
+        ("config:\n  sagezero:tenants: [\n", "Pulumi.s.yaml: line 3: not valid YAML (expected the node content"),
+        (b"config:\n  x: \xff\xfe\n", "Pulumi.s.yaml: line 2: not UTF-8 text (byte 0xff); is it binary?"),
+        ("x" * (4 * 1024 * 1024 + 1), "larger than 4,194,304 bytes"),
+        ("- a\n- b\n", "expected a YAML mapping at the top level"),
+    ],
+)
+def test_stack_files_that_cannot_be_read_are_one_problem(tmp_path: Path, text: str | bytes, message: str) -> None:
+    with pytest.raises(StackConfigError) as e:
+        load_stack(_stack(tmp_path, text), "s")
+    assert len(e.value.problems) == 1 and message in str(e.value), str(e.value)
+
+
+def test_a_folder_where_the_stack_file_should_be(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.s.yaml").mkdir()
+    with pytest.raises(StackConfigError, match=r"Pulumi\.s\.yaml: is a folder"):
+        load_stack(tmp_path, "s")
+
+
+def test_non_finite_numbers_and_huge_text_are_refused_by_key_and_quoted_short() -> None:
+    with pytest.raises(StackConfigError) as e:
+        parse_stack_config(
+            "dev",
+            {
+                "sagezero:tenants": [{"name": "a", "targetValue": float("nan"), "modelDataUrl": "s3://" + "b" * 10**6}],
+                "sagezero:defaults": '{"scaleInCooldownS": NaN, "cpuCores": Infinity}',  # the engine's JSON text
+                "sagezero:traffic": {"holdMinutes": float("-inf")},
+                7: "a number as a key",
+            },
+        )
+    msg = str(e.value)
+    for expected in (
+        "sagezero:tenants[0].targetValue: expected a finite number, got nan",
+        "sagezero:tenants[0].modelDataUrl: a 1,000,005-character value 's3://bbb",
+        "sagezero:defaults.scaleInCooldownS: expected a finite number, got nan",
+        "sagezero:defaults.cpuCores: expected a finite number, got inf",
+        "sagezero:traffic.holdMinutes: expected a finite number, got -inf",
+        "7: config keys must be text",
+    ):
+        assert expected in msg, f"missing {expected!r} in:\n{msg}"
+    assert len(e.value.problems) == 6, "each fault once: none repeated by the checks after it"
+    assert max(len(line) for line in msg.splitlines()) < 200
+
+
+def test_problem_lists_are_capped() -> None:
+    with pytest.raises(StackConfigError) as e:
+        parse_stack_config("dev", {"sagezero:tenants": [{"name": f"T{i}"} for i in range(500)]})
+    lines = str(e.value).splitlines()
+    assert len(e.value.problems) == 500 and len(lines) == 1 + 50 + 1 and lines[-1] == "  ... and 450 more"

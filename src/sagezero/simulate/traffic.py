@@ -229,7 +229,7 @@ def _rows(path: Path, text: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
             except json.JSONDecodeError as e:
                 raise TrafficError(f"{path}:{n}: not a JSON object ({e.msg})") from None
             except (ValueError, RecursionError) as e:
-                raise TrafficError(f"{path}:{n}: not a JSON object ({_show(str(e))})") from None
+                raise TrafficError(f"{path}:{n}: not a JSON object ({str(e)[:_EXCERPT]})") from None
             if not isinstance(row, dict):
                 raise TrafficError(f"{path}:{n}: expected a JSON object per line")
             yield f"{path}:{n}", row
