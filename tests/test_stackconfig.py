@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,16 +147,14 @@ def test_a_folder_where_the_stack_file_should_be(tmp_path: Path) -> None:
 
 
 def test_non_finite_numbers_and_huge_text_are_refused_by_key_and_quoted_short() -> None:
+    values: dict[Any, Any] = {
+        "sagezero:tenants": [{"name": "a", "targetValue": float("nan"), "modelDataUrl": "s3://" + "b" * 10**6}],
+        "sagezero:defaults": '{"scaleInCooldownS": NaN, "cpuCores": Infinity}',  # the engine's JSON text
+        "sagezero:traffic": {"holdMinutes": float("-inf")},
+        7: "a number as a key",  # YAML allows it
+    }
     with pytest.raises(StackConfigError) as e:
-        parse_stack_config(
-            "dev",
-            {
-                "sagezero:tenants": [{"name": "a", "targetValue": float("nan"), "modelDataUrl": "s3://" + "b" * 10**6}],
-                "sagezero:defaults": '{"scaleInCooldownS": NaN, "cpuCores": Infinity}',  # the engine's JSON text
-                "sagezero:traffic": {"holdMinutes": float("-inf")},
-                7: "a number as a key",
-            },
-        )
+        parse_stack_config("dev", values)
     msg = str(e.value)
     for expected in (
         "sagezero:tenants[0].targetValue: expected a finite number, got nan",
