@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import logging
+import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,9 +18,13 @@ import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from sagezero import clientbehaviour as behaviour
 from sagezero.ops import AwsClients, OpsError, RetryPolicy, invoke, warm
 from sagezero.ops.warm import cool_down_action_name
+from sagezero.settings import EndpointSettings
 from tests.aws_stubs import DIM, NO_CAPACITY, NOW, RID, TARGET, clients, ic_answer, stubs, target_answer
 
 __all__ = ["clients", "stubs"]  # fixtures
@@ -450,3 +455,65 @@ def test_cli_setup_problems_are_one_line(env: dict[str, str], args: list[str], t
     )
     assert proc.returncode == 2
     assert text in proc.stderr and "Traceback" not in proc.stderr
+
+
+# ---- one client behaviour: the library, the simulator and the CLI share it -----------------------
+
+
+@given(attempt=st.integers(1, 10**6), jitter=st.floats(0, 1, exclude_max=True),
+       base=st.floats(0, 100), cap=st.floats(0, 1000))  # fmt: skip
+@settings(max_examples=200)
+def test_backoff_is_full_jitter_under_the_cap_for_any_attempt(
+    attempt: int, jitter: float, base: float, cap: float
+) -> None:
+    delay = behaviour.backoff_s(attempt, jitter, base_s=base, cap_s=cap)
+    assert 0 <= delay <= cap and math.isfinite(delay)
+    assert delay == pytest.approx(min(cap, base * 2.0 ** min(attempt - 1, 62)) * jitter)
+
+
+def test_the_simulator_models_the_client_the_library_is() -> None:
+    from sagezero.cli import build_parser
+    from sagezero.simulate import ClientSettings
+    from sagezero.simulate.scenario import Scenario
+
+    sim, lib = ClientSettings(), RetryPolicy()
+    assert (sim.deadline_s, sim.backoff_base_s, sim.backoff_cap_s) == (lib.deadline_s, lib.base_s, lib.cap_s)
+    assert sim.hold_s == lib.hold.total_seconds() == Scenario("t", EndpointSettings(), {}).client().hold_s
+    assert (lib.deadline_s, lib.base_s, lib.cap_s) == (
+        behaviour.DEADLINE_S,
+        behaviour.BACKOFF_BASE_S,
+        behaviour.BACKOFF_CAP_S,
+    )
+    assert build_parser().parse_args(["warm", "--endpoint", "e"]).hold_minutes * 60 == sim.hold_s
+    assert build_parser().parse_args(["invoke", "--endpoint", "e", "f"]).deadline == sim.deadline_s
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [{"deadline_s": math.nan}, {"deadline_s": math.inf}, {"deadline_s": -1.0}, {"base_s": math.nan}, {"cap_s": -1.0},
+     {"hold": dt.timedelta(0)}, {"hold": dt.timedelta(days=8)}],
+)  # fmt: skip
+def test_a_retry_policy_that_would_never_end_is_refused(policy: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="RetryPolicy"):
+        RetryPolicy(**policy)
+
+
+def test_operations_commands_start_without_pulumi(tmp_path: Any) -> None:
+    """`sagezero invoke` on a web backend's host: the CLI package must not pull Pulumi in on the way."""
+    import subprocess
+    import sys
+
+    body = tmp_path / "body.json"
+    body.write_bytes(b"")
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0].startswith('pulumi'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from sagezero.cli import main\n"
+        f"sys.exit(main(['invoke', '--endpoint', 'e', {str(body)!r}]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2 and "is empty; nothing was sent" in proc.stderr, proc.stderr
