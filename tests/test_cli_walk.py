@@ -161,7 +161,16 @@ def header_cases(draw: st.DrawFn) -> Case:
     return Case([*prefix, "{d}/body.json", *_flag(flag, value)], [flag], BODY)
 
 
-@given(st.one_of(number_flag_cases(), name_flag_cases(), header_cases()))
+@st.composite
+def image_ref_cases(draw: st.DrawFn) -> Case:
+    prefix, flag = draw(st.sampled_from([(["local", "build"], "--tag"), (["local", "build"], "--base-image"),
+                                         (["local", "run"], "--tag")]))  # fmt: skip
+    value = draw(st.one_of(st.sampled_from(["-rm", "--privileged", "UPPER:x", "a b", "a:", ""]),
+                           TEXT.filter(lambda t: not t.isascii() or " " in t)))  # fmt: skip
+    return Case([*prefix, *_flag(flag, value)], [flag])
+
+
+@given(st.one_of(number_flag_cases(), name_flag_cases(), header_cases(), image_ref_cases()))
 @settings(max_examples=150)
 def test_bad_flag_values_are_one_line_naming_the_flag(case: Case) -> None:
     check(case)

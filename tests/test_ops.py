@@ -187,6 +187,21 @@ def test_throttling_is_retried_but_model_errors_are_not(clients: AwsClients, stu
     assert e.value.code == "ModelError" and TARGET.endpoint_name in str(e.value)
 
 
+def test_botocores_own_failures_are_an_ops_error_on_one_line(clients: AwsClients) -> None:
+    """No route to AWS (a closed loopback port): botocore raises, invoke names it with a hint."""
+    from botocore.config import Config
+
+    session = boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    runtime = session.client("sagemaker-runtime", endpoint_url="http://127.0.0.1:9",
+                             config=Config(retries={"max_attempts": 1, "mode": "standard"}))  # fmt: skip
+    unreachable = AwsClients(clients.sagemaker, runtime, clients.autoscaling, clients.cloudwatch)
+    with pytest.raises(OpsError) as e:
+        invoke(unreachable, TARGET, b"{}")
+    assert e.value.code == "EndpointConnectionError" and "\n" not in str(e.value)
+    assert str(e.value).startswith(f"{TARGET.endpoint_name}/{TARGET.inference_component_name}: EndpointConnectionError")
+    assert "hint: AWS could not be reached" in str(e.value)
+
+
 def test_payload_limits_are_checked_before_sending(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
     with pytest.raises(OpsError, match="PayloadTooLarge"):
         invoke(clients, TARGET, b"x" * (6 * 1024 * 1024 + 1))
