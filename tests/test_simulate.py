@@ -232,6 +232,7 @@ def test_overrides_reach_settings_profile_and_mechanics() -> None:
         ("deadlineS", "-1", r"--set.deadlineS: expected a number >= 0, got -1"),
         ("instance_provision_s", "1..inf", "--set instance_provision_s: expected finite numbers"),
         ("targetValue", "-inf", "--set targetValue: expected finite numbers"),
+        ("modelDataUrl", "s3://" + "a" * 2000, "--set modelDataUrl: a 2,005-character value; at most 1024"),
     ]:
         with pytest.raises(ScenarioError, match=error):
             apply(s, key, value)
@@ -331,11 +332,11 @@ def test_cli_simulate_replays_each_tenants_rows_of_a_shared_trace(tmp_path: Path
         (["--set", "maxCopies"], "'maxCopies': expected KEY=VALUE"),
         (["--traffic", "/no/such.csv"], "/no/such.csv: no such file"),
         (["--stack", "dev", "--tenant", "nobody"], "stack 'dev' has no tenant 'nobody'; tenants: acme, globex"),
-        (["--stack", "nope"], "nope"),
+        (["--stack", "nope"], "Pulumi.nope.yaml: no such stack file; stacks here: dev, prod"),
         (["--tenant", "acme"], "--tenant needs --stack"),
         (["--stack", "dev", "--png", "x.png"], "pick one with --tenant"),
         (["--prices", "/no/prices.json"], "/no/prices.json: no such file"),
-        (["--set", "instanceType=ml.zz9.xlarge"], "instanceType"),
+        (["--set", "instanceType=ml.zz9.xlarge"], "--set instanceType=ml.zz9.xlarge: unknown instance type family"),
         (["--sweep", "holdMinutes=5"], "give 2 to 50 values"),
     ],
 )

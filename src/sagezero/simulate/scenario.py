@@ -290,8 +290,15 @@ def apply_all(scenario: Scenario, assignments: list[tuple[str, str]]) -> Scenari
     return dataclasses.replace(scenario, settings=settings, profile=profile, mechanics=mechanics)
 
 
+MAX_VALUE = 1024
+"""Longest `--set` value: an S3 URL or a list of 24 weights fits; a pasted file does not."""
+
+
 def _check_finite(key: str, value: str) -> None:
-    """NaN and infinities are refused for every kind of key (settings, profile, mechanics ranges)."""
+    """NaN and infinities are refused for every kind of key (settings, profile, mechanics ranges),
+    and so are values no key can take, before any message would quote them."""
+    if len(value) > MAX_VALUE:
+        raise ScenarioError(f"--set {key[:_EXCERPT]}: a {len(value):,}-character value; at most {MAX_VALUE}")
     for part in value.replace("..", ",").split(","):
         number = _number_or_text(part.strip())
         if isinstance(number, float) and not math.isfinite(number):
