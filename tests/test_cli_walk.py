@@ -221,6 +221,19 @@ def file_cases(draw: st.DrawFn) -> Case:
 
 
 @st.composite
+def outputs_with_bad_names(draw: st.DrawFn) -> Case:
+    """Stack outputs that parse, but whose names AWS would refuse: caught before any call."""
+    field_name = draw(st.sampled_from(["endpoint_name", "inference_component_name"]))
+    tenant = {"endpoint_name": "e", "inference_component_name": "e-ic", field_name: draw(BAD_AWS_NAME)}
+    data = json.dumps({"acme": tenant}).encode()
+    return Case(
+        [draw(st.sampled_from(OPS)), "--outputs", "{d}/o.json"],
+        ["{d}/o.json", "acme", field_name],
+        {"{d}/o.json": data},
+    )
+
+
+@st.composite
 def empty_request_cases(draw: st.DrawFn) -> Case:
     prefix = draw(st.sampled_from([["invoke", "--endpoint", "e"], ["local", "invoke"]]))
     return Case([*prefix, "{d}/empty"], ["{d}/empty", "empty"], {"{d}/empty": b""})
@@ -249,10 +262,23 @@ def folder_flag_cases(draw: st.DrawFn) -> Case:
     return Case([*argv, flag, target], [flag], files)
 
 
-@given(st.one_of(file_cases(), empty_request_cases(), folder_flag_cases()))
+@given(st.one_of(file_cases(), empty_request_cases(), folder_flag_cases(), outputs_with_bad_names()))
 @settings(max_examples=150)
 def test_bad_files_and_folders_are_one_line_naming_the_path(case: Case) -> None:
     check(case)
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "message"),
+    [(["status", "--outputs", "-"], b"\xff\xfe", "--outputs standard input: not UTF-8 text (byte 0xff at offset 0)"),
+     (["verify", "--outputs", "-"], b"{nope", "--outputs standard input:1: not JSON"),
+     (["invoke", "--endpoint", "e", "-"], b"", "request file standard input: is empty; nothing was sent"),
+     (["local", "invoke", "-"], b"", "request file standard input: is empty")],
+)  # fmt: skip
+def test_standard_input_is_named_as_such(argv: list[str], stdin: bytes, message: str) -> None:
+    result = run_cli(argv, stdin)
+    assert result.code == 2 and result.err.startswith(f"sagezero: {message}"), result.err
+    assert result.err.count("\n") == 1
 
 
 def test_an_oversized_request_is_refused_before_sending() -> None:

@@ -63,7 +63,7 @@ def cmd_local(args: argparse.Namespace) -> int:
         elif args.action == "invoke":
             body = read_bytes(args.file, "request file", limit=MAX_BODY_BYTES)
             if not body:
-                fail(f"request file {args.file}: is empty; nothing was sent")
+                fail(f"request file {'standard input' if args.file == '-' else args.file}: is empty; nothing was sent")
             status, ctype, out = localdocker.invoke(args.port, body, args.content_type, args.accept)
             sys.stdout.write(out.decode("utf-8", "replace") + ("\n" if not out.endswith(b"\n") else ""))
             if status != 200:

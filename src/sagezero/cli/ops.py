@@ -62,6 +62,13 @@ def _targets(args: argparse.Namespace, *, one: bool) -> tuple[AwsClients, dict[s
             targets: dict[str, Target] = dict(targets_from_outputs(doc, where, args.tenant))
         except OutputsError as e:
             fail(str(e))
+        for tenant, found in targets.items():
+            for what, name in (("endpoint_name", found.endpoint_name), ("inference_component_name",
+                                                                         found.inference_component_name)):  # fmt: skip
+                try:
+                    aws_name(what)(name)
+                except argparse.ArgumentTypeError as e:
+                    fail(f"--outputs {where}: tenant {excerpt(tenant)}: {e}")
         if one and len(targets) > 1:
             fail(f"{where} has {len(targets)} tenants ({', '.join(sorted(targets))}); pick one with --tenant")
     elif args.endpoint:
