@@ -201,11 +201,17 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _check_file(path: Path) -> None:
+    if path.is_dir():
+        raise TrafficError(f"{path}: is a folder, expected a trace file (CSV or JSON lines)")
+    if not path.exists():
+        raise TrafficError(f"{path}: no such file")
+
+
 def _text(path: Path) -> str:
     """The whole file as text; a missing, unreadable or binary file is named (with the line of the
     first byte that is not UTF-8)."""
-    if path.is_dir():
-        raise TrafficError(f"{path}: is a folder, expected a trace file (CSV or JSON lines)")
+    _check_file(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -276,10 +282,11 @@ def _service_of(row: Mapping[str, Any], where: str, default_s: float) -> float:
 def load_trace(path: Path, *, tenant: str | None = None, default_service_ms: float = 200.0) -> Traffic:
     """Requests (and logins: rows with event=login) from CSV or JSON lines; time starts at 00:00 UTC
     of the first day so hour-of-day effects line up."""
-    text = _text(path)
-    fast = _numeric_csv(path, text, default_service_ms) if tenant is None else None
+    _check_file(path)
+    fast = _numeric_csv(path, default_service_ms) if tenant is None else None
     if fast is not None:
         return _from_epoch(path, fast[0], fast[1], [])
+    text = _text(path)
     times: list[float] = []
     service: list[float] = []
     logins: list[float] = []
@@ -317,21 +324,25 @@ def _check_span(first: tuple[float, str], latest: tuple[float, str]) -> None:
 
 
 def _numeric_csv(
-    path: Path, text: str, default_service_ms: float
+    path: Path, default_service_ms: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
-    """A CSV of epoch seconds and service times only, parsed in C (a month of 1M rows in ~0.5 s);
-    None for anything else, which the row-by-row reader handles with line-precise errors."""
+    """A CSV of epoch seconds and service times only, parsed in C straight from the file (a month of
+    1M rows in ~0.4 s); None for anything else — unreadable, binary, odd rows — which the row reader
+    handles with line-precise errors."""
     if path.suffix in (".jsonl", ".ndjson", ".json"):
         return None
-    first_line, _, rest = text.partition("\n")
-    header = [h.strip() for h in first_line.split(",")]
+    try:
+        with path.open("rb") as f:
+            header = [h.strip() for h in f.readline().decode("ascii").split(",")]
+            if not f.readline().strip():
+                return None  # no rows: the row reader says so (numpy would only warn)
+    except (OSError, UnicodeDecodeError):
+        return None
     if header[:1] != ["timestamp"] or not set(header[1:]) <= {"service_ms", "service_s"} or len(header) > 2:
         return None
-    if not rest.strip():
-        return None  # no rows: the row reader says so (numpy would only warn)
     try:
-        data = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, ndmin=2, dtype=np.float64)
-    except ValueError:
+        data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64, encoding="utf-8")
+    except (ValueError, UnicodeDecodeError):
         return None
     if data.shape[0] == 0 or data.shape[1] != len(header) or not np.isfinite(data).all():
         return None
