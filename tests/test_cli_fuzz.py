@@ -184,7 +184,20 @@ def test_any_json_file_reads_or_fails_naming_the_file(data: bytes) -> None:
         path = Path(tmp) / "f.json"
         path.write_bytes(data)
         _, error = outcome(lambda: read_json(path), JsonFileError)
+        value, strict_error = outcome(lambda: read_json(path, finite=True), JsonFileError)
     assert error is None or (error.startswith(str(path)) and "\n" not in error)
+    assert strict_error is None or (strict_error.startswith(str(path)) and "\n" not in strict_error)
+    assert _all_finite(value)
+
+
+def _all_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_all_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_all_finite(v) for v in value)
+    return True
 
 
 @given(st.dictionaries(st.one_of(st.sampled_from(sorted(PROFILE_KEYS)), st.text(max_size=8)), NUMBERS | VALUES,

@@ -61,7 +61,7 @@ def check(case: Case) -> None:
                 path.write_bytes(data)
         argv = [a.replace("{d}", d) for a in case.argv]
         result = run_cli(argv)
-    lines = result.err.splitlines()
+    lines = result.err.rstrip("\n").split("\n")  # a terminal breaks lines at \n only
     assert result.code == 2, (argv, result)
     assert "Traceback" not in result.err and "internal error" not in result.err, result.err
     assert result.err.endswith("\n") and 1 <= len(lines) <= case.lines, result.err
@@ -487,7 +487,8 @@ def test_unknown_flags_are_one_line(command: str, flag: str) -> None:
     [([], "COMMAND"), (["nope"], "nope"), (["check"], "export"), (["invoke", "--endpoint", "e"], "file"),
      (["local"], "ACTION"), (["simulate", "--client", "sometimes"], "--client"), (["warm", "--hold-minutes"], "--hold-minutes"),
      (["warm"], "--endpoint NAME"), (["warm", "--endpoint", "e", "--outputs", "x"], "not both"),
-     (["simulate", "--tenant", "acme"], "--tenant needs --stack")],
+     (["simulate", "--tenant", "acme"], "--tenant needs --stack"),
+     (["simulate", "--days", "1", "--traffic", "/no/a\rb.csv"], "no such file")],  # a \r is not a line break
 )  # fmt: skip
 def test_missing_and_conflicting_arguments_are_one_line(argv: list[str], name: str) -> None:
     check(Case(argv, [name]))

@@ -1,9 +1,10 @@
 """Read a user-supplied JSON file, turning every way it can be wrong into one line naming the file.
 
-Missing, a folder, unreadable, binary, not JSON, nested deeper than any real document, or holding
-NaN/Infinity (not JSON, though Python's parser takes them, and a number no check compares right
-with): each is a JsonFileError whose message starts with the path. Pure: no Pulumi, no boto3;
-callers wrap the message in their own error type.
+Missing, a folder, unreadable, binary, not JSON, or nested deeper than any real document: each is a
+JsonFileError whose message starts with the path. With `finite=True`, NaN, Infinity and numbers
+that overflow to it (not JSON, though Python's parser takes them, and numbers no range check
+compares right with) are refused too; stack exports keep them, because the policy rules judge an
+infinite value as a finding. Pure: no Pulumi, no boto3; callers wrap the message in their own error.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ def _no_constant(name: str) -> Any:
     raise _NotFiniteError(f"{name} is not a JSON number")
 
 
-def loads(text: str, where: str) -> Any:
-    """Parse `text` strictly (finite numbers only); errors name `where` and the line."""
+def loads(text: str, where: str, *, finite: bool = True) -> Any:
+    """Parse `text` (with `finite`, finite numbers only); errors name `where` and the line."""
+    strict: dict[str, Any] = {"parse_float": _finite_float, "parse_constant": _no_constant} if finite else {}
     try:
-        return json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
+        return json.loads(text, **strict)
     except json.JSONDecodeError as e:
         raise JsonFileError(f"{where}:{e.lineno}: not valid JSON ({e.msg}, column {e.colno})") from None
     except _NotFiniteError as e:
@@ -47,7 +49,7 @@ def loads(text: str, where: str) -> Any:
         raise JsonFileError(f"{where}: nested too deeply to be read") from None
 
 
-def read_json(path: Path, *, limit: int = MAX_BYTES) -> Any:
+def read_json(path: Path, *, limit: int = MAX_BYTES, finite: bool = False) -> Any:
     if path.is_dir():
         raise JsonFileError(f"{path}: is a folder, expected a JSON file")
     try:
@@ -63,4 +65,4 @@ def read_json(path: Path, *, limit: int = MAX_BYTES) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise JsonFileError(f"{path}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})") from None
-    return loads(text, str(path))
+    return loads(text, str(path), finite=finite)

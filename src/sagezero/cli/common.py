@@ -39,7 +39,7 @@ def clip(message: str) -> str:
     expectation usually comes last), so a huge value quoted deep inside cannot flood a terminal."""
     return "\n".join(
         f"{line[: _MAX_LINE // 2]} … {line[-_MAX_LINE // 3 :]}" if len(line) > _MAX_LINE else line
-        for line in message.splitlines() or [""]
+        for line in message.split("\n")  # only newlines: a "\r" inside a quoted value is not a line break
     )
 
 
