@@ -47,7 +47,7 @@ def _scenarios(args: argparse.Namespace) -> list[Scenario]:
             except StackConfigError as e:
                 fail(str(e))
         export = Path(args.export) if args.export else None
-        return scenarios(config, project_dir, args.tenant, flags, args.set or [], export=export)
+        return scenarios(config, project_dir, args.tenant, flags, assignments=args.set or [], export=export)
     except ScenarioError as e:
         fail(str(e))
 

@@ -205,6 +205,7 @@ def scenarios(
     project_dir: Path,
     tenant: str | None,
     flags_profile: Mapping[str, Any],
+    *,
     assignments: Sequence[str] = (),
     export: Path | None = None,
 ) -> list[Scenario]:
