@@ -196,7 +196,8 @@ def _json_loads(text: str) -> bool:
 @st.composite
 def file_cases(draw: st.DrawFn) -> Case:
     """A file argument that is missing, a folder, empty, binary, not JSON, or JSON with NaN."""
-    kind = draw(st.sampled_from(["outputs", "export", "policy", "prices", "request", "local-request", "trace"]))
+    kind = draw(st.sampled_from(["outputs", "export", "sim-export", "policy", "prices", "request", "local-request",
+                                 "trace"]))  # fmt: skip
     path = "{d}/in.json"
     content: bytes | None = draw(st.one_of(st.none(), BAD_JSON_FILES))  # None: a folder
     if kind in ("request", "local-request"):
@@ -206,6 +207,7 @@ def file_cases(draw: st.DrawFn) -> Case:
     argv = {
         "outputs": [draw(st.sampled_from(OPS)), "--outputs", path],
         "export": ["check", path],
+        "sim-export": ["simulate", "--days", "1", "--export", path],
         "policy": ["check", "{d}/export.json", "--policy-config", path],
         "prices": ["simulate", "--days", "1", "--prices", path],
         "request": ["invoke", "--endpoint", "e", path],
@@ -487,7 +489,8 @@ def test_unknown_flags_are_one_line(command: str, flag: str) -> None:
     [([], "COMMAND"), (["nope"], "nope"), (["check"], "export"), (["invoke", "--endpoint", "e"], "file"),
      (["local"], "ACTION"), (["simulate", "--client", "sometimes"], "--client"), (["warm", "--hold-minutes"], "--hold-minutes"),
      (["warm"], "--endpoint NAME"), (["warm", "--endpoint", "e", "--outputs", "x"], "not both"),
-     (["simulate", "--tenant", "acme"], "--tenant needs --stack"),
+     (["simulate", "--tenant", "acme"], "--tenant needs --stack or --export"),
+     (["simulate", "--stack", "dev", "--export", "x.json"], "--export and --stack are two sources of tenants"),
      (["simulate", "--days", "1", "--traffic", "/no/a\rb.csv"], "no such file")],  # a \r is not a line break
 )  # fmt: skip
 def test_missing_and_conflicting_arguments_are_one_line(argv: list[str], name: str) -> None:
