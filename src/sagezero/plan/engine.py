@@ -257,6 +257,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def Call(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         """Provider method calls (the mock monitor has none): answered by the mocks' `call`."""
+        return _on_own_loop(self._call, request)
+
+    def _call(self, request: Any) -> Any:
         raw = json_format.MessageToDict(request.args)
         self_ref = raw.get("__self__")
         args = {"__self__": self_ref.get("urn") if isinstance(self_ref, dict) else self_ref}
