@@ -299,7 +299,13 @@ def test_missing_and_malformed_fields_do_not_crash(ours: list[EngineResource]) -
     bad = mutate(bad, "acme-no-capacity", lambda p: p.update(dimensions=42, alarmActions=None))
     bad = mutate(bad, "acme-exec-policy", lambda p: p.update(policy="{not json"))
     report = evaluate(bad)
-    assert {v.policy for v in report.verdicts} <= {"scale-from-zero-alarm"}
+    found = {(v.policy, v.message[1 : v.message.index("]")]) for v in report.verdicts}
+    assert found == {
+        ("endpoint-min-instance-zero", "aws-rejects"),  # no production variants
+        ("scale-from-zero-alarm", "no-variant"),  # the component's variant is not in it
+        ("scale-from-zero-alarm", "not-wired"),  # actions None: the alarm fires nothing
+    }
+    assert report.not_judged == []
 
 
 def test_bad_policy_config_is_rejected_clearly() -> None:

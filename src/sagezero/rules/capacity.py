@@ -17,6 +17,9 @@ from sagezero.wiring import EndpointConfig, ScalableTarget
 
 def min_instances_zero(cfg: EndpointConfig, config: Mapping[str, Any], out: Verdicts) -> None:
     """Every real-time variant scales its instances to zero through managed instance scaling."""
+    if not cfg.variants:
+        out.find(MIN_INSTANCES, "aws-rejects", cfg.ref, f"endpoint config {cfg.label} has no production variants "
+                 "(AWS requires at least one)")  # fmt: skip
     for v in cfg.variants:
         where = f"endpoint config {cfg.label} {v.where}"
         if isinstance(v.name, Opaque) and isinstance(v.mis_status, Opaque):
