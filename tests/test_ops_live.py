@@ -255,6 +255,27 @@ def test_status_screen(aws: tuple[AwsClients, dict[str, Stubber]]) -> None:
     assert s.as_dict()["copies"] == {"desired": 1, "current": 1, "min": 0, "max": 2}
 
 
+def test_status_is_best_effort_for_a_narrow_role(aws: tuple[AwsClients, dict[str, Stubber]]) -> None:
+    """A role without the optional reads (activities, metric statistics) still gets its screen."""
+    from botocore.exceptions import ClientError
+
+    clients, stubs = aws
+    World().install(clients, stubs)
+    stubs["autoscaling"].add_client_error("describe_scaling_activities", "AccessDeniedException", "not allowed")
+
+    def deny(**_: object) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, "GetMetricStatistics")
+
+    clients.cloudwatch.meta.events.register("before-call.cloudwatch.GetMetricStatistics", deny)
+    s = status(clients, TARGET, now=lambda: NOW)
+    assert s.unavailable == {"scaling activities": "AccessDeniedException", "last invocation": "AccessDenied"}
+    assert (s.current_copies, s.min_copies) == (1, 0), "the rest of the screen is read as usual"
+    text = render(s)
+    assert "unavailable (AccessDenied)" in text
+    assert "unavailable (AccessDeniedException)" in text
+    assert s.as_dict()["unavailable"] == s.unavailable
+
+
 @pytest.mark.parametrize(
     ("current", "idle_min", "hold_min", "left_min"),
     [(0, 1, None, None), (1, 0, None, 10), (1, 4, None, 6), (1, 30, None, 0), (1, 30, 10, 11), (1, 2, 3, 8)],

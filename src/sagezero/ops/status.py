@@ -9,16 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sagezero import wiring
 from sagezero.mechanics import DEFAULT, Mechanics
-from sagezero.ops.errors import call
+from sagezero.ops.errors import OpsError, call
 from sagezero.ops.live import fetch
 from sagezero.ops.target import AwsClients, Target
 from sagezero.ops.warm import copy_counts, hold_times, instance_count
 
 INVOCATIONS_METRIC = "Invocations"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Status:
     lookback: dt.timedelta = dt.timedelta(hours=3)
     hold_until: dt.datetime | None = None
     idle_left: dt.timedelta | None = None
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Optional reads that failed (e.g. a role without cloudwatch:GetMetricStatistics): what, and why."""
 
     def as_dict(self) -> dict[str, Any]:
         def iso(t: dt.datetime | None) -> str | None:
@@ -72,6 +75,7 @@ class Status:
             "last_invocation": iso(self.last_invocation),
             "hold_until": iso(self.hold_until),
             "idle_left_s": self.idle_left.total_seconds() if self.idle_left is not None else None,
+            "unavailable": dict(self.unavailable),
         }  # fmt: skip
 
 
@@ -140,6 +144,16 @@ def status(
     live = fetch(clients, target)
     st = live.scalable_targets[0] if live.scalable_targets else None
     desired, current = copy_counts(live.ic)
+    unavailable: dict[str, str] = {}
+
+    def optional(what: str, read: Callable[[], T], empty: T) -> T:
+        """Best effort: a screen with one line missing beats no screen for a narrowly scoped role."""
+        try:
+            return read()
+        except OpsError as e:
+            unavailable[what] = e.code or str(e)[:120]
+            return empty
+
     s = Status(
         target=target,
         now=at,
@@ -155,10 +169,11 @@ def status(
             for a in live.alarms
             if a.get("MetricName") == wiring.ALARM_METRIC
         ],
-        activities=_activities(clients, target, activities) if st else [],
-        last_invocation=_last_invocation(clients, target, at, lookback),
+        activities=optional("scaling activities", lambda: _activities(clients, target, activities), []) if st else [],
+        last_invocation=optional("last invocation", lambda: _last_invocation(clients, target, at, lookback), None),
         lookback=lookback,
         hold_until=max(hold_times(live.scheduled_actions).values(), default=None),
+        unavailable=unavailable,
     )  # fmt: skip
     s.idle_left = idle_left(
         now=at, current_copies=s.current_copies, last_invocation=s.last_invocation, lookback=lookback,
@@ -192,12 +207,19 @@ def render(s: Status) -> str:
         rows.append(("wake alarm", f"NONE on {wiring.ALARM_METRIC}: at zero it never wakes (run `sagezero verify`)"))
     if s.hold_until and s.hold_until > s.now:
         rows.append(("held warm", f"until {s.hold_until:%H:%M} UTC (sagezero warm), then min 0"))
-    rows.append(
-        (
-            "last invocation",
-            f"{_ago(s.now - s.last_invocation)} ago" if s.last_invocation else f"none in the last {_ago(s.lookback)}",
+    if "last invocation" in s.unavailable:
+        rows.append(("last invocation", f"unavailable ({s.unavailable['last invocation']})"))
+    else:
+        rows.append(
+            (
+                "last invocation",
+                f"{_ago(s.now - s.last_invocation)} ago"
+                if s.last_invocation
+                else f"none in the last {_ago(s.lookback)}",
+            )
         )
-    )
+    if "scaling activities" in s.unavailable:
+        rows.append(("recent scaling", f"unavailable ({s.unavailable['scaling activities']})"))
     if s.idle_left is None:
         rows.append(("idle left", "at zero copies: the next request fails fast and wakes it (3-6 min)"))
     else:
