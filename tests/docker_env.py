@@ -23,6 +23,10 @@ SOCKET = ROOT_DIR / "docker.sock"
 BASE_IMAGE = "local/debian-py:bookworm"
 
 
+_DAEMON: list[subprocess.Popen[bytes]] = []
+"""The daemon this run started: it outlives the tests on purpose (the next run reuses it)."""
+
+
 class UnavailableError(RuntimeError):
     pass
 
@@ -69,12 +73,14 @@ def ensure_daemon() -> None:
     if os.geteuid() != 0:
         raise UnavailableError("starting dockerd needs root")
     ROOT_DIR.mkdir(parents=True, exist_ok=True)
-    log = (ROOT_DIR / "dockerd.log").open("ab")
-    subprocess.Popen(
-        [dockerd, "--host", f"unix://{SOCKET}", "--data-root", str(ROOT_DIR / "data"), "--exec-root", str(ROOT_DIR / "exec"),
-         "--pidfile", str(ROOT_DIR / "dockerd.pid"), "--iptables=false", "--bridge=none"],
-        stdout=log, stderr=log, start_new_session=True,
-    )  # fmt: skip
+    with (ROOT_DIR / "dockerd.log").open("ab") as log:  # the daemon keeps its own copy of the descriptor
+        _DAEMON.append(
+            subprocess.Popen(
+                [dockerd, "--host", f"unix://{SOCKET}", "--data-root", str(ROOT_DIR / "data"), "--exec-root",
+                 str(ROOT_DIR / "exec"), "--pidfile", str(ROOT_DIR / "dockerd.pid"), "--iptables=false", "--bridge=none"],
+                stdout=log, stderr=log, start_new_session=True,
+            )
+        )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if _ping():
@@ -111,9 +117,10 @@ def ensure_base_image() -> str:
                     shutil.rmtree(child, ignore_errors=True)
                 else:
                     child.unlink(missing_ok=True)
-    tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-    subprocess.run(["docker", "import", "-", BASE_IMAGE], stdin=tar.stdout, env=env, check=True, capture_output=True)
-    tar.wait()
+    with subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE) as tar:
+        subprocess.run(
+            ["docker", "import", "-", BASE_IMAGE], stdin=tar.stdout, env=env, check=True, capture_output=True
+        )
     return BASE_IMAGE
 
 

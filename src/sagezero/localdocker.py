@@ -97,13 +97,15 @@ def wait_ready(port: int, timeout_s: float = 60, host: str = "127.0.0.1") -> flo
     """Seconds until /ping answers 200."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout_s:
+        conn = http.client.HTTPConnection(host, port, timeout=2)
         try:
-            conn = http.client.HTTPConnection(host, port, timeout=2)
             conn.request("GET", "/ping")
             if conn.getresponse().status == 200:
                 return time.monotonic() - t0
-        except OSError:
+        except (OSError, http.client.HTTPException):
             pass
+        finally:
+            conn.close()
         time.sleep(0.01)
     raise DockerError(f"nothing answered /ping 200 on {host}:{port} within {timeout_s:g} s")
 
@@ -115,9 +117,12 @@ def invoke(
     headers = {"Content-Type": content_type}
     if accept:
         headers["Accept"] = accept
-    conn.request("POST", "/invocations", body=body, headers=headers)
-    r = conn.getresponse()
-    return r.status, r.getheader("content-type") or "", r.read()
+    try:
+        conn.request("POST", "/invocations", body=body, headers=headers)
+        r = conn.getresponse()
+        return r.status, r.getheader("content-type") or "", r.read()
+    finally:
+        conn.close()
 
 
 def describe(tag: str) -> dict[str, object]:
