@@ -158,6 +158,10 @@ def _decode_npy(body: bytes) -> Any:
         raise BadRequest(f"body is not a valid .npy array: {e}") from None
     if dtype.kind not in NPY_KINDS or dtype.hasobject or dtype.subdtype is not None:
         raise BadRequest(f".npy arrays of dtype {dtype.str!r} are not supported; send bool, integer or float")
+    # numpy's header reader accepts any tuple of ints: a negative one would pass the size check
+    # (math.prod((-1, -1)) == 1) and then fail in reshape.
+    if not all(type(d) is int and d >= 0 for d in shape):
+        raise BadRequest(f".npy header declares shape {shape!r:.80}; dimensions must be whole numbers of 0 or more")
     count = math.prod(shape)
     expected, carried = count * dtype.itemsize, len(body) - buf.tell()
     if expected != carried:
