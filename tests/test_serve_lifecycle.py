@@ -4,6 +4,7 @@ SIGTERM answered within the graceful limit."""
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import string
 import threading
@@ -174,3 +175,25 @@ def test_ping_is_503_while_draining(tmp_path: Path) -> None:
         eventually(lambda: app.stopping, "the app starts draining")  # type: ignore[attr-defined]
         r = client.request("GET", "/ping")
         assert (r.status, json.loads(r.body)) == (503, {"status": "stopping"})
+
+
+@pytest.mark.parametrize("raised", ["SystemExit(0)", "KeyboardInterrupt()", "GeneratorExit()", "BaseException('x')"])
+def test_base_exceptions_in_predict_fn_are_a_json_500_model_error(
+    tmp_path: Path, raised: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    model = write_handler(tmp_path, f"def model_fn(d):\n    return 'm'\ndef predict_fn(x, m):\n    raise {raised}\n")
+    with server_thread(model) as (client, _app), caplog.at_level(logging.ERROR):
+        r = client.invoke(b"[1]")
+        assert r.status == 500 and r.headers["content-type"] == "application/json", r.body
+        assert "the model failed on this request" in json.loads(r.body)["message"]
+        assert client.request("GET", "/ping").status == 200  # the server carries on
+    assert any(getattr(rec, "event", None) == "handler_error" for rec in caplog.records)
+
+
+@pytest.mark.parametrize("raised", ["KeyboardInterrupt()", "asyncio.CancelledError()", "GeneratorExit()"])
+def test_base_exceptions_in_model_fn_stop_start_up_with_exit_1(tmp_path: Path, raised: str) -> None:
+    model = write_handler(tmp_path, f"import asyncio\ndef model_fn(d):\n    raise {raised}\n")
+    code, records, _err = _run_until_exit(model)
+    assert code == 1
+    failures = _start_failures(records)
+    assert len(failures) == 1 and failures[0]["event"] == "model_load_failed", records

@@ -71,7 +71,7 @@ class App:
             self.handler.load()
         except HandlerError as e:
             self._failed(str(e), exc_info=False)
-        except (Exception, SystemExit) as e:  # sys.exit() in model_fn must not leave /ping at 503 forever
+        except BaseException as e:  # sys.exit(), KeyboardInterrupt... in model_fn must not leave /ping at 503 forever
             self._failed(f"model_fn failed: {type(e).__name__}: {e}", exc_info=True)
         else:
             self.state.status = "ready"
@@ -289,7 +289,7 @@ class App:
             raise
         except HTTPError:
             raise
-        except Exception as e:
+        except BaseException as e:  # sys.exit(), KeyboardInterrupt, GeneratorExit: still the user's failure
             log.exception("handler failed", extra={"event": "handler_error", "request_id": ctx.request_id})
             raise ModelError(type(e).__name__) from e
 
