@@ -20,7 +20,7 @@ import uvicorn
 from sagezero_serve.app import App
 from sagezero_serve.config import ServeConfig
 from sagezero_serve.handler import Handler
-from sagezero_serve.protocol import with_header_timeout
+from sagezero_serve.protocol import protocol_class
 
 log = logging.getLogger("sagezero_serve")
 
@@ -52,7 +52,7 @@ def build_server(config: ServeConfig, handler: Handler) -> tuple[uvicorn.Server,
         host=config.host,
         port=config.port,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http=with_header_timeout(config.header_timeout_s),
+        http=protocol_class(config.header_timeout_s, config.max_header_bytes, config.max_headers),
         lifespan="on",
         access_log=False,
         log_config=None,
