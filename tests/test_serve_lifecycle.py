@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import socket
 import string
 import threading
 from pathlib import Path
@@ -197,3 +198,24 @@ def test_base_exceptions_in_model_fn_stop_start_up_with_exit_1(tmp_path: Path, r
     assert code == 1
     failures = _start_failures(records)
     assert len(failures) == 1 and failures[0]["event"] == "model_load_failed", records
+
+
+def test_at_the_limit_connections_whose_clients_do_not_read_are_dropped(tmp_path: Path) -> None:
+    """uvicorn waited for such a connection until its own cut-off (int(limit) + 2 s: SIGKILL for limits of 28 s+)."""
+    started = tmp_path / "started"
+    model = write_handler(
+        tmp_path / "model",
+        "import pathlib\ndef model_fn(d):\n    return 'm'\n"
+        f"def predict_fn(x, m):\n    pathlib.Path({str(started)!r}).touch()\n    return b'x' * (64 << 20)\n",
+    )
+    with server_process(model, SAGEZERO_GRACEFUL_TIMEOUT_S="0.5") as (client, proc):
+        client.wait_ready()
+        with socket.create_connection(("127.0.0.1", client.port), timeout=30) as s:
+            s.sendall(b"POST /invocations HTTP/1.1\r\nContent-Type: application/json\r\nAccept: */*\r\n")
+            s.sendall(b"Content-Length: 2\r\n\r\n[]")
+            eventually(started.exists, "the prediction runs")  # its 64 MB answer fills both socket buffers
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0  # never reading a byte
+        assert proc.stdout is not None
+        records = [json.loads(line) for line in proc.stdout.read().decode().splitlines()]
+    assert not any("timeout graceful shutdown exceeded" in str(r["msg"]) for r in records), records

@@ -45,7 +45,13 @@ class ModelState:
 
 
 class App:
-    def __init__(self, handler: Handler, config: ServeConfig, on_fatal: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        config: ServeConfig,
+        on_fatal: Callable[[], None] | None = None,
+        on_drain_expired: Callable[[], None] | None = None,
+    ) -> None:
         self.handler = handler
         self.config = config
         self.state = ModelState()
@@ -54,6 +60,7 @@ class App:
         self.in_flight = 0
         self.buffered = 0  # bytes of bodies still being read
         self.on_fatal = on_fatal
+        self.on_drain_expired = on_drain_expired  # drops the connections still open at the limit
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopping = False
         self.drain_expired = False
@@ -115,6 +122,11 @@ class App:
             )
         for task in list(self._requests):
             task.cancel()
+        if self.on_drain_expired is not None:
+            # A moment for the 503s to be written; then connections whose clients do not read (a
+            # response stuck in flow control) are dropped, or uvicorn would wait for them.
+            assert self.loop is not None
+            self.loop.call_later(0.1, self.on_drain_expired)
 
     # -- ASGI ------------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

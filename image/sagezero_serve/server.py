@@ -46,7 +46,15 @@ def build_server(config: ServeConfig, handler: Handler) -> tuple[uvicorn.Server,
         if server is not None:
             server.should_exit = True
 
-    app = App(handler, config, on_fatal=fatal)
+    def drop_connections() -> None:
+        if server is None:
+            return
+        for connection in list(server.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+
+    app = App(handler, config, on_fatal=fatal, on_drain_expired=drop_connections)
     uv_config = uvicorn.Config(
         app,
         host=config.host,
@@ -59,7 +67,8 @@ def build_server(config: ServeConfig, handler: Handler) -> tuple[uvicorn.Server,
         server_header=False,
         date_header=False,
         timeout_keep_alive=config.keep_alive_s,  # 75 s: longer than SageMaker's front end's, so it closes first
-        # The app answers in-flight requests 503 at the limit; uvicorn's own cut-off is only a backstop.
+        # At the limit the app answers in-flight requests 503 and drops connections whose clients do
+        # not read; uvicorn's own cut-off is only a backstop.
         timeout_graceful_shutdown=int(config.graceful_timeout_s) + 2,
     )
     server = _Server(uv_config)
