@@ -179,6 +179,30 @@ def test_output_fn_without_a_type_is_labelled_with_the_best_concrete_accept(knob
     assert client.invoke(b"{}", accept="*/*").headers["content-type"] == "application/json"
 
 
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [
+        (None, 200),
+        ("application/*", 200),
+        ("*/*;q=0.1", 200),
+        ("application/json;q=0", 406),  # refused outright
+        ("*/*;q=0", 406),
+        ("*/*, application/json;q=0", 406),  # the most specific range refuses it
+        ("image/png", 406),  # the handler's JSON is not what the client takes
+        ("application/json;q=7", 400),
+        ("application/json;;, nonsense", 400),
+    ],
+)
+def test_output_fn_answers_honour_accept_too(knob: tuple[Client, Any], accept: str | None, status: int) -> None:
+    """An output_fn chooses its own type; it still has to be one the client accepts (was: always 200)."""
+    client, module = knob
+    module.ANSWER = (b'{"a": 1}', "application/json")
+    r = client.invoke(b"{}", accept=accept)
+    assert r.status == status, r.body
+    if status == 200:
+        assert (r.headers["content-type"], r.body) == ("application/json", b'{"a": 1}')
+
+
 ENCODABLE = ["application/json", "text/csv", "application/x-npy", "application/octet-stream"]
 RANGES = [*ENCODABLE, "text/*", "application/*", "*/*", "image/png", "text/plain"]
 

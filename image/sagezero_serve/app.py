@@ -288,8 +288,15 @@ class App:
             self.buffered -= sum(map(len, chunks))
 
     def _run(self, body: bytes, ctx: RequestContext) -> tuple[bytes, str]:
-        # Refuse an unanswerable Accept before spending time on a prediction.
-        accepted = [] if self.handler.handles_accept_itself() else media.acceptable(ctx.accept, ctx.content_type)
+        # Refuse a malformed or unanswerable Accept before spending time on a prediction. An output_fn
+        # chooses its own type, which is checked against Accept once it is known.
+        if self.handler.handles_accept_itself():
+            accepted: list[str] = []
+            ranges = media.parse_accept(ctx.accept)
+            if ranges and all(r.q == 0 for r in ranges):
+                raise HTTPError(406, f"Accept {ctx.accept!r:.200} accepts nothing (every range has q=0)")
+        else:
+            accepted = media.acceptable(ctx.accept, ctx.content_type)
         try:
             data = self.handler.decode(body, ctx)
             prediction = self.handler.predict(data, ctx)

@@ -209,7 +209,9 @@ class Handler:
         if self.output_fn is None:
             return encode_default(prediction, accepted)
         out = self._call("output_fn", self.output_fn, prediction, ctx.accept, ctx=ctx)
-        return checked_output(out, ctx.accept)
+        body, content_type = checked_output(out, ctx.accept)
+        media.check_handler_type(ctx.accept, content_type)
+        return body, content_type
 
     def handles_accept_itself(self) -> bool:
         return self.output_fn is not None

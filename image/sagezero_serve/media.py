@@ -104,6 +104,22 @@ def acceptable(accept: str | None, request_type: str) -> list[str]:
     return [s[-1] for s in sorted(scored)]
 
 
+def quality(ranges: list[MediaRange], media: str) -> float:
+    """The client's weight for a concrete type: from the most specific matching range (the earlier of
+    equals); 1 without an Accept header, 0 when no range matches."""
+    if not ranges:
+        return 1.0
+    matches = [(r.specificity(media), -r.position, r) for r in ranges if r.specificity(media) >= 0]
+    return max(matches, key=lambda m: (m[0], m[1]))[2].q if matches else 0.0
+
+
+def check_handler_type(accept: str | None, content_type: str) -> None:
+    """406 when a handler's own answer carries a type the client did not accept (or refused with q=0)."""
+    media = media_type(content_type)
+    if quality(parse_accept(accept or ""), media) <= 0:
+        raise HTTPError(406, f"Accept {accept!r:.200} does not accept {media!r:.80}, the type this model answers with")
+
+
 def preferred(accept: str | None) -> str:
     """The type to label an output_fn answer that did not name one: the best concrete type accepted, else JSON."""
     try:
