@@ -258,3 +258,15 @@ def test_a_prediction_holding_the_gil_cannot_keep_the_server_past_the_limit(tmp_
         assert proc.stdout is not None
         records = [json.loads(line) for line in proc.stdout.read().decode().splitlines()]
     assert any(r.get("event") == "drain_overrun" for r in records), records
+
+
+def test_a_conventional_handler_symlinked_out_of_the_model_folder_is_refused_too(tmp_path: Path) -> None:
+    """As with SAGEMAKER_PROGRAM (was: refused when named, loaded when found by convention)."""
+    model = tmp_path / "model"
+    (model / "code").mkdir(parents=True)
+    (tmp_path / "outside.py").write_text(GOOD)
+    (model / "code" / "inference.py").symlink_to(tmp_path / "outside.py")
+    code, records, _err = _run_until_exit(model)
+    assert code == 1
+    failures = _start_failures(records)
+    assert len(failures) == 1 and "leads outside the model folder" in str(failures[0]["msg"]), records
