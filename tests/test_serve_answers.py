@@ -203,6 +203,15 @@ def test_output_fn_answers_honour_accept_too(knob: tuple[Client, Any], accept: s
         assert (r.headers["content-type"], r.body) == ("application/json", b'{"a": 1}')
 
 
+@pytest.mark.parametrize(
+    "accept",
+    ['application/json;q=0, text/csv;ext="1,application/json"', 'text/csv;ext="a;q=0", application/json;q=0.5'],
+)
+def test_commas_and_semicolons_inside_quoted_accept_parameters_do_not_split_it(echo: Client, accept: str) -> None:
+    r = echo.invoke(b"[1]", accept=accept)  # was 400: the quoted text was read as ranges or a q
+    assert (r.status, r.headers["content-type"]) == (200, "text/csv"), r.body
+
+
 ENCODABLE = ["application/json", "text/csv", "application/x-npy", "application/octet-stream"]
 RANGES = [*ENCODABLE, "text/*", "application/*", "*/*", "image/png", "text/plain"]
 

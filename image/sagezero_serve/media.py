@@ -54,13 +54,32 @@ class MediaRange:
         return -1
 
 
+_UNQUOTED_OR_QUOTED = re.compile(r'(?:[^"]+|"(?:[^"\\]|\\.)*"?)')
+
+
+def _split(text: str, sep: str) -> list[str]:
+    """text split at sep, except inside quoted strings (a parameter may be `"a,b;c"`)."""
+    parts, current = [], ""
+    for piece in _UNQUOTED_OR_QUOTED.findall(text):
+        if piece.startswith('"'):
+            current += piece
+            continue
+        first, *rest = piece.split(sep)
+        current += first
+        if rest:
+            parts.append(current)
+            *middle, current = rest
+            parts.extend(middle)
+    return [*parts, current]
+
+
 def parse_accept(header: str) -> list[MediaRange]:
     """The ranges of an Accept header; BadRequest (400) naming the first part that is not one."""
     ranges: list[MediaRange] = []
-    for position, part in enumerate(header.split(",")):
+    for position, part in enumerate(_split(header, ",")):
         if not part.strip():
             continue
-        name, *params = (p.strip() for p in part.split(";"))
+        name, *params = (p.strip() for p in _split(part, ";"))
         if not _RANGE.fullmatch(name):
             raise BadRequest(f"Accept: {part.strip()[:60]!r} is not a media range like application/json")
         type_, _, subtype = ("*/*" if name == "*" else name.lower()).partition("/")
