@@ -212,6 +212,15 @@ def test_commas_and_semicolons_inside_quoted_accept_parameters_do_not_split_it(e
     assert (r.status, r.headers["content-type"]) == (200, "text/csv"), r.body
 
 
+def test_integers_an_npy_answer_would_change_go_out_as_json_or_406(echo: Client) -> None:
+    """numpy reads [-1, 2**63 + 1, 0.5] as float64: an NPY answer silently changed the integer."""
+    body = b"[-1, 9223372036854775809, 0.5]"
+    r = echo.invoke(body, accept="application/x-npy")
+    assert r.status == 406 and "application/json" in json.loads(r.body)["message"], r.body
+    r = echo.invoke(body, accept="application/x-npy, application/json;q=0.5")
+    assert (r.status, r.headers["content-type"], r.body) == (200, "application/json", body)
+
+
 ENCODABLE = ["application/json", "text/csv", "application/x-npy", "application/octet-stream"]
 RANGES = [*ENCODABLE, "text/*", "application/*", "*/*", "image/png", "text/plain"]
 
