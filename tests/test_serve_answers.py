@@ -155,7 +155,7 @@ def test_output_fn_media_types_that_are_valid_reach_the_client(knob: tuple[Clien
     media=st.text(max_size=30).filter(lambda s: "/" not in s)
     | st.builds(lambda a, b: f"{a}/{b}", st.text(max_size=5), st.text(max_size=5)).filter(
         lambda s: (
-            any(c not in string.ascii_letters + string.digits + "/.+-" for c in s)
+            any(c not in string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~/" for c in s)  # HTTP's tchar
             or s.startswith("/")
             or s.endswith("/")
         )
@@ -177,6 +177,48 @@ def test_output_fn_without_a_type_is_labelled_with_the_best_concrete_accept(knob
     r = client.invoke(b"{}", accept="*/*, text/csv;q=0.5, text/plain;q=0.9")
     assert (r.status, r.headers["content-type"]) == (200, "text/plain")
     assert client.invoke(b"{}", accept="*/*").headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [
+        (None, 200),
+        ("application/*", 200),
+        ("*/*;q=0.1", 200),
+        ("application/json;q=0", 406),  # refused outright
+        ("*/*;q=0", 406),
+        ("*/*, application/json;q=0", 406),  # the most specific range refuses it
+        ("image/png", 406),  # the handler's JSON is not what the client takes
+        ("application/json;q=7", 400),
+        ("application/json;;, nonsense", 400),
+    ],
+)
+def test_output_fn_answers_honour_accept_too(knob: tuple[Client, Any], accept: str | None, status: int) -> None:
+    """An output_fn chooses its own type; it still has to be one the client accepts (was: always 200)."""
+    client, module = knob
+    module.ANSWER = (b'{"a": 1}', "application/json")
+    r = client.invoke(b"{}", accept=accept)
+    assert r.status == status, r.body
+    if status == 200:
+        assert (r.headers["content-type"], r.body) == ("application/json", b'{"a": 1}')
+
+
+@pytest.mark.parametrize(
+    "accept",
+    ['application/json;q=0, text/csv;ext="1,application/json"', 'text/csv;ext="a;q=0", application/json;q=0.5'],
+)
+def test_commas_and_semicolons_inside_quoted_accept_parameters_do_not_split_it(echo: Client, accept: str) -> None:
+    r = echo.invoke(b"[1]", accept=accept)  # was 400: the quoted text was read as ranges or a q
+    assert (r.status, r.headers["content-type"]) == (200, "text/csv"), r.body
+
+
+def test_integers_an_npy_answer_would_change_go_out_as_json_or_406(echo: Client) -> None:
+    """numpy reads [-1, 2**63 + 1, 0.5] as float64: an NPY answer silently changed the integer."""
+    body = b"[-1, 9223372036854775809, 0.5]"
+    r = echo.invoke(body, accept="application/x-npy")
+    assert r.status == 406 and "application/json" in json.loads(r.body)["message"], r.body
+    r = echo.invoke(body, accept="application/x-npy, application/json;q=0.5")
+    assert (r.status, r.headers["content-type"], r.body) == (200, "application/json", body)
 
 
 ENCODABLE = ["application/json", "text/csv", "application/x-npy", "application/octet-stream"]

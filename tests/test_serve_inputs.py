@@ -152,6 +152,15 @@ def test_npy_with_a_huge_declared_shape_is_refused_before_allocating(echo: Clien
     _bad(echo.invoke(body, "application/x-npy"), "but the body carries 0")
 
 
+@pytest.mark.parametrize("shape", ["(-1, -1)", "(-2, 3, -1)", "(-1,)", "(True, 1)"])
+def test_npy_with_negative_or_non_integer_dimensions_is_400(echo: Client, shape: str) -> None:
+    # math.prod((-1, -1)) == 1: one float's bytes would pass the size check, then reshape fails (was 500).
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': %s, }" % shape.encode()
+    header += b" " * (63 - len(header) % 64) + b"\n"
+    body = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + b"\0" * 8
+    _bad(echo.invoke(body, "application/x-npy"), "dimensions must be whole numbers of 0 or more")
+
+
 @FEW
 @given(values=st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=1, max_size=20))
 def test_valid_npy_round_trips(echo: Client, values: list[float]) -> None:

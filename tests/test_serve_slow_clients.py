@@ -155,3 +155,72 @@ def _reply_one(s: socket.socket) -> tuple[int, dict[str, str], bytes]:
     while len(body) < int(headers["content-length"]):
         body += s.recv(65536)
     return int(lines[0].split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("head", "text"),
+    [
+        (b"GET /ping HTTP/1.1\r\n" + b"X-Pad: " + b"a" * 3000 + b"\r\n", "request headers exceed 2048 bytes"),
+        (b"GET /ping HTTP/1.1\r\n" + b"a: b\r\n" * 150 + b"\r\n", "more than 100 header lines"),
+        (b"GET /" + b"a" * 3000, "request headers exceed 2048 bytes"),
+    ],
+    ids=["bytes", "count", "url"],
+)
+def test_request_heads_past_the_caps_get_431_and_the_connection_closes(tmp_path: Path, head: bytes, text: str) -> None:
+    """Without caps the parser buffered any amount of header bytes (or a list of millions of headers)."""
+    with (
+        server_thread(write_handler(tmp_path, ECHO), SAGEZERO_MAX_HEADER_BYTES="2048") as (client, _),
+        trickling(client.port, head) as s,
+    ):
+        status, headers, body = _reply(s)
+    assert (status, headers["connection"]) == (431, "close")
+    assert text in json.loads(body)["message"]
+
+
+def test_a_pipelined_requests_408_comes_after_the_answer_to_the_request_before_it(tmp_path: Path) -> None:
+    slow = "import time\ndef model_fn(d):\n    return None\ndef predict_fn(data, model):\n    time.sleep(1)\n    return data\n"
+    first = b"POST /invocations HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n[1]"
+    with (
+        server_thread(write_handler(tmp_path, slow), SAGEZERO_HEADER_TIMEOUT_S="0.2") as (client, _),
+        trickling(client.port, first + b"POST /invocations HTTP/1.1\r\nContent-") as s,
+    ):
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200"), data[:200]
+    assert data.count(b"HTTP/1.1 408") == 1 and data.index(b"HTTP/1.1 408") > data.index(b"[1]")
+
+
+def _closed_while_feeding(s: socket.socket, feed: bytes, bound_s: float = 20) -> bool:
+    """Send `feed` every 0.1 s until the server closes the connection (True) or bound_s passes (False)."""
+    s.settimeout(0.1)
+    deadline = time.monotonic() + bound_s
+    while time.monotonic() < deadline:
+        try:
+            s.sendall(feed)
+            if s.recv(65536) == b"":
+                return True
+        except TimeoutError:
+            continue
+        except OSError:
+            return True  # reset: closed
+    return False
+
+
+@pytest.mark.parametrize(
+    ("request_", "feed"),
+    [
+        (b"GET /ping HTTP/1.1\r\n\r\n", b"\r\n"),  # bare CRLFs between requests
+        (b"GET /ping HTTP/1.1\r\nContent-Length: 100000\r\n\r\n", b"x"),  # a body /ping never reads
+    ],
+    ids=["crlf", "unread-body"],
+)
+def test_bytes_that_start_no_request_do_not_hold_a_connection_past_keep_alive(
+    tmp_path: Path, request_: bytes, feed: bytes
+) -> None:
+    with (
+        server_thread(write_handler(tmp_path, ECHO), SAGEZERO_KEEP_ALIVE_S="1") as (client, _),
+        trickling(client.port, request_) as s,
+    ):
+        assert _reply_one(s)[0] == 200
+        assert _closed_while_feeding(s, feed)  # at the 1 s keep-alive; before, each byte reset it

@@ -45,7 +45,13 @@ class ModelState:
 
 
 class App:
-    def __init__(self, handler: Handler, config: ServeConfig, on_fatal: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        config: ServeConfig,
+        on_fatal: Callable[[], None] | None = None,
+        on_drain_expired: Callable[[], None] | None = None,
+    ) -> None:
         self.handler = handler
         self.config = config
         self.state = ModelState()
@@ -54,6 +60,7 @@ class App:
         self.in_flight = 0
         self.buffered = 0  # bytes of bodies still being read
         self.on_fatal = on_fatal
+        self.on_drain_expired = on_drain_expired  # drops the connections still open at the limit
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stopping = False
         self.drain_expired = False
@@ -71,7 +78,7 @@ class App:
             self.handler.load()
         except HandlerError as e:
             self._failed(str(e), exc_info=False)
-        except (Exception, SystemExit) as e:  # sys.exit() in model_fn must not leave /ping at 503 forever
+        except BaseException as e:  # sys.exit(), KeyboardInterrupt... in model_fn must not leave /ping at 503 forever
             self._failed(f"model_fn failed: {type(e).__name__}: {e}", exc_info=True)
         else:
             self.state.status = "ready"
@@ -115,6 +122,11 @@ class App:
             )
         for task in list(self._requests):
             task.cancel()
+        if self.on_drain_expired is not None:
+            # A moment for the 503s to be written; then connections whose clients do not read (a
+            # response stuck in flow control) are dropped, or uvicorn would wait for them.
+            assert self.loop is not None
+            self.loop.call_later(0.1, self.on_drain_expired)
 
     # -- ASGI ------------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -276,8 +288,15 @@ class App:
             self.buffered -= sum(map(len, chunks))
 
     def _run(self, body: bytes, ctx: RequestContext) -> tuple[bytes, str]:
-        # Refuse an unanswerable Accept before spending time on a prediction.
-        accepted = [] if self.handler.handles_accept_itself() else media.acceptable(ctx.accept, ctx.content_type)
+        # Refuse a malformed or unanswerable Accept before spending time on a prediction. An output_fn
+        # chooses its own type, which is checked against Accept once it is known.
+        if self.handler.handles_accept_itself():
+            accepted: list[str] = []
+            ranges = media.parse_accept(ctx.accept)
+            if ranges and all(r.q == 0 for r in ranges):
+                raise HTTPError(406, f"Accept {ctx.accept!r:.200} accepts nothing (every range has q=0)")
+        else:
+            accepted = media.acceptable(ctx.accept, ctx.content_type)
         try:
             data = self.handler.decode(body, ctx)
             prediction = self.handler.predict(data, ctx)
@@ -289,7 +308,7 @@ class App:
             raise
         except HTTPError:
             raise
-        except Exception as e:
+        except BaseException as e:  # sys.exit(), KeyboardInterrupt, GeneratorExit: still the user's failure
             log.exception("handler failed", extra={"event": "handler_error", "request_id": ctx.request_id})
             raise ModelError(type(e).__name__) from e
 

@@ -59,6 +59,8 @@ class ServeConfig:
     graceful_timeout_s: float
     header_timeout_s: float  # a connection must deliver a request's headers within this
     body_timeout_s: float  # ...and its whole body within this after the headers
+    max_header_bytes: int  # a request line and headers over this get 431
+    max_headers: int  # ...and so do more header lines than this
     keep_alive_s: int  # an idle connection closes after this (longer than the front end's own idle timeout)
 
     @classmethod
@@ -80,5 +82,7 @@ class ServeConfig:
             graceful_timeout_s=_seconds(env, "SAGEZERO_GRACEFUL_TIMEOUT_S", 25, 0, 3600),
             header_timeout_s=_seconds(env, "SAGEZERO_HEADER_TIMEOUT_S", 10, 0.01, 3600),
             body_timeout_s=_seconds(env, "SAGEZERO_BODY_TIMEOUT_S", 30, 0.01, 3600),
+            max_header_bytes=_int(env, "SAGEZERO_MAX_HEADER_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
+            max_headers=_int(env, "SAGEZERO_MAX_HEADERS", 100, 10, 10_000),
             keep_alive_s=_int(env, "SAGEZERO_KEEP_ALIVE_S", 75, 1, 3600),
         )

@@ -100,9 +100,14 @@ def _module_from(spec: str, program: str, model_dir: Path) -> ModuleType | None:
             raise HandlerError(f"handler module {spec!r} failed on import: {_one_line(e)}", _trace(e)) from e
     if program:
         return _load_path(_program_path(program, model_dir))
-    for candidate in (model_dir / "code" / "inference.py", Path("/opt/ml/code/inference.py")):
-        if candidate.exists():
-            return _load_path(candidate)
+    conventional = model_dir / "code" / "inference.py"
+    if conventional.exists():
+        # The same rule as SAGEMAKER_PROGRAM: the model folder's handler is a file inside it (no symlink out).
+        if not conventional.resolve().is_relative_to(model_dir.resolve()):
+            raise HandlerError(f"{conventional} leads outside the model folder {model_dir}; put the handler inside it")
+        return _load_path(conventional)
+    if Path("/opt/ml/code/inference.py").exists():  # the image's own handler, chosen by whoever built it
+        return _load_path(Path("/opt/ml/code/inference.py"))
     return None
 
 
@@ -209,7 +214,9 @@ class Handler:
         if self.output_fn is None:
             return encode_default(prediction, accepted)
         out = self._call("output_fn", self.output_fn, prediction, ctx.accept, ctx=ctx)
-        return checked_output(out, ctx.accept)
+        body, content_type = checked_output(out, ctx.accept)
+        media.check_handler_type(ctx.accept, content_type)
+        return body, content_type
 
     def handles_accept_itself(self) -> bool:
         return self.output_fn is not None

@@ -54,13 +54,32 @@ class MediaRange:
         return -1
 
 
+_UNQUOTED_OR_QUOTED = re.compile(r'(?:[^"]+|"(?:[^"\\]|\\.)*"?)')
+
+
+def _split(text: str, sep: str) -> list[str]:
+    """text split at sep, except inside quoted strings (a parameter may be `"a,b;c"`)."""
+    parts, current = [], ""
+    for piece in _UNQUOTED_OR_QUOTED.findall(text):
+        if piece.startswith('"'):
+            current += piece
+            continue
+        first, *rest = piece.split(sep)
+        current += first
+        if rest:
+            parts.append(current)
+            *middle, current = rest
+            parts.extend(middle)
+    return [*parts, current]
+
+
 def parse_accept(header: str) -> list[MediaRange]:
     """The ranges of an Accept header; BadRequest (400) naming the first part that is not one."""
     ranges: list[MediaRange] = []
-    for position, part in enumerate(header.split(",")):
+    for position, part in enumerate(_split(header, ",")):
         if not part.strip():
             continue
-        name, *params = (p.strip() for p in part.split(";"))
+        name, *params = (p.strip() for p in _split(part, ";"))
         if not _RANGE.fullmatch(name):
             raise BadRequest(f"Accept: {part.strip()[:60]!r} is not a media range like application/json")
         type_, _, subtype = ("*/*" if name == "*" else name.lower()).partition("/")
@@ -102,6 +121,22 @@ def acceptable(accept: str | None, request_type: str) -> list[str]:
     if not scored:
         raise HTTPError(406, f"Accept {accept!r:.200} cannot be served; this model answers {', '.join(ENCODABLE)}")
     return [s[-1] for s in sorted(scored)]
+
+
+def quality(ranges: list[MediaRange], media: str) -> float:
+    """The client's weight for a concrete type: from the most specific matching range (the earlier of
+    equals); 1 without an Accept header, 0 when no range matches."""
+    if not ranges:
+        return 1.0
+    matches = [(r.specificity(media), -r.position, r) for r in ranges if r.specificity(media) >= 0]
+    return max(matches, key=lambda m: (m[0], m[1]))[2].q if matches else 0.0
+
+
+def check_handler_type(accept: str | None, content_type: str) -> None:
+    """406 when a handler's own answer carries a type the client did not accept (or refused with q=0)."""
+    media = media_type(content_type)
+    if quality(parse_accept(accept or ""), media) <= 0:
+        raise HTTPError(406, f"Accept {accept!r:.200} does not accept {media!r:.80}, the type this model answers with")
 
 
 def preferred(accept: str | None) -> str:

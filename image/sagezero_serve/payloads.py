@@ -158,6 +158,10 @@ def _decode_npy(body: bytes) -> Any:
         raise BadRequest(f"body is not a valid .npy array: {e}") from None
     if dtype.kind not in NPY_KINDS or dtype.hasobject or dtype.subdtype is not None:
         raise BadRequest(f".npy arrays of dtype {dtype.str!r} are not supported; send bool, integer or float")
+    # numpy's header reader accepts any tuple of ints: a negative one would pass the size check
+    # (math.prod((-1, -1)) == 1) and then fail in reshape.
+    if not all(type(d) is int and d >= 0 for d in shape):
+        raise BadRequest(f".npy header declares shape {shape!r:.80}; dimensions must be whole numbers of 0 or more")
     count = math.prod(shape)
     expected, carried = count * dtype.itemsize, len(body) - buf.tell()
     if expected != carried:
@@ -239,6 +243,13 @@ def _encode_csv(prediction: Any) -> bytes:
     return out.getvalue().encode("utf-8", "backslashreplace")
 
 
+def _loses_an_int(value: Any) -> bool:
+    """Whether a Python int in these nested lists has no exact float64 (beyond 2**53, not a multiple)."""
+    if isinstance(value, (list, tuple)):
+        return any(_loses_an_int(v) for v in value)
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 and int(float(value)) != value
+
+
 def _encode_npy(prediction: Any) -> bytes:
     import numpy as np
 
@@ -248,6 +259,9 @@ def _encode_npy(prediction: Any) -> bytes:
         array = np.asarray(prediction)
         if array.dtype.hasobject:
             raise NotRepresentable(f"application/x-npy needs a rectangular array of numbers, not {_kind(prediction)}")
+        if array.dtype.kind == "f" and isinstance(prediction, (list, tuple)) and _loses_an_int(prediction):
+            # numpy makes float64 of ints mixed with floats or past int64: 2**63 + 1 would come back changed.
+            raise NotRepresentable("application/x-npy would carry its integers as float64, changing some")
         buf = io.BytesIO()
         np.save(buf, array, allow_pickle=False)
     except (ValueError, TypeError, OverflowError) as e:

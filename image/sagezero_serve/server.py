@@ -20,7 +20,7 @@ import uvicorn
 from sagezero_serve.app import App
 from sagezero_serve.config import ServeConfig
 from sagezero_serve.handler import Handler
-from sagezero_serve.protocol import with_header_timeout
+from sagezero_serve.protocol import protocol_class
 
 log = logging.getLogger("sagezero_serve")
 
@@ -46,20 +46,29 @@ def build_server(config: ServeConfig, handler: Handler) -> tuple[uvicorn.Server,
         if server is not None:
             server.should_exit = True
 
-    app = App(handler, config, on_fatal=fatal)
+    def drop_connections() -> None:
+        if server is None:
+            return
+        for connection in list(server.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+
+    app = App(handler, config, on_fatal=fatal, on_drain_expired=drop_connections)
     uv_config = uvicorn.Config(
         app,
         host=config.host,
         port=config.port,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http=with_header_timeout(config.header_timeout_s),
+        http=protocol_class(config.header_timeout_s, config.max_header_bytes, config.max_headers),
         lifespan="on",
         access_log=False,
         log_config=None,
         server_header=False,
         date_header=False,
         timeout_keep_alive=config.keep_alive_s,  # 75 s: longer than SageMaker's front end's, so it closes first
-        # The app answers in-flight requests 503 at the limit; uvicorn's own cut-off is only a backstop.
+        # At the limit the app answers in-flight requests 503 and drops connections whose clients do
+        # not read; uvicorn's own cut-off is only a backstop.
         timeout_graceful_shutdown=int(config.graceful_timeout_s) + 2,
     )
     server = _Server(uv_config)
