@@ -176,3 +176,31 @@ def test_vpc_ids_take_only_lists_of_strings(value: Any) -> None:
         assert "vpcSubnetIds" in {p.key for p in problems}
         expected = "must not be empty" if value is None else "expected a list of strings"
         assert any(expected in p.message for p in problems)
+
+
+def test_every_input_field_under_a_secret_stack_key_stays_secret(record: Callable[..., Registered]) -> None:
+    from sagezero.program import declare
+    from sagezero.stackconfig import parse_stack_config
+
+    values = {
+        "aws:region": "us-east-1",
+        "aws-native:region": "us-east-1",
+        "sagezero:image": {"uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"},
+        "sagezero:defaults": {
+            "instanceType": "ml.c5.xlarge",
+            "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/SECRETKEY",
+            "tags": {"owner": "SECRETTAG"},
+            "environment": {"TOKEN": "SECRETENV"},
+            "modelDataUrl": "s3://SECRETBUCKET/m/",
+            "vpcSubnetIds": ["subnet-SECRETSUBNET"],
+            "vpcSecurityGroupIds": ["sg-SECRETGROUP"],
+        },
+        "sagezero:tenants": [{"name": "a"}],
+    }
+    config = parse_stack_config("s", values)
+    reg = record(lambda: declare(config), stack="s", config=values, secret_keys=["sagezero:defaults"])
+    assert reg.of_type(MODEL) and reg.of_type(CONFIG)
+    for r in reg.resources:
+        text = json.dumps(r.inputs)
+        for word in ("SECRETKEY", "SECRETTAG", "SECRETENV", "SECRETBUCKET", "SECRETSUBNET", "SECRETGROUP"):
+            assert word not in text, f"{word} in plain text in {r.type} {r.name}"
