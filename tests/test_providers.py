@@ -252,3 +252,121 @@ def test_serverless_has_no_aws_native_child_so_nothing_is_derived(
     reg = record(program, config={"aws:region": "eu-west-1"})
     assert not reg.of_type("pulumi:providers:aws-native")
     assert set(regions(reg).values()) == {"us-west-2"}
+
+
+@pytest.mark.parametrize(
+    ("aws_args", "native_args", "text"),
+    [
+        (
+            {"assume_roles": [{"role_arn": "arn:aws:iam::111111111111:role/x"}]},
+            {"assume_role": {"role_arn": "arn:aws:iam::222222222222:role/x"}},
+            "assumes role arn:aws:iam::111111111111:role/x",
+        ),
+        ({"access_key": "AKIA1", "secret_key": "s1"}, {"access_key": "AKIA2", "secret_key": "s2"}, "access keys"),
+    ],
+)
+def test_a_pair_built_apart_is_refused_when_the_aws_provider_has_its_own_identity(
+    record: Callable[..., Registered], image_uri: str, aws_args: dict[str, Any], native_args: dict[str, Any], text: str
+) -> None:
+    def program() -> None:
+        a = aws.Provider("a", region="us-west-2", **aws_args)
+        n = aws_native.Provider("n", region="us-west-2", **native_args)
+        ScaleToZeroEndpoint("acme", {"image_uri": image_uri}, opts=pulumi.ResourceOptions(providers=[a, n]))
+
+    with pytest.raises(ValueError, match="another account") as e:
+        record(program)
+    assert "ScaleToZeroEndpoint 'acme'" in str(e.value) and text in str(e.value)
+    assert "provider_pair()" in str(e.value) and "pass only the aws provider" in str(e.value)
+
+
+ROLE = "arn:aws:iam::210987654321:role/deploy"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"aws:assumeRoles": f'[{{"roleArn": "{ROLE}"}}]'},
+        {"aws-native:assumeRole": f'{{"roleArn": "{ROLE}"}}'},
+        {
+            "aws:assumeRoles": f'[{{"roleArn": "{ROLE}"}}]',
+            "aws-native:assumeRole": '{"roleArn": "arn:aws:iam::1:role/o"}',
+        },
+    ],
+)
+def test_default_providers_must_assume_the_same_role(
+    record: Callable[..., Registered], image_uri: str, config: dict[str, str]
+) -> None:
+    config = {"aws:region": "eu-west-1", "aws-native:region": "eu-west-1", **config}
+    with pytest.raises(ProviderMismatchError, match="another identity"):
+        record(lambda: ScaleToZeroEndpoint("acme", {"image_uri": image_uri}), config=config)
+    with pytest.raises(StackConfigError, match=r"aws-native:assumeRole: .* differs from the role"):
+        parse_stack_config("s", {"sagezero:tenants": ["a"], **config})
+    same = {
+        **config,
+        "aws:assumeRoles": f'[{{"roleArn": "{ROLE}"}}]',
+        "aws-native:assumeRole": f'{{"roleArn": "{ROLE}"}}',
+    }
+    record(lambda: ScaleToZeroEndpoint("acme", {"image_uri": image_uri}), config=same)
+    parse_stack_config("s", {"sagezero:tenants": ["a"], **same})
+
+
+def test_stack_config_compares_roles_as_a_stack_file_writes_them() -> None:
+    values: dict[str, Any] = {
+        "sagezero:tenants": ["a"],
+        "aws:region": "eu-west-1",
+        "aws-native:region": "eu-west-1",
+        "aws:assumeRoles": [{"roleArn": ROLE}],
+    }
+    with pytest.raises(StackConfigError) as e:
+        parse_stack_config("s", values)
+    assert f"set `aws-native:assumeRole: {{roleArn: {ROLE}}}`" in str(e.value)
+    parse_stack_config("s", {**values, "aws-native:assumeRole": {"roleArn": ROLE}})
+
+
+def test_plan_reports_a_tenant_split_across_accounts(record: Callable[..., Registered]) -> None:
+    class Tenant(pulumi.ComponentResource):
+        def __init__(self) -> None:
+            super().__init__("test:index:Tenant", "split")
+            a = aws.Provider("a", region="us-west-2", assume_roles=[{"role_arn": "arn:aws:iam::111111111111:role/x"}])
+            n = aws_native.Provider(
+                "n", region="us-west-2", assume_role={"role_arn": "arn:aws:iam::222222222222:role/x"}
+            )
+            aws.sagemaker.Endpoint("ep", endpoint_config_name="c", opts=pulumi.ResourceOptions(parent=self, provider=a))
+            aws_native.sagemaker.InferenceComponent(
+                "ic", endpoint_name="ep", specification={}, opts=pulumi.ResourceOptions(parent=self, provider=n)
+            )
+
+    reg = record(Tenant)
+    (message,) = splits(reg.resources, {})
+    assert message.startswith("split is split across identities (accounts)")
+    assert "arn:aws:iam::111111111111:role/x: ep" in message and "arn:aws:iam::222222222222:role/x: ic" in message
+
+
+def test_plan_groups_tenants_under_a_fleet_component_by_endpoint(
+    record: Callable[..., Registered], image_uri: str
+) -> None:
+    class Fleet(pulumi.ComponentResource):
+        def __init__(self) -> None:
+            super().__init__("test:index:Fleet", "fleet")
+            for name, region in (("acme", "us-west-2"), ("globex", "eu-west-1")):
+                p = aws.Provider(name, region=region, opts=pulumi.ResourceOptions(parent=self))
+                ScaleToZeroEndpoint(
+                    name, {"image_uri": image_uri}, opts=pulumi.ResourceOptions(parent=self, provider=p)
+                )
+
+    reg = record(Fleet)
+    assert splits(reg.resources, {}) == []
+    assert {t for t, _r, _p in placements(reg.resources, {})} == {"acme", "globex"}
+
+
+def test_stack_config_names_the_aws_key_when_only_aws_native_is_set() -> None:
+    with pytest.raises(StackConfigError) as e:
+        parse_stack_config("s", {"sagezero:tenants": ["a"], "aws-native:region": "eu-west-1"})
+    assert "set `aws:region: eu-west-1`" in str(e.value) and "None" not in str(e.value).split("aws:region")[-1]
+
+
+def test_an_all_serverless_stack_needs_no_aws_native_region() -> None:
+    values = {"sagezero:tenants": ["a"], "aws:region": "eu-west-1", "sagezero:defaults": {"mode": "serverless"}}
+    assert parse_stack_config("s", values).region == "eu-west-1"
+    with pytest.raises(StackConfigError, match="aws-native:region"):
+        parse_stack_config("s", {**values, "sagezero:tenants": ["a", {"name": "b", "mode": "scale-to-zero"}]})

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from sagezero.settings import EndpointSettings, ImageSettings, Problem, build_settings, camel
+from sagezero.settings import EndpointSettings, ImageSettings, Mode, Problem, build_settings, camel
 
 NAMESPACE = "sagezero"
 TENANT_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$")
@@ -165,12 +165,13 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
         traffic = {}
 
     region = values.get("aws:region")
-    problems.extend(_provider_problems(values))
+    native_needed = not tenants or any(t.settings.mode is not Mode.SERVERLESS for t in tenants)
+    problems.extend(_provider_problems(values, native_needed=native_needed))
     if problems:
         raise StackConfigError(stack, problems)
     return StackConfig(
         stack=stack,
-        region=region if isinstance(region, str) else None,
+        region=region if isinstance(region, str) and not secret_placeholder(region) else None,
         image=image,
         tenants=tuple(tenants),
         defaults=defaults,
@@ -178,21 +179,71 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
     )
 
 
-def _provider_problems(values: Mapping[str, Any]) -> list[Problem]:
-    """The inference component is an aws-native resource: its provider must deploy where the aws one does."""
+def config_role(values: Mapping[str, Any], package: str) -> str | None:
+    """The role ARN a default provider assumes, from `aws:assumeRoles` (the last of the chain) or
+    `aws-native:assumeRole`; engine config arrives as JSON text, a stack file parsed."""
+    key = "assumeRoles" if package == "aws" else "assumeRole"
+    raw = values.get(f"{package}:{key}")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    roles = raw if isinstance(raw, list) else [raw] if isinstance(raw, Mapping) else []
+    arns = [str(r.get("roleArn") or r.get("role_arn") or "") for r in roles if isinstance(r, Mapping)]
+    arns = [a for a in arns if a]
+    return arns[-1] if arns else None
+
+
+def _provider_problems(values: Mapping[str, Any], *, native_needed: bool = True) -> list[Problem]:
+    """The inference component is an aws-native resource: its provider must deploy where the aws one does,
+    as the same identity (region, profile, assumed role, keys). Without aws-native resources (every tenant
+    serverless) there is nothing to compare."""
+    if not native_needed:
+        return []
     out = []
-    for key in ("region", "profile"):
+    for key in ("region", "profile", "accessKey"):
         aws_value, native_value = values.get(f"aws:{key}"), values.get(f"aws-native:{key}")
-        if aws_value != native_value:
-            out.append(
-                Problem(
-                    f"aws-native:{key}",
-                    f"{native_value!r} differs from aws:{key} {aws_value!r}: the inference component would not "
-                    f"deploy where its endpoint does; set `aws-native:{key}: {aws_value}`"
-                    + ("" if aws_value is not None else f" and `aws:{key}` together"),
-                )
+        if aws_value == native_value or secret_placeholder(aws_value) or secret_placeholder(native_value):
+            continue
+        if key == "accessKey":
+            message = "aws:accessKey and aws-native:accessKey differ"
+        else:
+            message = f"{_show(native_value)} differs from aws:{key} {_show(aws_value)}"
+        if aws_value is not None:
+            fix = f"set `aws-native:{key}: {aws_value}`" if key != "accessKey" else "give both the same keys"
+        else:
+            fix = f"set `aws:{key}: {native_value}` (or remove `aws-native:{key}`)"
+        out.append(
+            Problem(
+                f"aws-native:{key}",
+                f"{message}: the inference component would not deploy where its endpoint does; {fix}",
             )
+        )
+    aws_role, native_role = config_role(values, "aws"), config_role(values, "aws-native")
+    if aws_role != native_role:
+        fix = (
+            f"set `aws-native:assumeRole: {{roleArn: {aws_role}}}`"
+            if aws_role
+            else f"set `aws:assumeRoles: [{{roleArn: {native_role}}}]` (or remove `aws-native:assumeRole`)"
+        )
+        out.append(
+            Problem(
+                "aws-native:assumeRole",
+                f"{_show(native_role, 80)} differs from the role aws:assumeRoles assumes {_show(aws_role, 80)}: "
+                f"the inference component would deploy as another identity (possibly another account) than its "
+                f"endpoint; {fix}",
+            )
+        )
     return out
+
+
+SECRET_PLACEHOLDER = "secret-placeholder"
+"""What `plan` puts in place of a `secure:` value it cannot decrypt: unknown, never checked as a value."""
+
+
+def secret_placeholder(value: Any) -> bool:
+    return isinstance(value, str) and value == SECRET_PLACEHOLDER
 
 
 def _parse_tenants(
