@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_aws_native as aws_native
 
-from sagezero.stackconfig import config_role
+from sagezero.stackconfig import config_role, secret_placeholder
 
 FIX = (
     "pass both providers (opts=ResourceOptions(providers=[aws_provider, aws_native_provider])) built from the "
@@ -75,7 +75,7 @@ def _config_mismatch(where: str) -> str | None:
     aws_config, native_config = pulumi.Config("aws"), pulumi.Config("aws-native")
     for key in ("region", "profile", "accessKey"):
         a, n = aws_config.get(key), native_config.get(key)
-        if a != n:
+        if a != n and not secret_placeholder(a) and not secret_placeholder(n):  # plan: undecrypted, unknown
             shown = ("set" if a else "unset", "set" if n else "unset") if key == "accessKey" else (repr(a), repr(n))
             fix = (
                 f"set `aws-native:{key}` to {a!r} (`pulumi config set aws-native:{key} {a}`)"

@@ -370,3 +370,24 @@ def test_an_all_serverless_stack_needs_no_aws_native_region() -> None:
     assert parse_stack_config("s", values).region == "eu-west-1"
     with pytest.raises(StackConfigError, match="aws-native:region"):
         parse_stack_config("s", {**values, "sagezero:tenants": ["a", {"name": "b", "mode": "scale-to-zero"}]})
+
+
+def test_plan_takes_secure_model_data_url_and_region_as_unknown(record: Callable[..., Registered]) -> None:
+    from sagezero.plan.engine import conceal
+    from sagezero.program import declare
+
+    secure = {"secure": "v1:abc"}
+    values, secret_keys = conceal(
+        {
+            "aws:region": "us-east-1",
+            "aws-native:region": secure,
+            "sagezero:image": {"uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"},
+            "sagezero:defaults": {"instanceType": "ml.c5.xlarge", "modelDataUrl": secure},
+            "sagezero:tenants": [{"name": "a", "modelDataUrl": secure}],
+        }
+    )
+    config = parse_stack_config("s", values)  # neither the URL nor the region is judged by the placeholder
+    reg = record(lambda: declare(config), stack="s", config=values, secret_keys=secret_keys)
+    assert splits(reg.resources, values) == []
+    ic = next(p for _t, r, p in placements(reg.resources, values) if r.type == IC)
+    assert ic.where.startswith("(a secret")

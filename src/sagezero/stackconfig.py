@@ -152,6 +152,7 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
         problems.append(Problem(f"{NAMESPACE}:defaults", "expected a mapping of endpoint settings"))
         defaults_raw = {}
     else:
+        defaults_raw = _unknown_secrets(defaults_raw)
         built, found = build_settings(defaults_raw, camel_keys=True)
         problems.extend(Problem(f"{NAMESPACE}:defaults.{p.key}", p.message) for p in found)
         defaults = built or defaults
@@ -246,6 +247,17 @@ def secret_placeholder(value: Any) -> bool:
     return isinstance(value, str) and value == SECRET_PLACEHOLDER
 
 
+_SECRET_STAND_INS = {"modelDataUrl": f"s3://{SECRET_PLACEHOLDER}/"}
+"""Values that pass every check in place of a `secure:` setting `plan` cannot decrypt (the others' checks
+pass on the placeholder itself). The real value is checked where it is known: by the program at `pulumi up`."""
+
+
+def _unknown_secrets(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings with each undecrypted `secure:` value (the plan's placeholder) standing for an unknown
+    valid value, so a secret is never refused for the placeholder's own text."""
+    return {k: _SECRET_STAND_INS.get(k, v) if secret_placeholder(v) else v for k, v in raw.items()}
+
+
 def _parse_tenants(
     raw: Any, defaults_raw: Mapping[str, Any], default_faults: set[str], problems: list[Problem]
 ) -> list[Tenant]:
@@ -277,7 +289,7 @@ def _parse_tenants(
             problems.append(Problem(f"{where}.name", f"duplicate tenant {name!r}: every tenant needs its own endpoint"))
             continue
         seen.add(name)
-        overrides = {k: v for k, v in entry.items() if k != "name"}
+        overrides = _unknown_secrets({k: v for k, v in entry.items() if k != "name"})
         settings, found = build_settings({**defaults_raw, **overrides}, camel_keys=True)
         # A fault already reported under defaults is not repeated for every tenant that inherits it.
         own = [p for p in found if p.key in overrides or p.key not in default_faults]

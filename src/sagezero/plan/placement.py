@@ -17,6 +17,7 @@ from sagezero.stackconfig import config_role, secret_placeholder
 
 AWS_PACKAGES = ("aws", "aws-native")
 FROM_ENVIRONMENT = "(from the environment)"
+SECRET_REGION = "(a secret: checked at pulumi up)"
 AMBIENT = "(the ambient credentials' account)"
 TENANT_TYPE = "sagezero:index:ScaleToZeroEndpoint"
 
@@ -29,6 +30,8 @@ class Placement:
     provider: str
     region: str | None
     role: str | None = None
+    hidden: bool = False
+    """The region is a `secure:` value the plan cannot read: unknown, never reported as a split."""
 
     @property
     def account(self) -> str:
@@ -40,7 +43,7 @@ class Placement:
 
     @property
     def where(self) -> str:
-        return self.region or FROM_ENVIRONMENT
+        return SECRET_REGION if self.hidden else self.region or FROM_ENVIRONMENT
 
 
 def package(resource_type: str) -> str:
@@ -62,8 +65,9 @@ def place(r: PlannedResource, by_urn: Mapping[str, PlannedResource], config: Map
                 config_role({f"{pkg}:{_ROLE_KEY[pkg]}": provider.inputs.get(_ROLE_KEY[pkg])}, pkg),
             )
     region = config.get(f"{pkg}:region")
-    known = isinstance(region, str) and not secret_placeholder(region)
-    return Placement(f"default {pkg}", region if known else None, config_role(config, pkg))
+    hidden = secret_placeholder(region)
+    known = isinstance(region, str) and not hidden
+    return Placement(f"default {pkg}", region if known else None, config_role(config, pkg), hidden)
 
 
 _ROLE_KEY = {"aws": "assumeRoles", "aws-native": "assumeRole"}
@@ -101,7 +105,8 @@ def splits(resources: Sequence[PlannedResource], config: Mapping[str, Any]) -> l
     """One message per tenant whose resources would deploy to more than one region."""
     regions: dict[str, dict[str | None, list[str]]] = {}
     for tenant, r, p in placements(resources, config):
-        regions.setdefault(tenant, {}).setdefault(p.region, []).append(f"{r.name} ({p.provider})")
+        if not p.hidden:
+            regions.setdefault(tenant, {}).setdefault(p.region, []).append(f"{r.name} ({p.provider})")
     out = []
     accounts: dict[str, dict[str, list[str]]] = {}
     for tenant, r, p in placements(resources, config):
