@@ -17,3 +17,22 @@ def test_the_accelerator_default_agrees_with_the_table() -> None:
     assert {t: (spec.accelerators > 0) for t, spec in table.items()} == {
         t: bool(default_accelerators(t)) for t in table
     }
+
+
+def test_every_hosting_type_aws_lists_has_a_family_the_accelerator_table_classifies() -> None:
+    from sagezero.settings import ACCELERATED_FAMILIES, CPU_FAMILIES, instance_family
+
+    families = {t: instance_family(t) for t in awsmodel.enum("sagemaker", "ProductionVariantInstanceType")}
+    assert [t for t, f in families.items() if f is None] == []
+    unclassified = sorted({f for f in families.values() if f not in CPU_FAMILIES | ACCELERATED_FAMILIES})
+    assert unclassified == [], "new families in botocore's enum: add them to CPU_FAMILIES or ACCELERATED_FAMILIES"
+    assert not CPU_FAMILIES & ACCELERATED_FAMILIES
+
+
+def test_gpu_families_with_hyphens_default_to_and_accept_an_accelerator() -> None:
+    from sagezero.settings import build_settings
+
+    for instance_type in ("ml.p6-b200.48xlarge", "ml.p6-b300.48xlarge", "ml.p6e-gb200.36xlarge"):
+        assert default_accelerators(instance_type) == 1, instance_type
+        settings, problems = build_settings({"instanceType": instance_type, "accelerators": 1}, camel_keys=True)
+        assert problems == [] and settings is not None and settings.accelerators == 1, problems

@@ -24,10 +24,72 @@ class Mode(enum.StrEnum):
     """The seed's first attempt: Serverless Inference (only /tmp writable, no accelerators)."""
 
 
-# Families whose instances carry accelerators (NVIDIA GPUs: g*, p*; AWS Inferentia/Trainium: inf*, trn*).
-# Which instance types exist is AWS's list (botocore's ProductionVariantInstanceType), not ours.
-ACCELERATED_PREFIXES = ("g", "p", "inf", "trn")
-_INSTANCE_TYPE = re.compile(r"^ml\.([a-z0-9]+)\.([0-9]*x?large|medium|small|micro)$")
+# Hosting families by whether their instances carry accelerators (NVIDIA GPUs: g*, p*; Habana Gaudi:
+# dl1; AWS Inferentia/Trainium: inf*, trn*). Which instance types exist is AWS's list (botocore's
+# ProductionVariantInstanceType), not ours: a test classifies every type in it, so a family AWS adds
+# fails the tests until it is listed here.
+CPU_FAMILIES = frozenset(
+    [
+        "c4",
+        "c5",
+        "c5d",
+        "c6g",
+        "c6gd",
+        "c6gn",
+        "c6i",
+        "c6in",
+        "c7g",
+        "c7i",
+        "c8g",
+        "m4",
+        "m5",
+        "m5d",
+        "m6g",
+        "m6gd",
+        "m6i",
+        "m7i",
+        "m8g",
+        "r5",
+        "r5d",
+        "r6g",
+        "r6gd",
+        "r6i",
+        "r7gd",
+        "r7i",
+        "r8g",
+        "t2",
+    ]
+)
+ACCELERATED_FAMILIES = frozenset(
+    [
+        "dl1",
+        "g4dn",
+        "g5",
+        "g6",
+        "g6e",
+        "g7",
+        "g7e",
+        "inf1",
+        "inf2",
+        "p2",
+        "p3",
+        "p4d",
+        "p4de",
+        "p5",
+        "p5e",
+        "p5en",
+        "p6-b200",
+        "p6-b300",
+        "p6e-gb200",
+        "trn1",
+        "trn1n",
+        "trn2",
+    ]
+)
+ACCELERATED_PREFIXES = ("g", "p", "inf", "trn", "dl")
+"""For a family not in either table (newer than this list): the accelerated families' naming."""
+# A family may hold hyphens (ml.p6-b200.48xlarge, ml.p6e-gb200.36xlarge).
+_INSTANCE_TYPE = re.compile(r"^ml\.([a-z0-9]+(?:-[a-z0-9]+)*)\.([0-9]*x?large|medium|small|micro)$")
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 
 
@@ -40,6 +102,8 @@ def instance_family(instance_type: str) -> str | None:
 def default_accelerators(instance_type: str) -> int:
     """The accelerators a copy asks for when not told: one on accelerated types, none on CPU types."""
     family = instance_family(instance_type) or ""
+    if family in ACCELERATED_FAMILIES or family in CPU_FAMILIES:
+        return 1 if family in ACCELERATED_FAMILIES else 0
     return 1 if family.startswith(ACCELERATED_PREFIXES) else 0
 
 
