@@ -58,6 +58,33 @@ def name_problems(base: str) -> list[Problem]:
     )
 
 
+AUTO_NAME_SUFFIX = "-0000000"
+"""What Pulumi appends to a logical name to auto-name a resource: a hyphen and seven random hex digits."""
+
+
+def logical_name_problems(name: str) -> list[Problem]:
+    """The auto-names Pulumi derives for the model and endpoint config (`<name>-model-1a2b3c4`), against
+    AWS's request rules: they would otherwise fail only at `pulumi up`."""
+    found = [
+        v
+        for operation, member, child in (
+            ("CreateModel", "ModelName", f"{name}-model{AUTO_NAME_SUFFIX}"),
+            ("CreateEndpointConfig", "EndpointConfigName", f"{name}-config{AUTO_NAME_SUFFIX}"),
+        )
+        for v in awsmodel.check_member("sagemaker", operation, member, child)
+    ]
+    if not found:
+        return []
+    return [
+        Problem(
+            "name",
+            f"{name!r} gives the model and endpoint config auto-names such as '{name}-config-1a2b3c4', which AWS "
+            f"refuses ({found[0].rule}); use a name of letters, digits and hyphens (starting and ending with a "
+            f"letter or digit), at most {63 - len('-config') - len(AUTO_NAME_SUFFIX)} characters",
+        )
+    ]
+
+
 def tag_problems(tags: Mapping[str, str]) -> list[Problem]:
     """The full tag set every child carries (the component's own tags included), against AWS's limits."""
     return _aws_problems(
@@ -137,7 +164,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
                 "and single hyphens (SageMaker names are case-insensitive)"
             )
         child = pulumi.ResourceOptions(parent=self)
-        problems = name_problems(base)
+        problems = logical_name_problems(name) + name_problems(base)
         if problems:
             raise SettingsError(problems, where)
         tags = self._tags(where, base, given.tags)
