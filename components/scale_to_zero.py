@@ -15,11 +15,12 @@ import pulumi_aws_native as aws_native
 from sagezero import awsmodel, wiring
 from sagezero.components import inputs
 from sagezero.components.args import ScaleToZeroEndpointArgs
-from sagezero.components.execution_role import ExecutionRole, ecr_repository_arn
+from sagezero.components.execution_role import ExecutionRole, ecr_region, ecr_repository_arn
 from sagezero.components.inference_image import InferenceImage
 from sagezero.components.naming import physical_base
 from sagezero.components.providers import matched
 from sagezero.settings import EndpointSettings, Mode, Problem, SettingsError, build_settings
+from sagezero.stackconfig import secret_placeholder
 
 TYPE_TOKEN = "sagezero:index:ScaleToZeroEndpoint"
 Tags = pulumi.Input[Mapping[str, str]]
@@ -83,6 +84,19 @@ def logical_name_problems(name: str) -> list[Problem]:
             f"letter or digit), at most {63 - len('-config') - len(AUTO_NAME_SUFFIX)} characters",
         )
     ]
+
+
+def same_region_image(where: str, image_uri: str, region: str) -> str:
+    """`image_uri` when its ECR registry is in `region` (SageMaker pulls a model's image only from its own
+    region), else a ValueError with the fix. An unknown region (the environment's, a secret) passes."""
+    image_region = ecr_region(image_uri)
+    if image_region and region and not secret_placeholder(region) and image_region != region:
+        raise ValueError(
+            f"{where}: image {image_uri!r} is in ECR in {image_region} but the endpoint deploys to {region}; "
+            f"SageMaker pulls a model's image only from its own region: push (or replicate) the image to ECR in "
+            f"{region} and use that URI, or deploy this endpoint to {image_region}"
+        )
+    return image_uri
 
 
 def tag_problems(tags: Mapping[str, str]) -> list[Problem]:
@@ -170,6 +184,9 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         tags = self._tags(where, base, given.tags)
 
         image_uri, repository_arn = self._image(name=name, args=args, tags=tags, child=child)
+        if isinstance(image_uri, str) and placed.aws is None:  # default providers: the region is known now
+            same_region_image(where, image_uri, pulumi.Config("aws").get("region") or "")
+        image_uri = pulumi.Output.all(image_uri, self.region).apply(lambda v: same_region_image(where, *v))
         role_arn, role_ready = self._role(
             name=name, args=args, s=s, repository_arn=repository_arn, tags=tags, child=child
         )

@@ -166,6 +166,15 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
         traffic = {}
 
     region = values.get("aws:region")
+    image_region = _ecr_region(image.uri or "")
+    if image_region and isinstance(region, str) and not secret_placeholder(region) and image_region != region:
+        problems.append(
+            Problem(
+                f"{NAMESPACE}:image.uri",
+                f"the image is in ECR in {image_region} but aws:region is {region}; SageMaker pulls a model's image "
+                f"only from its own region: push (or replicate) it to ECR in {region} and use that URI",
+            )
+        )
     native_needed = not tenants or any(t.settings.mode is not Mode.SERVERLESS for t in tenants)
     problems.extend(_provider_problems(values, native_needed=native_needed))
     if problems:
@@ -320,6 +329,14 @@ def _parse_image(raw: Any, problems: list[Problem]) -> ImageSettings:
     if not 1 <= kwargs.get("retain_images", 10) <= 1000:
         problems.append(Problem(f"{key}.retainImages", f"{kwargs['retain_images']} is outside 1-1000"))
     return ImageSettings(**kwargs)
+
+
+_ECR_REGION = re.compile(r"^\d{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/")
+
+
+def _ecr_region(uri: str) -> str | None:
+    m = _ECR_REGION.match(uri)
+    return m.group(1) if m else None
 
 
 def _snake(key: str) -> str:
