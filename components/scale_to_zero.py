@@ -86,6 +86,24 @@ def logical_name_problems(name: str) -> list[Problem]:
     ]
 
 
+def vpc_config(where: str, subnets: Any, groups: Any) -> dict[str, Any] | None:
+    """The model's VpcConfig once both lists are known: both or neither (an Input may resolve to None or
+    an empty list after the pairing was checked at construction), never half a VPC."""
+    if bool(subnets) != bool(groups):
+        missing = "vpc_subnet_ids" if not subnets else "vpc_security_group_ids"
+        raise SettingsError(
+            [
+                Problem(
+                    missing,
+                    "resolved to nothing while its partner has values: a VPC needs both subnets and security "
+                    "groups (AWS VpcConfig); give vpc_subnet_ids and vpc_security_group_ids together",
+                )
+            ],
+            where,
+        )
+    return {"subnets": list(subnets), "security_group_ids": list(groups)} if subnets else None
+
+
 def same_region_image(where: str, image_uri: str, region: str) -> str:
     """`image_uri` when its ECR registry is in `region` (SageMaker pulls a model's image only from its own
     region), else a ValueError with the fix. An unknown region (the environment's, a secret) passes."""
@@ -202,10 +220,9 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
             container["model_data_url"] = given.model_data_url
         model_args: dict[str, Any] = {}
         if given.vpc:
-            model_args["vpc_config"] = {
-                "subnets": given.vpc_subnet_ids,
-                "security_group_ids": given.vpc_security_group_ids,
-            }
+            model_args["vpc_config"] = pulumi.Output.all(given.vpc_subnet_ids, given.vpc_security_group_ids).apply(
+                lambda v: vpc_config(where, *v)
+            )
         if s.network_isolation:
             model_args["enable_network_isolation"] = True
         model = aws.sagemaker.Model(

@@ -204,3 +204,14 @@ def test_every_input_field_under_a_secret_stack_key_stays_secret(record: Callabl
         text = json.dumps(r.inputs)
         for word in ("SECRETKEY", "SECRETTAG", "SECRETENV", "SECRETBUCKET", "SECRETSUBNET", "SECRETGROUP"):
             assert word not in text, f"{word} in plain text in {r.type} {r.name}"
+
+
+@pytest.mark.parametrize("empty", [None, []])
+def test_a_vpc_input_that_resolves_to_nothing_never_leaves_half_a_vpc(
+    record: Callable[..., Registered], image_uri: str, empty: Any
+) -> None:
+    message = _message(
+        record,
+        {"image_uri": image_uri, "vpc_subnet_ids": pulumi.Output.from_input(empty), "vpc_security_group_ids": ["sg-1"]},
+    )
+    assert "a VPC needs both subnets and security groups" in message and "ScaleToZeroEndpoint 'acme'" in message
