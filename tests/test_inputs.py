@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from sagezero.components import ScaleToZeroEndpoint
+from sagezero.settings import SettingsError
 
 MODEL = "aws:sagemaker/model:Model"
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -215,3 +216,32 @@ def test_a_vpc_input_that_resolves_to_nothing_never_leaves_half_a_vpc(
         {"image_uri": image_uri, "vpc_subnet_ids": pulumi.Output.from_input(empty), "vpc_security_group_ids": ["sg-1"]},
     )
     assert "a VPC needs both subnets and security groups" in message and "ScaleToZeroEndpoint 'acme'" in message
+
+
+def _unknown() -> pulumi.Output[Any]:
+    """A value a preview does not know yet (the id of a resource still to be created)."""
+    import asyncio
+
+    loop = asyncio.get_event_loop()
+    value, known = loop.create_future(), loop.create_future()
+    value.set_result(None)
+    known.set_result(False)
+    return pulumi.Output(set(), value, known)
+
+
+@pytest.mark.parametrize(
+    ("field", "mapping", "text"),
+    [
+        ("environment", lambda: {"BAD-KEY": _unknown()}, "environment: key 'BAD-KEY' does not match"),
+        ("tags", lambda: {"k" * 200: _unknown()}, "tags: has 200 characters"),
+    ],
+)
+def test_known_keys_are_checked_while_their_values_are_unknown(
+    record: Callable[..., Registered], image_uri: str, field: str, mapping: Callable[[], Any], text: str
+) -> None:
+    def program() -> None:
+        ScaleToZeroEndpoint("acme", {"image_uri": image_uri, field: mapping()})  # type: ignore[misc]
+
+    with pytest.raises(SettingsError, match="invalid settings for ScaleToZeroEndpoint 'acme'") as e:
+        record(program)
+    assert text in str(e.value)
