@@ -141,11 +141,20 @@ class SettingsError(ValueError):
 
 
 def _m(
-    doc: str, *, lo: float | None = None, hi: float | None = None, step: int | None = None, input: bool = False
+    doc: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    step: int | None = None,
+    input: bool = False,
+    default_doc: str | None = None,
 ) -> dict[str, Any]:
-    """A setting's metadata: its one-line doc (component args, schema, README), its range, and whether it
-    may come from another resource (a `pulumi.Input` in the component's args)."""
+    """A setting's metadata: its one-line doc (component args, schema, README), its range, whether it
+    may come from another resource (a `pulumi.Input` in the component's args), and how its default is
+    described when it depends on other settings."""
     meta: dict[str, Any] = {"doc": doc, "input": input}
+    if default_doc is not None:
+        meta["default_doc"] = default_doc
     if lo is not None or hi is not None:
         meta |= {"min": lo, "max": hi, "step": step}
     return meta
@@ -180,9 +189,10 @@ class EndpointSettings:
     accelerators: int = field(
         default=1,
         metadata=_m(
-            "Accelerator devices each copy needs; when not given, 1 on GPU/Inferentia/Trainium types and 0 on CPU types.",
+            "Accelerator devices each copy needs.",
             lo=0,
             hi=16,
+            default_doc="1 on GPU/Inferentia/Trainium/Gaudi types, 0 on CPU types and serverless",
         ),
     )
     cpu_cores: float | None = field(default=None, metadata=_m("CPU cores each copy needs (optional).", lo=0.25, hi=192))
