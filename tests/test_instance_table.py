@@ -36,3 +36,25 @@ def test_gpu_families_with_hyphens_default_to_and_accept_an_accelerator() -> Non
         assert default_accelerators(instance_type) == 1, instance_type
         settings, problems = build_settings({"instanceType": instance_type, "accelerators": 1}, camel_keys=True)
         assert problems == [] and settings is not None and settings.accelerators == 1, problems
+
+
+def test_a_copy_larger_than_its_instance_is_refused() -> None:
+    from sagezero.settings import build_settings
+
+    raw = {"instanceType": "ml.g5.xlarge", "accelerators": 8, "minMemoryMb": 700000, "cpuCores": 64}
+    _settings, problems = build_settings(raw, camel_keys=True)
+    found = {p.key: p.message for p in problems}
+    assert set(found) == {"accelerators", "minMemoryMb", "cpuCores"}, found
+    assert "exceeds what one ml.g5.xlarge has (1 accelerator(s))" in found["accelerators"]
+    assert "at most 16384" in found["minMemoryMb"]
+    fits = {"instanceType": "ml.g5.xlarge", "accelerators": 1, "minMemoryMb": 16384, "cpuCores": 4}
+    assert build_settings(fits, camel_keys=True)[1] == []
+
+
+def test_tag_keys_reserved_for_aws_are_refused() -> None:
+    from sagezero.settings import build_settings
+
+    _settings, problems = build_settings({"tags": {"AWS:owner": "x", "owner": "y"}}, camel_keys=True)
+    assert [(p.key, "reserved for AWS" in p.message and "'AWS:owner'" in p.message) for p in problems] == [
+        ("tags", True)
+    ]

@@ -275,6 +275,15 @@ class EndpointSettings:
                 )
             )
         out += _aws_problems(self)
+        if self.mode is Mode.SCALE_TO_ZERO and not type_problem:
+            out += _capacity_problems(self)
+        reserved = sorted(k for k in self.tags if k.lower().startswith("aws:"))
+        if reserved:
+            out.append(
+                Problem(
+                    "tags", f"{', '.join(map(repr, reserved))}: keys starting with 'aws:' are reserved for AWS; rename"
+                )
+            )
         if not _NAME.match(self.variant_name) or len(self.variant_name) > 63:
             out.append(Problem("variant_name", "must be 1-63 letters, digits or hyphens"))
         if self.alarm_period_s not in (10, 20, 30) and self.alarm_period_s % 60:
@@ -325,6 +334,35 @@ class EndpointSettings:
             return None
         bucket, _, key = self.model_data_url[5:].partition("/")
         return bucket, key
+
+
+def _capacity_problems(s: EndpointSettings) -> list[Problem]:
+    """What one copy asks for against what one instance of the type has (the instance table shipped with
+    the simulator, prices.json; types it does not list are not judged): a copy that fits no instance
+    never starts."""
+    from sagezero.simulate.prices import PriceError, load
+
+    try:
+        spec = load().instances.get(s.instance_type)
+    except PriceError:  # pragma: no cover - the shipped table is checked by its own tests
+        return []
+    if spec is None:
+        return []
+    out = []
+    for key, wanted, has, unit in (
+        ("accelerators", s.accelerators, spec.accelerators, "accelerator(s)"),
+        ("min_memory_mb", s.min_memory_mb, spec.memory_mb, "MiB of memory"),
+        ("cpu_cores", s.cpu_cores, spec.vcpu, "vCPUs"),
+    ):
+        if wanted is not None and wanted > has:
+            out.append(
+                Problem(
+                    key,
+                    f"{wanted:g} exceeds what one {s.instance_type} has ({has:g} {unit}), so no copy could start; "
+                    f"ask for at most {has:g} or pick a larger instance type",
+                )
+            )
+    return out
 
 
 def _aws_problems(s: EndpointSettings) -> list[Problem]:
