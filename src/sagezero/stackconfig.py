@@ -166,6 +166,7 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
         traffic = {}
 
     region = values.get("aws:region")
+    problems.extend(_region_problems(values))
     image_region = _ecr_region(image.uri or "")
     if image_region and isinstance(region, str) and not secret_placeholder(region) and image_region != region:
         problems.append(
@@ -329,6 +330,34 @@ def _parse_image(raw: Any, problems: list[Problem]) -> ImageSettings:
     if not 1 <= kwargs.get("retain_images", 10) <= 1000:
         problems.append(Problem(f"{key}.retainImages", f"{kwargs['retain_images']} is outside 1-1000"))
     return ImageSettings(**kwargs)
+
+
+def _region_problems(values: Mapping[str, Any]) -> list[Problem]:
+    """`aws:region` / `aws-native:region` against the regions botocore's endpoint data lists for SageMaker."""
+    import difflib
+
+    from sagezero import awsmodel  # botocore's data loads only when a region is set
+
+    out = []
+    for key in ("aws:region", "aws-native:region"):
+        value = values.get(key)
+        if value is None or secret_placeholder(value):
+            continue
+        if not isinstance(value, str):
+            out.append(Problem(key, f"expected a region name such as eu-west-1, got {_show(value)}"))
+            continue
+        known = awsmodel.regions("sagemaker")
+        if value not in known:
+            near = difflib.get_close_matches(value, sorted(known), n=3)
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            out.append(
+                Problem(
+                    key,
+                    f"{_show(value)} is not a region where SageMaker is available (botocore's endpoint data, "
+                    f"every partition){hint}",
+                )
+            )
+    return out
 
 
 _ECR_REGION = re.compile(r"^\d{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/")
