@@ -39,7 +39,7 @@ class ScaleToZeroEndpointArgs(TypedDict):
     min_memory_mb: NotRequired[int]
     """Memory each copy reserves, MiB. 128-786432. Default: 1024."""
     accelerators: NotRequired[int]
-    """Accelerator devices each copy needs; when not given, 1 on GPU/Inferentia/Trainium types and 0 on CPU types. 0-16. Default: 1."""
+    """Accelerator devices each copy needs. 0-16. Default: 1 on GPU/Inferentia/Trainium/Gaudi types, 0 on CPU types and serverless."""
     cpu_cores: NotRequired[float]
     """CPU cores each copy needs (optional). 0.25-192."""
     model_download_timeout_s: NotRequired[int]

@@ -70,7 +70,9 @@ def describe(f: dataclasses.Field[Any]) -> str:
     text = str(f.metadata.get("doc", ""))
     if "min" in f.metadata:
         text += f" {_show(f.metadata['min'])}-{_show(f.metadata['max'])}."
-    if f.default not in (dataclasses.MISSING, None, (), ""):
+    if "default_doc" in f.metadata:
+        text += f" Default: {f.metadata['default_doc']}."
+    elif f.default not in (dataclasses.MISSING, None, (), ""):
         text += f" Default: {_show(f.default)}."
     return text
 

@@ -38,6 +38,12 @@ def ecr_repository_arn(image_uri: str) -> str:
     return f"arn:{partition}:ecr:{m['region']}:{m['account']}:repository/{m['repo']}"
 
 
+def ecr_region(image_uri: str) -> str | None:
+    """The region of a private-ECR image URI's registry, or None when the URI is not one."""
+    m = _ECR_URI.match(image_uri)
+    return m["region"] if m else None
+
+
 # What SageMaker needs to attach a model's containers to a customer VPC (AWS: "Give SageMaker Hosted
 # Endpoints Access to Resources in Your Amazon VPC"); these EC2 actions take no resource-level scoping.
 VPC_ACTIONS = [

@@ -64,6 +64,19 @@ def validated(where: str, field: str, value: pulumi.Input[Any]) -> pulumi.Output
     return pulumi.Output.from_input(value).apply(check)
 
 
+KEY_STAND_IN = "x"
+"""A value every environment entry and tag accepts: stands for values not known yet while the keys are checked."""
+
+
+def check_keys(where: str, field: str, value: Mapping[str, Any]) -> None:
+    """A mapping whose keys are known but some values are not (environment names, tag keys): the keys and
+    the count are checked now, so a preview refuses a bad name instead of passing it until `pulumi up`."""
+    _settings, problems = build_settings({field: {k: KEY_STAND_IN for k in value}}, camel_keys=False)
+    own = [p for p in problems if p.key == field]
+    if own:
+        raise SettingsError(own, where)
+
+
 @dataclass(frozen=True)
 class Resolved:
     """The values children receive: plain where known, validated Outputs where not."""
@@ -84,6 +97,8 @@ def resolve(where: str, known: Any, later: Mapping[str, Any]) -> Resolved:
     """Each input field from the validated settings, or its deferred Input validated on resolution."""
     values: dict[str, Any] = {}
     for field in INPUT_FIELDS:
+        if field in later and isinstance(later[field], Mapping):
+            check_keys(where, field, later[field])
         if field in later:
             values[field] = validated(where, field, later[field])
         else:

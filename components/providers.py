@@ -18,6 +18,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_aws_native as aws_native
 
+from sagezero.stackconfig import config_role, secret_placeholder
+
 FIX = (
     "pass both providers (opts=ResourceOptions(providers=[aws_provider, aws_native_provider])) built from the "
     "same region, profile and role — sagezero.components.provider_pair() makes such a pair — or, for the "
@@ -71,14 +73,36 @@ def provider_pair(
 def _config_mismatch(where: str) -> str | None:
     """The first setting in which the default aws and aws-native providers differ, as an error message."""
     aws_config, native_config = pulumi.Config("aws"), pulumi.Config("aws-native")
-    for key in ("region", "profile"):
+    for key in ("region", "profile", "accessKey"):
         a, n = aws_config.get(key), native_config.get(key)
-        if a != n:
-            return (
-                f"{where}: aws:{key} is {a!r} but aws-native:{key} is {n!r}, so the inference component "
-                f"(aws-native) would not deploy where its endpoint (aws) does; set `aws-native:{key}` to {a!r} "
-                f"(`pulumi config set aws-native:{key} {a}`) or {FIX}"
+        if a != n and not secret_placeholder(a) and not secret_placeholder(n):  # plan: undecrypted, unknown
+            shown = ("set" if a else "unset", "set" if n else "unset") if key == "accessKey" else (repr(a), repr(n))
+            fix = (
+                f"set `aws-native:{key}` to {a!r} (`pulumi config set aws-native:{key} {a}`)"
+                if a and key != "accessKey"
+                else f"set `aws:{key}` to {n!r} (or remove `aws-native:{key}`)"
+                if key != "accessKey"
+                else "give aws and aws-native the same keys"
             )
+            return (
+                f"{where}: aws:{key} is {shown[0]} but aws-native:{key} is {shown[1]}, so the inference component "
+                f"(aws-native) would not deploy where its endpoint (aws) does; {fix}, or {FIX}"
+            )
+    values = {
+        "aws:assumeRoles": aws_config.get("assumeRoles"),
+        "aws-native:assumeRole": native_config.get("assumeRole"),
+    }
+    a, n = config_role(values, "aws"), config_role(values, "aws-native")
+    if a != n:
+        fix = (
+            f"set `aws-native:assumeRole` to {{roleArn: {a}}}"
+            if a
+            else f"set `aws:assumeRoles` to [{{roleArn: {n}}}] (or remove `aws-native:assumeRole`)"
+        )
+        return (
+            f"{where}: aws:assumeRoles assumes {a!r} but aws-native:assumeRole assumes {n!r}, so the inference "
+            f"component (aws-native) would deploy as another identity, possibly in another account; {fix}, or {FIX}"
+        )
     return None
 
 
@@ -103,10 +127,13 @@ def matched(component: pulumi.ComponentResource, where: str, *, native_needed: b
             f"aws provider and the inference component yours; {FIX}"
         )
     config = _terraform_config(aws_provider)
+    built_apart = native is not None and _TWINS.get(aws_provider) is not native
     if native is None:
         native = _TWINS.get(aws_provider) or _derive(component, where, aws_provider, config)
     if _TWINS.get(aws_provider) is native:
         return Providers(aws_provider, native, config.apply(lambda c: str(c.get("region") or "")))
+    if built_apart:
+        config = config.apply(lambda c: _same_identity(where, c))
     # Checked one setting at a time: an unset property is unknown during a preview and would hide the rest.
     region = pulumi.Output.all(config, _output(native, "region")).apply(lambda v: _compare(where, "region", *v))
     profile = pulumi.Output.all(config, _output(native, "profile")).apply(lambda v: _compare(where, "profile", *v))
@@ -132,6 +159,26 @@ def _roles(where: str, config: dict[str, Any]) -> list[str]:
             f"{where}: the aws provider chains {len(arns)} assumed roles and aws-native can assume only one; {FIX}"
         )
     return arns
+
+
+def _same_identity(where: str, config: dict[str, Any]) -> dict[str, Any]:
+    """`config`, when a separately built aws-native provider can be trusted to act as the same identity.
+
+    An aws-native provider does not report its assumed role or keys back to the program (they are not
+    outputs of the provider resource), so a pair built apart cannot be compared on them. When the aws
+    provider assumes a role or carries keys, the pair is refused: the aws-native one would have to be
+    known to assume the same role (the same account) with the same keys.
+    """
+    arns = _roles(where, config)
+    if arns or config.get("access_key"):
+        what = f"assumes role {arns[0]}" if arns else "carries its own access keys"
+        raise ProviderMismatchError(
+            f"{where}: the aws provider {what}, and sagezero cannot read the assumed role or keys of an "
+            "aws-native provider built apart from it, so the inference component might deploy to another "
+            "account; pass only the aws provider (sagezero derives an aws-native provider with the same region, "
+            "profile, role and keys) or build both with sagezero.components.provider_pair()"
+        )
+    return config
 
 
 def _compare(where: str, key: str, config: dict[str, Any], native_value: Any) -> str:

@@ -15,11 +15,12 @@ import pulumi_aws_native as aws_native
 from sagezero import awsmodel, wiring
 from sagezero.components import inputs
 from sagezero.components.args import ScaleToZeroEndpointArgs
-from sagezero.components.execution_role import ExecutionRole, ecr_repository_arn
+from sagezero.components.execution_role import ExecutionRole, ecr_region, ecr_repository_arn
 from sagezero.components.inference_image import InferenceImage
 from sagezero.components.naming import physical_base
 from sagezero.components.providers import matched
 from sagezero.settings import EndpointSettings, Mode, Problem, SettingsError, build_settings
+from sagezero.stackconfig import secret_placeholder
 
 TYPE_TOKEN = "sagezero:index:ScaleToZeroEndpoint"
 Tags = pulumi.Input[Mapping[str, str]]
@@ -56,6 +57,64 @@ def name_problems(base: str) -> list[Problem]:
             ("application-autoscaling", "PutScalingPolicy", "PolicyName", f"{base}-target-tracking"),
         ],
     )
+
+
+AUTO_NAME_SUFFIX = "-0000000"
+"""What Pulumi appends to a logical name to auto-name a resource: a hyphen and seven random hex digits."""
+
+
+def logical_name_problems(name: str) -> list[Problem]:
+    """The auto-names Pulumi derives for the model and endpoint config (`<name>-model-1a2b3c4`), against
+    AWS's request rules: they would otherwise fail only at `pulumi up`."""
+    found = [
+        v
+        for operation, member, child in (
+            ("CreateModel", "ModelName", f"{name}-model{AUTO_NAME_SUFFIX}"),
+            ("CreateEndpointConfig", "EndpointConfigName", f"{name}-config{AUTO_NAME_SUFFIX}"),
+        )
+        for v in awsmodel.check_member("sagemaker", operation, member, child)
+    ]
+    if not found:
+        return []
+    return [
+        Problem(
+            "name",
+            f"{name!r} gives the model and endpoint config auto-names such as '{name}-config-1a2b3c4', which AWS "
+            f"refuses ({found[0].rule}); use a name of letters, digits and hyphens (starting and ending with a "
+            f"letter or digit), at most {63 - len('-config') - len(AUTO_NAME_SUFFIX)} characters",
+        )
+    ]
+
+
+def vpc_config(where: str, subnets: Any, groups: Any) -> dict[str, Any] | None:
+    """The model's VpcConfig once both lists are known: both or neither (an Input may resolve to None or
+    an empty list after the pairing was checked at construction), never half a VPC."""
+    if bool(subnets) != bool(groups):
+        missing = "vpc_subnet_ids" if not subnets else "vpc_security_group_ids"
+        raise SettingsError(
+            [
+                Problem(
+                    missing,
+                    "resolved to nothing while its partner has values: a VPC needs both subnets and security "
+                    "groups (AWS VpcConfig); give vpc_subnet_ids and vpc_security_group_ids together",
+                )
+            ],
+            where,
+        )
+    return {"subnets": list(subnets), "security_group_ids": list(groups)} if subnets else None
+
+
+def same_region_image(where: str, image_uri: str, region: str) -> str:
+    """`image_uri` when its ECR registry is in `region` (SageMaker pulls a model's image only from its own
+    region), else a ValueError with the fix. An unknown region (the environment's, a secret) passes."""
+    image_region = ecr_region(image_uri)
+    if image_region and region and not secret_placeholder(region) and image_region != region:
+        raise ValueError(
+            f"{where}: image {image_uri!r} is in ECR in {image_region} but the endpoint deploys to {region}; "
+            f"SageMaker pulls a model's image only from its own region: push (or replicate) the image to ECR in "
+            f"{region} and use that URI, or deploy this endpoint to {image_region}"
+        )
+    return image_uri
 
 
 def tag_problems(tags: Mapping[str, str]) -> list[Problem]:
@@ -137,12 +196,15 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
                 "and single hyphens (SageMaker names are case-insensitive)"
             )
         child = pulumi.ResourceOptions(parent=self)
-        problems = name_problems(base)
+        problems = logical_name_problems(name) + name_problems(base)
         if problems:
             raise SettingsError(problems, where)
         tags = self._tags(where, base, given.tags)
 
         image_uri, repository_arn = self._image(name=name, args=args, tags=tags, child=child)
+        if isinstance(image_uri, str) and placed.aws is None:  # default providers: the region is known now
+            same_region_image(where, image_uri, pulumi.Config("aws").get("region") or "")
+        image_uri = pulumi.Output.all(image_uri, self.region).apply(lambda v: same_region_image(where, *v))
         role_arn, role_ready = self._role(
             name=name, args=args, s=s, repository_arn=repository_arn, tags=tags, child=child
         )
@@ -158,10 +220,9 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
             container["model_data_url"] = given.model_data_url
         model_args: dict[str, Any] = {}
         if given.vpc:
-            model_args["vpc_config"] = {
-                "subnets": given.vpc_subnet_ids,
-                "security_group_ids": given.vpc_security_group_ids,
-            }
+            model_args["vpc_config"] = pulumi.Output.all(given.vpc_subnet_ids, given.vpc_security_group_ids).apply(
+                lambda v: vpc_config(where, *v)
+            )
         if s.network_isolation:
             model_args["enable_network_isolation"] = True
         model = aws.sagemaker.Model(

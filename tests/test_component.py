@@ -342,3 +342,22 @@ def test_image_tag_follows_what_docker_sends_not_ignored_files(tmp_path: Any) ->
     assert context_digest(tmp_path) == before, "an ignored file must not roll the endpoints"
     (tmp_path / "app.py").write_text("print(1)\n")
     assert context_digest(tmp_path) != before, "a file Docker sends must change the tag"
+
+
+@pytest.mark.parametrize("name", ["fraud_scorer", "x" * 49, "-acme"])
+def test_a_logical_name_whose_auto_names_aws_refuses_fails_at_construction(
+    record: Callable[..., Registered], image_uri: str, name: str
+) -> None:
+    with pytest.raises(SettingsError) as e:
+        record(lambda: ScaleToZeroEndpoint(name, {"image_uri": image_uri, "instance_type": "ml.c5.xlarge"}))
+    message = str(e.value)
+    assert f"ScaleToZeroEndpoint {name!r}" in message and "auto-names" in message and "at most 48" in message
+
+
+def test_the_longest_logical_name_gives_auto_names_aws_accepts(
+    record: Callable[..., Registered], image_uri: str
+) -> None:
+    from sagezero.plan import awsrules
+
+    reg = record(lambda: ScaleToZeroEndpoint("a" * 48, {"image_uri": image_uri, "instance_type": "ml.c5.xlarge"}))
+    assert [f for f in awsrules.check(reg.resources) if "Name" in str(f)] == []

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from sagezero.components import ScaleToZeroEndpoint
+from sagezero.settings import SettingsError
 
 MODEL = "aws:sagemaker/model:Model"
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -176,3 +177,71 @@ def test_vpc_ids_take_only_lists_of_strings(value: Any) -> None:
         assert "vpcSubnetIds" in {p.key for p in problems}
         expected = "must not be empty" if value is None else "expected a list of strings"
         assert any(expected in p.message for p in problems)
+
+
+def test_every_input_field_under_a_secret_stack_key_stays_secret(record: Callable[..., Registered]) -> None:
+    from sagezero.program import declare
+    from sagezero.stackconfig import parse_stack_config
+
+    values = {
+        "aws:region": "us-east-1",
+        "aws-native:region": "us-east-1",
+        "sagezero:image": {"uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"},
+        "sagezero:defaults": {
+            "instanceType": "ml.c5.xlarge",
+            "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/SECRETKEY",
+            "tags": {"owner": "SECRETTAG"},
+            "environment": {"TOKEN": "SECRETENV"},
+            "modelDataUrl": "s3://SECRETBUCKET/m/",
+            "vpcSubnetIds": ["subnet-SECRETSUBNET"],
+            "vpcSecurityGroupIds": ["sg-SECRETGROUP"],
+        },
+        "sagezero:tenants": [{"name": "a"}],
+    }
+    config = parse_stack_config("s", values)
+    reg = record(lambda: declare(config), stack="s", config=values, secret_keys=["sagezero:defaults"])
+    assert reg.of_type(MODEL) and reg.of_type(CONFIG)
+    for r in reg.resources:
+        text = json.dumps(r.inputs)
+        for word in ("SECRETKEY", "SECRETTAG", "SECRETENV", "SECRETBUCKET", "SECRETSUBNET", "SECRETGROUP"):
+            assert word not in text, f"{word} in plain text in {r.type} {r.name}"
+
+
+@pytest.mark.parametrize("empty", [None, []])
+def test_a_vpc_input_that_resolves_to_nothing_never_leaves_half_a_vpc(
+    record: Callable[..., Registered], image_uri: str, empty: Any
+) -> None:
+    message = _message(
+        record,
+        {"image_uri": image_uri, "vpc_subnet_ids": pulumi.Output.from_input(empty), "vpc_security_group_ids": ["sg-1"]},
+    )
+    assert "a VPC needs both subnets and security groups" in message and "ScaleToZeroEndpoint 'acme'" in message
+
+
+def _unknown() -> pulumi.Output[Any]:
+    """A value a preview does not know yet (the id of a resource still to be created)."""
+    import asyncio
+
+    loop = asyncio.get_event_loop()
+    value, known = loop.create_future(), loop.create_future()
+    value.set_result(None)
+    known.set_result(False)
+    return pulumi.Output(set(), value, known)
+
+
+@pytest.mark.parametrize(
+    ("field", "mapping", "text"),
+    [
+        ("environment", lambda: {"BAD-KEY": _unknown()}, "environment: key 'BAD-KEY' does not match"),
+        ("tags", lambda: {"k" * 200: _unknown()}, "tags: has 200 characters"),
+    ],
+)
+def test_known_keys_are_checked_while_their_values_are_unknown(
+    record: Callable[..., Registered], image_uri: str, field: str, mapping: Callable[[], Any], text: str
+) -> None:
+    def program() -> None:
+        ScaleToZeroEndpoint("acme", {"image_uri": image_uri, field: mapping()})  # type: ignore[misc]
+
+    with pytest.raises(SettingsError, match="invalid settings for ScaleToZeroEndpoint 'acme'") as e:
+        record(program)
+    assert text in str(e.value)

@@ -108,3 +108,19 @@ def test_serverless_tenant_plans_without_scaling_wiring(tmp_path: Path) -> None:
     assert doc["wiring"] == []
     cfg = next(r for r in doc["resources"] if r["type"].endswith("EndpointConfiguration"))
     assert cfg["inputs"]["productionVariants"][0]["serverlessConfig"]["memorySizeInMb"] == 2048
+
+
+def test_a_cpu_copy_renders_zero_accelerators() -> None:
+    from sagezero.plan.engine import PlannedResource
+    from sagezero.plan.render import summary
+
+    spec = {"computeResourceRequirements": {"minMemoryRequiredInMb": 1024}}
+    r = PlannedResource(
+        urn="urn:x",
+        type="aws-native:sagemaker:InferenceComponent",
+        name="x-ic",
+        custom=True,
+        parent=None,
+        inputs={"inferenceComponentName": "x-ic", "specification": spec},
+    )
+    assert "0 accelerator(s)" in summary(r)

@@ -28,6 +28,11 @@ from sagezero.stackconfig import StackConfigError, parse_stack_config
 IC = "aws-native:sagemaker:InferenceComponent"
 
 
+def image_in(region: str) -> str:
+    """An ECR image in `region`: SageMaker pulls a model's image only from the model's own region."""
+    return f"123456789012.dkr.ecr.{region}.amazonaws.com/team/model@sha256:" + "a" * 64
+
+
 def regions(reg: Registered, config: dict[str, Any] | None = None) -> dict[str, str | None]:
     """Region each AWS resource deploys to, by logical name, read from the provider it registered with."""
     return {r.name: p.region for _t, r, p in placements(reg.resources, config or {})}
@@ -46,7 +51,7 @@ def test_an_aws_provider_alone_takes_the_inference_component_with_it(
     def program() -> None:
         west = aws.Provider("west", region="us-west-2", profile="ops")
         opts = pulumi.ResourceOptions(provider=west) if how == "provider" else pulumi.ResourceOptions(providers=[west])
-        ScaleToZeroEndpoint("acme", {"image_uri": image_uri}, opts=opts)
+        ScaleToZeroEndpoint("acme", {"image_uri": image_in("us-west-2")}, opts=opts)
 
     reg = record(program, config={"aws:region": "eu-west-1", "aws-native:region": "eu-west-1"})
     found = regions(reg, {"aws:region": "eu-west-1", "aws-native:region": "eu-west-1"})
@@ -63,7 +68,9 @@ def test_the_assumed_role_follows_into_the_derived_provider(record: Callable[...
 
     def program() -> None:
         other = aws.Provider("other", region="eu-central-1", assume_roles=[{"role_arn": role}])
-        ScaleToZeroEndpoint("acme", {"image_uri": image_uri}, opts=pulumi.ResourceOptions(provider=other))
+        ScaleToZeroEndpoint(
+            "acme", {"image_uri": image_in("eu-central-1")}, opts=pulumi.ResourceOptions(provider=other)
+        )
 
     reg = record(program)
     native = provider_of(reg, "acme-ic")
@@ -87,9 +94,9 @@ def test_a_chain_of_roles_is_refused(record: Callable[..., Registered], image_ur
 def test_a_provider_pair_is_used_as_given(record: Callable[..., Registered], image_uri: str) -> None:
     def program() -> None:
         west, west_native = provider_pair("west", region="us-west-2", role_arn="arn:aws:iam::1:role/x")
-        ScaleToZeroEndpoint("acme", {"image_uri": image_uri}, opts=pulumi.ResourceOptions(provider=west))
+        ScaleToZeroEndpoint("acme", {"image_uri": image_in("us-west-2")}, opts=pulumi.ResourceOptions(provider=west))
         ScaleToZeroEndpoint(
-            "globex", {"image_uri": image_uri}, opts=pulumi.ResourceOptions(providers=[west, west_native])
+            "globex", {"image_uri": image_in("us-west-2")}, opts=pulumi.ResourceOptions(providers=[west, west_native])
         )
 
     reg = record(program)
@@ -105,7 +112,9 @@ def test_a_matching_pair_passes_and_a_mismatch_is_refused_with_the_fix(
         def run() -> None:
             a = aws.Provider("a", region="us-west-2")
             n = aws_native.Provider("n", region=native_region)
-            ScaleToZeroEndpoint("acme", {"image_uri": image_uri}, opts=pulumi.ResourceOptions(providers=[a, n]))
+            ScaleToZeroEndpoint(
+                "acme", {"image_uri": image_in("us-west-2")}, opts=pulumi.ResourceOptions(providers=[a, n])
+            )
 
         return run
 
@@ -246,9 +255,178 @@ def test_serverless_has_no_aws_native_child_so_nothing_is_derived(
 ) -> None:
     def program() -> None:
         west = aws.Provider("west", region="us-west-2")
-        args: dict[str, Any] = {"image_uri": image_uri, "mode": "serverless"}
+        args: dict[str, Any] = {"image_uri": image_in("us-west-2"), "mode": "serverless"}
         ScaleToZeroEndpoint("acme", args, opts=pulumi.ResourceOptions(provider=west))  # type: ignore[arg-type]
 
     reg = record(program, config={"aws:region": "eu-west-1"})
     assert not reg.of_type("pulumi:providers:aws-native")
     assert set(regions(reg).values()) == {"us-west-2"}
+
+
+@pytest.mark.parametrize(
+    ("aws_args", "native_args", "text"),
+    [
+        (
+            {"assume_roles": [{"role_arn": "arn:aws:iam::111111111111:role/x"}]},
+            {"assume_role": {"role_arn": "arn:aws:iam::222222222222:role/x"}},
+            "assumes role arn:aws:iam::111111111111:role/x",
+        ),
+        ({"access_key": "AKIA1", "secret_key": "s1"}, {"access_key": "AKIA2", "secret_key": "s2"}, "access keys"),
+    ],
+)
+def test_a_pair_built_apart_is_refused_when_the_aws_provider_has_its_own_identity(
+    record: Callable[..., Registered], image_uri: str, aws_args: dict[str, Any], native_args: dict[str, Any], text: str
+) -> None:
+    def program() -> None:
+        a = aws.Provider("a", region="us-west-2", **aws_args)
+        n = aws_native.Provider("n", region="us-west-2", **native_args)
+        ScaleToZeroEndpoint("acme", {"image_uri": image_in("us-west-2")}, opts=pulumi.ResourceOptions(providers=[a, n]))
+
+    with pytest.raises(ValueError, match="another account") as e:
+        record(program)
+    assert "ScaleToZeroEndpoint 'acme'" in str(e.value) and text in str(e.value)
+    assert "provider_pair()" in str(e.value) and "pass only the aws provider" in str(e.value)
+
+
+ROLE = "arn:aws:iam::210987654321:role/deploy"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"aws:assumeRoles": f'[{{"roleArn": "{ROLE}"}}]'},
+        {"aws-native:assumeRole": f'{{"roleArn": "{ROLE}"}}'},
+        {
+            "aws:assumeRoles": f'[{{"roleArn": "{ROLE}"}}]',
+            "aws-native:assumeRole": '{"roleArn": "arn:aws:iam::1:role/o"}',
+        },
+    ],
+)
+def test_default_providers_must_assume_the_same_role(
+    record: Callable[..., Registered], image_uri: str, config: dict[str, str]
+) -> None:
+    config = {"aws:region": "eu-west-1", "aws-native:region": "eu-west-1", **config}
+    with pytest.raises(ProviderMismatchError, match="another identity"):
+        record(lambda: ScaleToZeroEndpoint("acme", {"image_uri": image_uri}), config=config)
+    with pytest.raises(StackConfigError, match=r"aws-native:assumeRole: .* differs from the role"):
+        parse_stack_config("s", {"sagezero:tenants": ["a"], **config})
+    same = {
+        **config,
+        "aws:assumeRoles": f'[{{"roleArn": "{ROLE}"}}]',
+        "aws-native:assumeRole": f'{{"roleArn": "{ROLE}"}}',
+    }
+    record(lambda: ScaleToZeroEndpoint("acme", {"image_uri": image_uri}), config=same)
+    parse_stack_config("s", {"sagezero:tenants": ["a"], **same})
+
+
+def test_stack_config_compares_roles_as_a_stack_file_writes_them() -> None:
+    values: dict[str, Any] = {
+        "sagezero:tenants": ["a"],
+        "aws:region": "eu-west-1",
+        "aws-native:region": "eu-west-1",
+        "aws:assumeRoles": [{"roleArn": ROLE}],
+    }
+    with pytest.raises(StackConfigError) as e:
+        parse_stack_config("s", values)
+    assert f"set `aws-native:assumeRole: {{roleArn: {ROLE}}}`" in str(e.value)
+    parse_stack_config("s", {**values, "aws-native:assumeRole": {"roleArn": ROLE}})
+
+
+def test_plan_reports_a_tenant_split_across_accounts(record: Callable[..., Registered]) -> None:
+    class Tenant(pulumi.ComponentResource):
+        def __init__(self) -> None:
+            super().__init__("test:index:Tenant", "split")
+            a = aws.Provider("a", region="us-west-2", assume_roles=[{"role_arn": "arn:aws:iam::111111111111:role/x"}])
+            n = aws_native.Provider(
+                "n", region="us-west-2", assume_role={"role_arn": "arn:aws:iam::222222222222:role/x"}
+            )
+            aws.sagemaker.Endpoint("ep", endpoint_config_name="c", opts=pulumi.ResourceOptions(parent=self, provider=a))
+            aws_native.sagemaker.InferenceComponent(
+                "ic", endpoint_name="ep", specification={}, opts=pulumi.ResourceOptions(parent=self, provider=n)
+            )
+
+    reg = record(Tenant)
+    (message,) = splits(reg.resources, {})
+    assert message.startswith("split is split across identities (accounts)")
+    assert "arn:aws:iam::111111111111:role/x: ep" in message and "arn:aws:iam::222222222222:role/x: ic" in message
+
+
+def test_plan_groups_tenants_under_a_fleet_component_by_endpoint(
+    record: Callable[..., Registered], image_uri: str
+) -> None:
+    class Fleet(pulumi.ComponentResource):
+        def __init__(self) -> None:
+            super().__init__("test:index:Fleet", "fleet")
+            for name, region in (("acme", "us-west-2"), ("globex", "eu-west-1")):
+                p = aws.Provider(name, region=region, opts=pulumi.ResourceOptions(parent=self))
+                ScaleToZeroEndpoint(
+                    name, {"image_uri": image_in(region)}, opts=pulumi.ResourceOptions(parent=self, provider=p)
+                )
+
+    reg = record(Fleet)
+    assert splits(reg.resources, {}) == []
+    assert {t for t, _r, _p in placements(reg.resources, {})} == {"acme", "globex"}
+
+
+def test_stack_config_names_the_aws_key_when_only_aws_native_is_set() -> None:
+    with pytest.raises(StackConfigError) as e:
+        parse_stack_config("s", {"sagezero:tenants": ["a"], "aws-native:region": "eu-west-1"})
+    assert "set `aws:region: eu-west-1`" in str(e.value) and "None" not in str(e.value).split("aws:region")[-1]
+
+
+def test_an_all_serverless_stack_needs_no_aws_native_region() -> None:
+    values = {"sagezero:tenants": ["a"], "aws:region": "eu-west-1", "sagezero:defaults": {"mode": "serverless"}}
+    assert parse_stack_config("s", values).region == "eu-west-1"
+    with pytest.raises(StackConfigError, match="aws-native:region"):
+        parse_stack_config("s", {**values, "sagezero:tenants": ["a", {"name": "b", "mode": "scale-to-zero"}]})
+
+
+def test_plan_takes_secure_model_data_url_and_region_as_unknown(record: Callable[..., Registered]) -> None:
+    from sagezero.plan.engine import conceal
+    from sagezero.program import declare
+
+    secure = {"secure": "v1:abc"}
+    values, secret_keys = conceal(
+        {
+            "aws:region": "us-east-1",
+            "aws-native:region": secure,
+            "sagezero:image": {"uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"},
+            "sagezero:defaults": {"instanceType": "ml.c5.xlarge", "modelDataUrl": secure},
+            "sagezero:tenants": [{"name": "a", "modelDataUrl": secure}],
+        }
+    )
+    config = parse_stack_config("s", values)  # neither the URL nor the region is judged by the placeholder
+    reg = record(lambda: declare(config), stack="s", config=values, secret_keys=secret_keys)
+    assert splits(reg.resources, values) == []
+    ic = next(p for _t, r, p in placements(reg.resources, values) if r.type == IC)
+    assert ic.where.startswith("(a secret")
+
+
+def test_an_image_in_another_region_is_refused_with_the_fix(record: Callable[..., Registered]) -> None:
+    config = {"aws:region": "us-east-1", "aws-native:region": "us-east-1"}
+    with pytest.raises(ValueError, match="is in ECR in eu-west-1 but the endpoint deploys to us-east-1") as e:
+        record(lambda: ScaleToZeroEndpoint("acme", {"image_uri": image_in("eu-west-1")}), config=config)
+    assert "ScaleToZeroEndpoint 'acme'" in str(e.value) and "push (or replicate) the image to ECR in us-east-1" in str(
+        e.value
+    )
+
+    def explicit() -> None:
+        west = aws.Provider("west", region="us-west-2")
+        args: dict[str, Any] = {"image_uri": image_in("eu-west-1"), "mode": "serverless"}
+        ScaleToZeroEndpoint("acme", args, opts=pulumi.ResourceOptions(provider=west))  # type: ignore[arg-type]
+
+    with pytest.raises(Exception, match="is in ECR in eu-west-1 but the endpoint deploys to us-west-2"):
+        record(explicit, config=config)
+    record(lambda: ScaleToZeroEndpoint("acme", {"image_uri": image_in("us-east-1")}), config=config)
+
+
+def test_stack_config_refuses_an_image_in_another_region() -> None:
+    values: dict[str, Any] = {
+        "sagezero:tenants": ["a"],
+        "aws:region": "us-east-1",
+        "aws-native:region": "us-east-1",
+        "sagezero:image": {"uri": image_in("eu-west-1")},
+    }
+    with pytest.raises(StackConfigError, match=r"sagezero:image.uri: the image is in ECR in eu-west-1"):
+        parse_stack_config("s", values)
+    parse_stack_config("s", {**values, "sagezero:image": {"uri": image_in("us-east-1")}})

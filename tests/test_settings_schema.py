@@ -64,3 +64,10 @@ def test_direct_declaration_matches_the_real_main_py() -> None:
 def test_from_settings_refuses_settings_passed_as_args(image_uri: str) -> None:
     with pytest.raises(ValueError, match="max_copies belong in the settings"):
         ScaleToZeroEndpoint.from_settings("acme", EndpointSettings(), {"image_uri": image_uri, "max_copies": 2})
+
+
+def test_the_accelerators_default_is_described_as_it_depends_on_the_instance_type() -> None:
+    from tests.conftest import ROOT
+
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `accelerators`"))
+    assert "Default: 1." not in row and "0 on CPU types" in row

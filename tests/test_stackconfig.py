@@ -174,3 +174,15 @@ def test_problem_lists_are_capped() -> None:
         parse_stack_config("dev", {"sagezero:tenants": [{"name": f"T{i}"} for i in range(500)]})
     lines = str(e.value).splitlines()
     assert len(e.value.problems) == 500 and len(lines) == 1 + 50 + 1 and lines[-1] == "  ... and 450 more"
+
+
+def test_a_region_sagemaker_does_not_have_is_refused_with_the_nearest() -> None:
+    from sagezero.stackconfig import StackConfigError, parse_stack_config
+
+    values = {"sagezero:tenants": ["a"], "aws:region": "eu-westt-1", "aws-native:region": "eu-westt-1"}
+    with pytest.raises(StackConfigError) as e:
+        parse_stack_config("s", values)
+    assert "aws:region: 'eu-westt-1' is not a region where SageMaker is available" in str(e.value)
+    assert "did you mean eu-west-1" in str(e.value)
+    for region in ("eu-west-1", "cn-north-1", "us-gov-west-1"):
+        assert parse_stack_config("s", {**values, "aws:region": region, "aws-native:region": region}).region == region

@@ -46,6 +46,15 @@ def enum(service_name: str, shape_name: str) -> tuple[str, ...]:
     return tuple(s.enum) if isinstance(s, StringShape) else ()
 
 
+@functools.cache
+def regions(service_name: str) -> frozenset[str]:
+    """Every region botocore's endpoint data lists for a service, across all partitions (aws, aws-cn, GovCloud, ...)."""
+    session = botocore.session.get_session()
+    return frozenset(
+        r for p in session.get_available_partitions() for r in session.get_available_regions(service_name, p)
+    )
+
+
 def request_shape(service_name: str, operation: str) -> StructureShape:
     s = service(service_name).operation_model(operation).input_shape
     assert isinstance(s, StructureShape)

@@ -7,11 +7,13 @@ declares components; never talks to AWS itself.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 
 from sagezero.components import InferenceImage, ScaleToZeroEndpoint
+from sagezero.components.inputs import INPUT_FIELDS
 from sagezero.components.naming import physical_base
 from sagezero.settings import EndpointSettings
 from sagezero.stackconfig import StackConfig, StackConfigError, parse_stack_config
@@ -23,12 +25,15 @@ def config_values() -> dict[str, Any]:
 
 
 def secret_inputs(settings: EndpointSettings) -> dict[str, Any]:
-    """The settings that may hold a secret (environment values, model data URL), wrapped as secrets."""
+    """Every input field the settings set (environment, model data URL, KMS key, tags, VPC ids), wrapped as
+    secrets: a `secure:` value may sit in any of them, and whatever carries one into a resource must stay
+    secret in state."""
     out: dict[str, Any] = {}
-    if settings.environment:
-        out["environment"] = pulumi.Output.secret(dict(settings.environment))
-    if settings.model_data_url:
-        out["model_data_url"] = pulumi.Output.secret(settings.model_data_url)
+    for field in INPUT_FIELDS:
+        value = getattr(settings, field)
+        if value:
+            plain = dict(value) if isinstance(value, Mapping) else list(value) if isinstance(value, tuple) else value
+            out[field] = pulumi.Output.secret(plain)
     return out
 
 

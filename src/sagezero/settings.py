@@ -24,10 +24,72 @@ class Mode(enum.StrEnum):
     """The seed's first attempt: Serverless Inference (only /tmp writable, no accelerators)."""
 
 
-# Families whose instances carry accelerators (NVIDIA GPUs: g*, p*; AWS Inferentia/Trainium: inf*, trn*).
-# Which instance types exist is AWS's list (botocore's ProductionVariantInstanceType), not ours.
-ACCELERATED_PREFIXES = ("g", "p", "inf", "trn")
-_INSTANCE_TYPE = re.compile(r"^ml\.([a-z0-9]+)\.([0-9]*x?large|medium|small|micro)$")
+# Hosting families by whether their instances carry accelerators (NVIDIA GPUs: g*, p*; Habana Gaudi:
+# dl1; AWS Inferentia/Trainium: inf*, trn*). Which instance types exist is AWS's list (botocore's
+# ProductionVariantInstanceType), not ours: a test classifies every type in it, so a family AWS adds
+# fails the tests until it is listed here.
+CPU_FAMILIES = frozenset(
+    [
+        "c4",
+        "c5",
+        "c5d",
+        "c6g",
+        "c6gd",
+        "c6gn",
+        "c6i",
+        "c6in",
+        "c7g",
+        "c7i",
+        "c8g",
+        "m4",
+        "m5",
+        "m5d",
+        "m6g",
+        "m6gd",
+        "m6i",
+        "m7i",
+        "m8g",
+        "r5",
+        "r5d",
+        "r6g",
+        "r6gd",
+        "r6i",
+        "r7gd",
+        "r7i",
+        "r8g",
+        "t2",
+    ]
+)
+ACCELERATED_FAMILIES = frozenset(
+    [
+        "dl1",
+        "g4dn",
+        "g5",
+        "g6",
+        "g6e",
+        "g7",
+        "g7e",
+        "inf1",
+        "inf2",
+        "p2",
+        "p3",
+        "p4d",
+        "p4de",
+        "p5",
+        "p5e",
+        "p5en",
+        "p6-b200",
+        "p6-b300",
+        "p6e-gb200",
+        "trn1",
+        "trn1n",
+        "trn2",
+    ]
+)
+ACCELERATED_PREFIXES = ("g", "p", "inf", "trn", "dl")
+"""For a family not in either table (newer than this list): the accelerated families' naming."""
+# A family may hold hyphens (ml.p6-b200.48xlarge, ml.p6e-gb200.36xlarge).
+_INSTANCE_TYPE = re.compile(r"^ml\.([a-z0-9]+(?:-[a-z0-9]+)*)\.([0-9]*x?large|medium|small|micro)$")
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 
 
@@ -40,6 +102,8 @@ def instance_family(instance_type: str) -> str | None:
 def default_accelerators(instance_type: str) -> int:
     """The accelerators a copy asks for when not told: one on accelerated types, none on CPU types."""
     family = instance_family(instance_type) or ""
+    if family in ACCELERATED_FAMILIES or family in CPU_FAMILIES:
+        return 1 if family in ACCELERATED_FAMILIES else 0
     return 1 if family.startswith(ACCELERATED_PREFIXES) else 0
 
 
@@ -77,11 +141,20 @@ class SettingsError(ValueError):
 
 
 def _m(
-    doc: str, *, lo: float | None = None, hi: float | None = None, step: int | None = None, input: bool = False
+    doc: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    step: int | None = None,
+    input: bool = False,
+    default_doc: str | None = None,
 ) -> dict[str, Any]:
-    """A setting's metadata: its one-line doc (component args, schema, README), its range, and whether it
-    may come from another resource (a `pulumi.Input` in the component's args)."""
+    """A setting's metadata: its one-line doc (component args, schema, README), its range, whether it
+    may come from another resource (a `pulumi.Input` in the component's args), and how its default is
+    described when it depends on other settings."""
     meta: dict[str, Any] = {"doc": doc, "input": input}
+    if default_doc is not None:
+        meta["default_doc"] = default_doc
     if lo is not None or hi is not None:
         meta |= {"min": lo, "max": hi, "step": step}
     return meta
@@ -116,9 +189,10 @@ class EndpointSettings:
     accelerators: int = field(
         default=1,
         metadata=_m(
-            "Accelerator devices each copy needs; when not given, 1 on GPU/Inferentia/Trainium types and 0 on CPU types.",
+            "Accelerator devices each copy needs.",
             lo=0,
             hi=16,
+            default_doc="1 on GPU/Inferentia/Trainium/Gaudi types, 0 on CPU types and serverless",
         ),
     )
     cpu_cores: float | None = field(default=None, metadata=_m("CPU cores each copy needs (optional).", lo=0.25, hi=192))
@@ -201,6 +275,15 @@ class EndpointSettings:
                 )
             )
         out += _aws_problems(self)
+        if self.mode is Mode.SCALE_TO_ZERO and not type_problem:
+            out += _capacity_problems(self)
+        reserved = sorted(k for k in self.tags if k.lower().startswith("aws:"))
+        if reserved:
+            out.append(
+                Problem(
+                    "tags", f"{', '.join(map(repr, reserved))}: keys starting with 'aws:' are reserved for AWS; rename"
+                )
+            )
         if not _NAME.match(self.variant_name) or len(self.variant_name) > 63:
             out.append(Problem("variant_name", "must be 1-63 letters, digits or hyphens"))
         if self.alarm_period_s not in (10, 20, 30) and self.alarm_period_s % 60:
@@ -251,6 +334,35 @@ class EndpointSettings:
             return None
         bucket, _, key = self.model_data_url[5:].partition("/")
         return bucket, key
+
+
+def _capacity_problems(s: EndpointSettings) -> list[Problem]:
+    """What one copy asks for against what one instance of the type has (the instance table shipped with
+    the simulator, prices.json; types it does not list are not judged): a copy that fits no instance
+    never starts."""
+    from sagezero.simulate.prices import PriceError, load
+
+    try:
+        spec = load().instances.get(s.instance_type)
+    except PriceError:  # pragma: no cover - the shipped table is checked by its own tests
+        return []
+    if spec is None:
+        return []
+    out = []
+    for key, wanted, has, unit in (
+        ("accelerators", s.accelerators, spec.accelerators, "accelerator(s)"),
+        ("min_memory_mb", s.min_memory_mb, spec.memory_mb, "MiB of memory"),
+        ("cpu_cores", s.cpu_cores, spec.vcpu, "vCPUs"),
+    ):
+        if wanted is not None and wanted > has:
+            out.append(
+                Problem(
+                    key,
+                    f"{wanted:g} exceeds what one {s.instance_type} has ({has:g} {unit}), so no copy could start; "
+                    f"ask for at most {has:g} or pick a larger instance type",
+                )
+            )
+    return out
 
 
 def _aws_problems(s: EndpointSettings) -> list[Problem]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from sagezero.settings import EndpointSettings, ImageSettings, Problem, build_settings, camel
+from sagezero.settings import EndpointSettings, ImageSettings, Mode, Problem, build_settings, camel
 
 NAMESPACE = "sagezero"
 TENANT_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$")
@@ -152,6 +152,7 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
         problems.append(Problem(f"{NAMESPACE}:defaults", "expected a mapping of endpoint settings"))
         defaults_raw = {}
     else:
+        defaults_raw = _unknown_secrets(defaults_raw)
         built, found = build_settings(defaults_raw, camel_keys=True)
         problems.extend(Problem(f"{NAMESPACE}:defaults.{p.key}", p.message) for p in found)
         defaults = built or defaults
@@ -165,12 +166,23 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
         traffic = {}
 
     region = values.get("aws:region")
-    problems.extend(_provider_problems(values))
+    problems.extend(_region_problems(values))
+    image_region = _ecr_region(image.uri or "")
+    if image_region and isinstance(region, str) and not secret_placeholder(region) and image_region != region:
+        problems.append(
+            Problem(
+                f"{NAMESPACE}:image.uri",
+                f"the image is in ECR in {image_region} but aws:region is {region}; SageMaker pulls a model's image "
+                f"only from its own region: push (or replicate) it to ECR in {region} and use that URI",
+            )
+        )
+    native_needed = not tenants or any(t.settings.mode is not Mode.SERVERLESS for t in tenants)
+    problems.extend(_provider_problems(values, native_needed=native_needed))
     if problems:
         raise StackConfigError(stack, problems)
     return StackConfig(
         stack=stack,
-        region=region if isinstance(region, str) else None,
+        region=region if isinstance(region, str) and not secret_placeholder(region) else None,
         image=image,
         tenants=tuple(tenants),
         defaults=defaults,
@@ -178,21 +190,82 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
     )
 
 
-def _provider_problems(values: Mapping[str, Any]) -> list[Problem]:
-    """The inference component is an aws-native resource: its provider must deploy where the aws one does."""
+def config_role(values: Mapping[str, Any], package: str) -> str | None:
+    """The role ARN a default provider assumes, from `aws:assumeRoles` (the last of the chain) or
+    `aws-native:assumeRole`; engine config arrives as JSON text, a stack file parsed."""
+    key = "assumeRoles" if package == "aws" else "assumeRole"
+    raw = values.get(f"{package}:{key}")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    roles = raw if isinstance(raw, list) else [raw] if isinstance(raw, Mapping) else []
+    arns = [str(r.get("roleArn") or r.get("role_arn") or "") for r in roles if isinstance(r, Mapping)]
+    arns = [a for a in arns if a]
+    return arns[-1] if arns else None
+
+
+def _provider_problems(values: Mapping[str, Any], *, native_needed: bool = True) -> list[Problem]:
+    """The inference component is an aws-native resource: its provider must deploy where the aws one does,
+    as the same identity (region, profile, assumed role, keys). Without aws-native resources (every tenant
+    serverless) there is nothing to compare."""
+    if not native_needed:
+        return []
     out = []
-    for key in ("region", "profile"):
+    for key in ("region", "profile", "accessKey"):
         aws_value, native_value = values.get(f"aws:{key}"), values.get(f"aws-native:{key}")
-        if aws_value != native_value:
-            out.append(
-                Problem(
-                    f"aws-native:{key}",
-                    f"{native_value!r} differs from aws:{key} {aws_value!r}: the inference component would not "
-                    f"deploy where its endpoint does; set `aws-native:{key}: {aws_value}`"
-                    + ("" if aws_value is not None else f" and `aws:{key}` together"),
-                )
+        if aws_value == native_value or secret_placeholder(aws_value) or secret_placeholder(native_value):
+            continue
+        if key == "accessKey":
+            message = "aws:accessKey and aws-native:accessKey differ"
+        else:
+            message = f"{_show(native_value)} differs from aws:{key} {_show(aws_value)}"
+        if aws_value is not None:
+            fix = f"set `aws-native:{key}: {aws_value}`" if key != "accessKey" else "give both the same keys"
+        else:
+            fix = f"set `aws:{key}: {native_value}` (or remove `aws-native:{key}`)"
+        out.append(
+            Problem(
+                f"aws-native:{key}",
+                f"{message}: the inference component would not deploy where its endpoint does; {fix}",
             )
+        )
+    aws_role, native_role = config_role(values, "aws"), config_role(values, "aws-native")
+    if aws_role != native_role:
+        fix = (
+            f"set `aws-native:assumeRole: {{roleArn: {aws_role}}}`"
+            if aws_role
+            else f"set `aws:assumeRoles: [{{roleArn: {native_role}}}]` (or remove `aws-native:assumeRole`)"
+        )
+        out.append(
+            Problem(
+                "aws-native:assumeRole",
+                f"{_show(native_role, 80)} differs from the role aws:assumeRoles assumes {_show(aws_role, 80)}: "
+                f"the inference component would deploy as another identity (possibly another account) than its "
+                f"endpoint; {fix}",
+            )
+        )
     return out
+
+
+SECRET_PLACEHOLDER = "secret-placeholder"
+"""What `plan` puts in place of a `secure:` value it cannot decrypt: unknown, never checked as a value."""
+
+
+def secret_placeholder(value: Any) -> bool:
+    return isinstance(value, str) and value == SECRET_PLACEHOLDER
+
+
+_SECRET_STAND_INS = {"modelDataUrl": f"s3://{SECRET_PLACEHOLDER}/"}
+"""Values that pass every check in place of a `secure:` setting `plan` cannot decrypt (the others' checks
+pass on the placeholder itself). The real value is checked where it is known: by the program at `pulumi up`."""
+
+
+def _unknown_secrets(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings with each undecrypted `secure:` value (the plan's placeholder) standing for an unknown
+    valid value, so a secret is never refused for the placeholder's own text."""
+    return {k: _SECRET_STAND_INS.get(k, v) if secret_placeholder(v) else v for k, v in raw.items()}
 
 
 def _parse_tenants(
@@ -226,7 +299,7 @@ def _parse_tenants(
             problems.append(Problem(f"{where}.name", f"duplicate tenant {name!r}: every tenant needs its own endpoint"))
             continue
         seen.add(name)
-        overrides = {k: v for k, v in entry.items() if k != "name"}
+        overrides = _unknown_secrets({k: v for k, v in entry.items() if k != "name"})
         settings, found = build_settings({**defaults_raw, **overrides}, camel_keys=True)
         # A fault already reported under defaults is not repeated for every tenant that inherits it.
         own = [p for p in found if p.key in overrides or p.key not in default_faults]
@@ -257,6 +330,42 @@ def _parse_image(raw: Any, problems: list[Problem]) -> ImageSettings:
     if not 1 <= kwargs.get("retain_images", 10) <= 1000:
         problems.append(Problem(f"{key}.retainImages", f"{kwargs['retain_images']} is outside 1-1000"))
     return ImageSettings(**kwargs)
+
+
+def _region_problems(values: Mapping[str, Any]) -> list[Problem]:
+    """`aws:region` / `aws-native:region` against the regions botocore's endpoint data lists for SageMaker."""
+    import difflib
+
+    from sagezero import awsmodel  # botocore's data loads only when a region is set
+
+    out = []
+    for key in ("aws:region", "aws-native:region"):
+        value = values.get(key)
+        if value is None or secret_placeholder(value):
+            continue
+        if not isinstance(value, str):
+            out.append(Problem(key, f"expected a region name such as eu-west-1, got {_show(value)}"))
+            continue
+        known = awsmodel.regions("sagemaker")
+        if value not in known:
+            near = difflib.get_close_matches(value, sorted(known), n=3)
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            out.append(
+                Problem(
+                    key,
+                    f"{_show(value)} is not a region where SageMaker is available (botocore's endpoint data, "
+                    f"every partition){hint}",
+                )
+            )
+    return out
+
+
+_ECR_REGION = re.compile(r"^\d{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/")
+
+
+def _ecr_region(uri: str) -> str | None:
+    m = _ECR_REGION.match(uri)
+    return m.group(1) if m else None
 
 
 def _snake(key: str) -> str:

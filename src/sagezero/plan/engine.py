@@ -32,7 +32,7 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from sagezero.engine_wiring import EngineResource
-from sagezero.stackconfig import StackConfig, parse_stack_config, read_stack_values
+from sagezero.stackconfig import SECRET_PLACEHOLDER, StackConfig, parse_stack_config, read_stack_values
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -346,9 +346,6 @@ def evaluate(
 
         _sync_await(run_in_stack(run))
     return Recording(list(monitor.planned.values()), monitor.exports)
-
-
-SECRET_PLACEHOLDER = "secret-placeholder"
 
 
 def conceal(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -13,21 +13,37 @@ from dataclasses import dataclass
 from typing import Any
 
 from sagezero.plan.engine import PROVIDER_PREFIX, PlannedResource
+from sagezero.stackconfig import config_role, secret_placeholder
 
 AWS_PACKAGES = ("aws", "aws-native")
 FROM_ENVIRONMENT = "(from the environment)"
+SECRET_REGION = "(a secret: checked at pulumi up)"
+AMBIENT = "(the ambient credentials' account)"
+TENANT_TYPE = "sagezero:index:ScaleToZeroEndpoint"
 
 
 @dataclass(frozen=True)
 class Placement:
-    """The provider a resource uses and the region it deploys to (None: from the environment)."""
+    """The provider a resource uses, the region it deploys to (None: from the environment) and the role it
+    assumes (None: the ambient credentials), whose account is where the resource lands."""
 
     provider: str
     region: str | None
+    role: str | None = None
+    hidden: bool = False
+    """The region is a `secure:` value the plan cannot read: unknown, never reported as a split."""
+
+    @property
+    def account(self) -> str:
+        """The account of the assumed role, or where the ambient credentials point."""
+        if self.role:
+            parts = self.role.split(":")
+            return parts[4] if len(parts) > 4 and parts[4] else self.role
+        return AMBIENT
 
     @property
     def where(self) -> str:
-        return self.region or FROM_ENVIRONMENT
+        return SECRET_REGION if self.hidden else self.region or FROM_ENVIRONMENT
 
 
 def package(resource_type: str) -> str:
@@ -43,16 +59,29 @@ def place(r: PlannedResource, by_urn: Mapping[str, PlannedResource], config: Map
         provider = by_urn.get(r.provider.rsplit("::", 1)[0])
         if provider is not None:
             region = provider.inputs.get("region")
-            return Placement(f"{pkg} provider {provider.name}", region if isinstance(region, str) else None)
+            return Placement(
+                f"{pkg} provider {provider.name}",
+                region if isinstance(region, str) else None,
+                config_role({f"{pkg}:{_ROLE_KEY[pkg]}": provider.inputs.get(_ROLE_KEY[pkg])}, pkg),
+            )
     region = config.get(f"{pkg}:region")
-    return Placement(f"default {pkg}", region if isinstance(region, str) else None)
+    hidden = secret_placeholder(region)
+    known = isinstance(region, str) and not hidden
+    return Placement(f"default {pkg}", region if known else None, config_role(config, pkg), hidden)
+
+
+_ROLE_KEY = {"aws": "assumeRoles", "aws-native": "assumeRole"}
 
 
 def tenant_of(r: PlannedResource, by_urn: Mapping[str, PlannedResource]) -> str:
-    """The top-level component a resource belongs to (a tenant, the shared image), or "(stack)"."""
+    """The tenant a resource belongs to: its nearest ScaleToZeroEndpoint ancestor (components that group
+    tenants, such as a fleet, may hold several in different places), else its top-level component (the
+    shared image, a hand-written tenant), else "(stack)"."""
     top: PlannedResource | None = None
     node: PlannedResource | None = r
     while node is not None:
+        if node.type == TENANT_TYPE:
+            return node.name
         if not node.custom:
             top = node
         node = by_urn.get(node.parent) if node.parent else None
@@ -76,8 +105,20 @@ def splits(resources: Sequence[PlannedResource], config: Mapping[str, Any]) -> l
     """One message per tenant whose resources would deploy to more than one region."""
     regions: dict[str, dict[str | None, list[str]]] = {}
     for tenant, r, p in placements(resources, config):
-        regions.setdefault(tenant, {}).setdefault(p.region, []).append(f"{r.name} ({p.provider})")
+        if not p.hidden:
+            regions.setdefault(tenant, {}).setdefault(p.region, []).append(f"{r.name} ({p.provider})")
     out = []
+    accounts: dict[str, dict[str, list[str]]] = {}
+    for tenant, r, p in placements(resources, config):
+        accounts.setdefault(tenant, {}).setdefault(p.role or AMBIENT, []).append(f"{r.name} ({p.provider})")
+    for tenant, found_roles in accounts.items():
+        if len(found_roles) > 1:
+            parts = "; ".join(f"{role}: {', '.join(names)}" for role, names in found_roles.items())
+            out.append(
+                f"{tenant} is split across identities (accounts) — {parts}. Give the aws and aws-native providers "
+                "the same assumed role (sagezero.components.provider_pair, or aws:assumeRoles with a matching "
+                "aws-native:assumeRole)"
+            )
     for tenant, found in regions.items():
         if len(found) > 1:
             parts = "; ".join(f"{region or FROM_ENVIRONMENT}: {', '.join(names)}" for region, names in found.items())

@@ -85,7 +85,7 @@ def summary(r: PlannedResource) -> str:
         c = get(p, "specification", "computeResourceRequirements") or {}
         return (
             f"name {p.get('inferenceComponentName')}, {get(c, 'minMemoryRequiredInMb')} MiB, "
-            f"{get(c, 'numberOfAcceleratorDevicesRequired')} accelerator(s), copies start at "
+            f"{get(c, 'numberOfAcceleratorDevicesRequired') or 0} accelerator(s), copies start at "
             f"{get(p, 'runtimeConfig', 'copyCount')} (ignored on update)"
         )
     if t == "aws:appautoscaling/target:Target":
