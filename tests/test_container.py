@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,11 +82,8 @@ def test_serves_the_sample_model_read_only(container: localdocker.Container) -> 
 
 def test_sigterm_exits_cleanly_within_the_grace_period(container: localdocker.Container) -> None:
     localdocker.wait_ready(container.port)
-    t0 = time.monotonic()
     code = container.stop(timeout_s=30)
-    took = time.monotonic() - t0
-    assert code == 0, container.logs()
-    assert took < 30, f"stop took {took:.1f} s: the container waited for SIGKILL"
+    assert code == 0, f"exit {code} (137 is docker's SIGKILL after the grace period): {container.logs()}"
     assert '"event": "shutdown"' in container.logs()
 
 
