@@ -3,12 +3,16 @@ and invoke over real HTTP against a loopback runtime that answers "no capacity" 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
+import itertools
 import json
 import logging
 import math
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -239,7 +243,7 @@ def test_a_refused_wake_still_ends_at_the_deadline_and_says_why(clients: AwsClie
     stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
     _denied(stubs, "describe_scalable_targets")
     stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
-    t = iter([0.0, 30.0, 60.0])
+    t = iter([0.0, 10.0, 30.0, 60.0])  # start, the wake's time left, after the first and the second try
     with pytest.raises(OpsError) as e:
         invoke(clients, TARGET, b"{}", retry=RetryPolicy(deadline_s=60), sleep=lambda s: None,
                clock=lambda: next(t), jitter=lambda: 1.0, warn=lambda m: None)  # fmt: skip
@@ -257,7 +261,9 @@ def test_a_transient_wake_failure_is_tried_again_and_reported_once(
     stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)  # no fourth wake
     stubs["runtime"].add_response("invoke_endpoint", _ok(b"[1]"), None)
     heard: list[str] = []
-    result = invoke(clients, TARGET, b"{}", sleep=lambda s: None, jitter=lambda: 0.0, warn=heard.append)
+    clock = itertools.count(0.0, 10.0)  # past each wake's backoff (5 s, then 10 s)
+    result = invoke(clients, TARGET, b"{}", sleep=lambda s: None, clock=lambda: next(clock), jitter=lambda: 0.0,
+                    warn=heard.append)  # fmt: skip
     assert result.attempts == 5
     assert heard == [f"{RID}: could not wake the component (ThrottlingException); its NoCapacityInvocationFailures "
                      "alarm wakes it instead, retrying until the deadline"]  # fmt: skip
@@ -424,6 +430,33 @@ def test_invoke_over_http_keeps_retrying_when_app_auto_scaling_refuses_the_wake(
     assert result.body == b"[0.42]" and result.attempts == 4 and result.cold
     assert _DeniedAutoscaling.targets == ["AnyScaleFrontendService.DescribeScalableTargets"]
     assert len(heard) == 1 and "could not wake the component (AccessDeniedException)" in heard[0]
+
+
+def test_a_wake_that_never_answers_still_ends_at_the_deadline() -> None:
+    """App Auto Scaling accepts the connection and never answers: the wake gets what is left of the
+    deadline (one attempt, short timeouts), is reported once, is not retried on every no-capacity
+    answer, and invoke ends near its deadline, not after botocore's 60 s read timeout times 5."""
+    _FakeRuntime.remaining_failures = 10_000
+    _FakeRuntime.seen = []
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # the kernel completes the handshake; nobody ever reads or answers
+    heard: list[str] = []
+    try:
+        with loopback(_FakeRuntime) as runtime_url:
+            made = AwsClients.create(region="eu-west-1", endpoint_url=f"http://127.0.0.1:{silent.getsockname()[1]}",
+                                     aws_access_key_id="x", aws_secret_access_key="x")  # fmt: skip
+            http_clients = dataclasses.replace(made, runtime=_http_client("sagemaker-runtime", runtime_url))
+            t0 = time.monotonic()
+            with pytest.raises(OpsError) as e:
+                invoke(http_clients, TARGET, b"[[1]]", retry=RetryPolicy(deadline_s=2.0, base_s=0.05, cap_s=0.1),
+                       warn=heard.append)  # fmt: skip
+            took = time.monotonic() - t0
+    finally:
+        silent.close()
+    assert e.value.code == "DeadlineExceeded"
+    assert took < 4.0, f"invoke --deadline 2 ran {took:.1f} s"
+    assert len(heard) == 1 and "could not wake the component (ReadTimeoutError)" in heard[0]
 
 
 def test_ops_client_imports_without_pulumi() -> None:

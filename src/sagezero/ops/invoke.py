@@ -78,13 +78,24 @@ class InvokeResult:
     """What went wrong on the way without failing the call (e.g. the wake was not allowed)."""
 
 
-class _Wake:
-    """The optional wake: tried on the first no-capacity answer, again after a transient failure,
-    never again once refused; each distinct failure is reported once."""
+WAKE_MIN_S = 0.5
+"""A wake is not started with less than this left before the deadline."""
+WAKE_BACKOFF_S = (5.0, 60.0)
+"""After a transient wake failure (throttled, timed out, unreachable) the next wake waits this long, doubling to the cap."""
 
-    def __init__(self, clients: AwsClients, target: Target, hold: dt.timedelta, warn: Warn) -> None:
-        self.clients, self.target, self.hold = clients, target, hold
+
+class _Wake:
+    """The optional wake: tried on the first no-capacity answer, again (backing off) after a
+    transient failure, never again once refused; each distinct failure is reported once. Every wake
+    fits in what is left of the deadline: its calls get one attempt and timeouts no longer than that."""
+
+    def __init__(
+        self, clients: AwsClients, target: Target, hold: dt.timedelta, warn: Warn, clock: Callable[[], float]
+    ) -> None:
+        self.clients, self.target, self.hold, self.clock = clients, target, hold, clock
         self.done = False
+        self.failures = 0
+        self.not_before = -math.inf
         self.warnings: list[str] = []
         self._warn = warn
 
@@ -93,14 +104,21 @@ class _Wake:
             self.warnings.append(message)
             self._warn(message)
 
-    def __call__(self) -> None:
-        if self.done:
+    def __call__(self, remaining: Callable[[], float]) -> None:
+        if self.done or (self.failures and self.clock() < self.not_before):
+            return
+        remaining_s = remaining()
+        if remaining_s < WAKE_MIN_S:
             return
         try:
-            warm(self.clients, self.target, self.hold, warn=self.note)
+            warm(self.clients.bounded(remaining_s), self.target, self.hold, warn=self.note)
         except OpsError as e:
             refused = e.code in DENIED_CODES
             self.done = refused
+            if not refused:
+                self.failures += 1
+                base, cap = WAKE_BACKOFF_S
+                self.not_before = self.clock() + min(cap, base * 2.0 ** min(self.failures - 1, 10))
             self.note(
                 f"{e.resource}: could not wake the component ({e.code}); its NoCapacityInvocationFailures alarm "
                 "wakes it instead, retrying until the deadline"
@@ -147,7 +165,7 @@ def invoke(
     if custom_attributes is not None:
         kwargs["CustomAttributes"] = custom_attributes
     resource = f"{target.endpoint_name}/{target.inference_component_name}"
-    wake = _Wake(clients, target, retry.hold, warn or _log.warning)
+    wake = _Wake(clients, target, retry.hold, warn or _log.warning, clock)
     start = clock()
     attempts = 0
     cold = False
@@ -164,7 +182,7 @@ def invoke(
             if is_no_capacity(code, message):
                 cold = True
                 if retry.warm_on_cold:
-                    wake()
+                    wake(lambda: retry.deadline_s - (clock() - start))
             elif code not in RETRYABLE_CODES:
                 raise from_boto(resource, e) from e
         except BotoCoreError as e:  # credentials, region, parameters, connection: botocore already retried

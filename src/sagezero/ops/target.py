@@ -5,7 +5,8 @@ Names come from the stack outputs (`pulumi stack output <tenant>`) or arguments;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sagezero.wiring import SCALABLE_DIMENSION, SERVICE_NAMESPACE, ic_resource_id
@@ -35,6 +36,10 @@ class Target:
 # multiply the attempts and overrun that deadline.
 CONTROL_RETRIES: dict[str, Any] = {"mode": "standard", "total_max_attempts": 5}
 RUNTIME_RETRIES: dict[str, Any] = {"mode": "standard", "total_max_attempts": 1}
+# `invoke`'s optional wake must fit in what is left of the caller's deadline: one attempt per call,
+# connect and read timeouts no longer than that (and never botocore's 60 s read timeout).
+WAKE_RETRIES: dict[str, Any] = {"mode": "standard", "total_max_attempts": 1}
+WAKE_TIMEOUT_CAP_S = 10.0
 
 
 @dataclass
@@ -43,6 +48,15 @@ class AwsClients:
     runtime: Any
     autoscaling: Any
     cloudwatch: Any
+    wake_factory: Callable[[float], AwsClients] | None = field(default=None, repr=False, compare=False, kw_only=True)
+    """Builds control-plane clients whose calls end within the given seconds (set by `create`)."""
+
+    def bounded(self, timeout_s: float) -> AwsClients:
+        """Clients for an optional step that must end within about `timeout_s` per call: one attempt,
+        connect/read timeouts of at most that. Clients built by hand (stubs) are returned as they are."""
+        if self.wake_factory is None:
+            return self
+        return self.wake_factory(timeout_s)
 
     @classmethod
     def create(cls, region: str | None = None, profile: str | None = None, **client_kwargs: Any) -> AwsClients:
@@ -54,17 +68,32 @@ class AwsClients:
 
         given = client_kwargs.pop("config", None)
 
-        def client(service: Any, retries: Any) -> Any:
-            config = Config(retries=retries)
+        def client(service: Any, retries: Any, timeout_s: float | None = None) -> Any:
+            config = (
+                Config(retries=retries)
+                if timeout_s is None
+                else Config(retries=retries, connect_timeout=timeout_s, read_timeout=timeout_s)
+            )
             return session.client(service, config=given.merge(config) if given else config, **client_kwargs)
+
+        def bounded(timeout_s: float) -> AwsClients:
+            t = max(0.1, min(timeout_s, WAKE_TIMEOUT_CAP_S))
+            return cls(
+                sagemaker=client("sagemaker", WAKE_RETRIES, t),
+                runtime=runtime,
+                autoscaling=client("application-autoscaling", WAKE_RETRIES, t),
+                cloudwatch=client("cloudwatch", WAKE_RETRIES, t),
+            )
 
         try:
             session = boto3.Session(region_name=region, profile_name=profile)
+            runtime = client("sagemaker-runtime", RUNTIME_RETRIES)
             return cls(
                 sagemaker=client("sagemaker", CONTROL_RETRIES),
-                runtime=client("sagemaker-runtime", RUNTIME_RETRIES),
+                runtime=runtime,
                 autoscaling=client("application-autoscaling", CONTROL_RETRIES),
                 cloudwatch=client("cloudwatch", CONTROL_RETRIES),
+                wake_factory=bounded,
             )
         except BotoCoreError as e:
             hints = {
