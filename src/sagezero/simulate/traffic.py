@@ -14,6 +14,8 @@ import datetime as dt
 import io
 import json
 import math
+import os
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,12 @@ import numpy.typing as npt
 DAY = 86_400.0
 MAX_DAYS = 366
 """The longest traffic the simulator replays (generators and traces alike)."""
+MAX_REQUESTS = 50_000_000
+"""The most requests one simulation replays (a generator's expected count, or a trace's rows)."""
+MAX_TRACE_BYTES = 128 * 1024 * 1024
+"""The largest trace file read (about 6 million CSV rows of epoch seconds and service times)."""
+MAX_TRACE_ROWS = 5_000_000
+"""The most rows read from a trace file."""
 _LAST_EPOCH = 253_402_300_799.0  # 9999-12-31T23:59:59Z, the last time ISO 8601 can write
 _EXCERPT = 40
 
@@ -86,6 +94,14 @@ def _check(name: str, value: float, lo: float, hi: float) -> None:
         raise TrafficError(f"{name}: expected a number from {lo:g} to {hi:g}, got {_show(value)}")
 
 
+def _check_volume(expected: float, keys: str) -> None:
+    """Refuse, before drawing anything, traffic whose expected request count would exhaust memory."""
+    if expected > MAX_REQUESTS:
+        raise TrafficError(
+            f"{keys}: about {expected:.3g} requests expected; the simulator replays at most {MAX_REQUESTS:,}"
+        )
+
+
 def _check_common(days: int, weekend: float, service_ms: float, hourly: tuple[float, ...]) -> None:
     """The settings both generators share."""
     _check("days", days, 1, MAX_DAYS)
@@ -108,6 +124,7 @@ def poisson(
     """Independent requests following a daily pattern (weekends scaled by `weekend`)."""
     _check("requestsPerDay", requests_per_day, 0, 1e8)
     _check_common(days, weekend, service_ms, hourly)
+    _check_volume(requests_per_day * days * max(1.0, weekend), "requestsPerDay × days (× weekend when > 1)")
     rng = np.random.default_rng([seed, 101])
     arrivals = _times_in_hours(rng, _hourly_rates(requests_per_day, int(days), hourly, weekend))
     return Traffic(
@@ -141,6 +158,10 @@ def sessions(
     _check("sessionMinutes", session_minutes, 0, 24 * 60)
     _check("firstRequestS", first_request_s, 0, DAY)
     _check_common(days, weekend, service_ms, hourly)
+    _check_volume(
+        sessions_per_day * days * max(1.0, weekend) * requests_per_session,
+        "sessionsPerDay × requestsPerSession × days (× weekend when > 1)",
+    )
     rng = np.random.default_rng([seed, 202])
     logins = _times_in_hours(rng, _hourly_rates(sessions_per_day, int(days), hourly, weekend))
     per = 1 + rng.poisson(requests_per_session - 1, logins.size)
@@ -202,10 +223,26 @@ def _no_constant(name: str) -> Any:
 
 
 def _check_file(path: Path) -> None:
+    """A regular file of at most MAX_TRACE_BYTES: never a device (/dev/zero), FIFO or socket, which
+    could be read without end."""
     if path.is_dir():
         raise TrafficError(f"{path}: is a folder, expected a trace file (CSV or JSON lines)")
-    if not path.exists():
-        raise TrafficError(f"{path}: no such file")
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise TrafficError(f"{path}: no such file") from None
+    except OSError as e:
+        raise TrafficError(f"{path}: cannot read ({e.strerror or e})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise TrafficError(f"{path}: not a regular file (a device, FIFO or socket); save the trace to a file")
+    if info.st_size > MAX_TRACE_BYTES:
+        raise TrafficError(
+            f"{path}: {info.st_size:,} bytes is larger than the {MAX_TRACE_BYTES:,} bytes a trace may have"
+        )
+
+
+def _too_many_rows(path: Path) -> TrafficError:
+    return TrafficError(f"{path}: more than {MAX_TRACE_ROWS:,} rows; the simulator replays at most that many")
 
 
 def _text(path: Path) -> str:
@@ -213,11 +250,14 @@ def _text(path: Path) -> str:
     first byte that is not UTF-8)."""
     _check_file(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_TRACE_BYTES + 1)  # the file may have grown since it was checked
     except FileNotFoundError:
         raise TrafficError(f"{path}: no such file") from None
     except OSError as e:
         raise TrafficError(f"{path}: cannot read ({e.strerror or e})") from None
+    if len(data) > MAX_TRACE_BYTES:
+        raise TrafficError(f"{path}: larger than the {MAX_TRACE_BYTES:,} bytes a trace may have")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -291,7 +331,9 @@ def load_trace(path: Path, *, tenant: str | None = None, default_service_ms: flo
     service: list[float] = []
     logins: list[float] = []
     first, latest = (math.inf, ""), (-math.inf, "")
-    for where, row in _rows(path, text):
+    for n, (where, row) in enumerate(_rows(path, text), 1):
+        if n > MAX_TRACE_ROWS:
+            raise _too_many_rows(path)
         if tenant is not None and row.get("tenant") not in (None, "", tenant):
             continue
         t = _timestamp(row.get("timestamp"), where)
@@ -341,9 +383,12 @@ def _numeric_csv(
     if header[:1] != ["timestamp"] or not set(header[1:]) <= {"service_ms", "service_s"} or len(header) > 2:
         return None
     try:
-        data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64, encoding="utf-8")
+        data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64, encoding="utf-8",
+                          max_rows=MAX_TRACE_ROWS + 1)  # fmt: skip
     except (ValueError, UnicodeDecodeError):
         return None
+    if data.shape[0] > MAX_TRACE_ROWS:
+        raise _too_many_rows(path)
     if data.shape[0] == 0 or data.shape[1] != len(header) or not np.isfinite(data).all():
         return None
     times = data[:, 0]

@@ -1,0 +1,79 @@
+"""Inputs a hostile review found to crash or hang a command: each is now one line naming what is
+wrong (exit 2, or 1 for a live answer), never a traceback, a MemoryError or a wait without end."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sagezero.simulate import traffic as tg
+from tests.conftest import ROOT, run_cli
+from tests.test_cli_walk import Case, _stack_files, check, no_aws
+
+__all__ = ["no_aws"]  # fixture
+
+
+def stack_files(config: bytes) -> dict[str, bytes | None]:
+    return {
+        **_stack_files(config),
+        "{d}/__main__.py": (ROOT / "__main__.py").read_bytes(),
+        "{d}/image/Dockerfile": b"FROM scratch\n",
+    }
+
+
+# ---- request volumes the simulator cannot hold in memory ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["--traffic", "poisson", "--requests-per-day", "1e8", "--days", "366"], ["requestsPerDay × days", "50,000,000"]),
+        (["--traffic", "sessions", "--sessions-per-day", "1e7", "--set", "requestsPerSession=1e5"],
+         ["sessionsPerDay × requestsPerSession × days", "50,000,000"]),
+    ],
+)  # fmt: skip
+def test_an_expected_request_count_too_large_to_simulate_is_refused_up_front(argv: list[str], names: list[str]) -> None:
+    check(Case(["simulate", *argv], names))
+
+
+# ---- trace files: regular files of bounded size and rows ---------------------------------------------
+
+
+def test_a_trace_that_is_a_device_is_not_read() -> None:
+    check(Case(["simulate", "--traffic", "/dev/zero"], ["/dev/zero: not a regular file"]))
+
+
+def test_a_trace_that_is_a_fifo_is_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "t.csv"
+    os.mkfifo(fifo)  # opening it would block until a writer came
+    check(Case(["simulate", "--traffic", str(fifo)], [f"{fifo}: not a regular file"]))
+
+
+def test_a_trace_in_a_stack_config_that_is_a_device_is_not_read(tmp_path: Path) -> None:
+    config = b"config:\n  sagezero:tenants: [{name: a}]\n  sagezero:traffic: {kind: trace, trace: /dev/zero}\n"
+    check(Case(["simulate", "--project-dir", "{d}", "--stack", "bad"], ["/dev/zero: not a regular file"],
+               stack_files(config)))  # fmt: skip
+    for name, data in stack_files(config).items():  # plan shows it in its cost line and goes on
+        path = Path(name.replace("{d}", str(tmp_path)))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data or b"")
+    result = run_cli(["plan", "--no-policy", "--project-dir", str(tmp_path), "--stack", "bad"])
+    assert "Traceback" not in result.err and "/dev/zero: not a regular file" in result.out + result.err, result
+
+
+def test_a_trace_over_the_byte_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tg, "MAX_TRACE_BYTES", 100)
+    trace = tmp_path / "t.csv"
+    trace.write_text("timestamp\n" + "1732525200\n" * 20)
+    check(Case(["simulate", "--traffic", str(trace)], [f"{trace}: 230 bytes is larger than the 100 bytes"]))
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.jsonl"])
+def test_a_trace_over_the_row_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setattr(tg, "MAX_TRACE_ROWS", 5)
+    trace = tmp_path / name
+    rows = ['{"timestamp": 1732525200}'] * 6 if name.endswith("jsonl") else ["timestamp", *["1732525200"] * 6]
+    trace.write_text("\n".join(rows) + "\n")
+    check(Case(["simulate", "--traffic", str(trace)], [f"{trace}: more than 5 rows"]))
