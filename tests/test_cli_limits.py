@@ -77,3 +77,28 @@ def test_a_trace_over_the_row_limit_is_refused(tmp_path: Path, monkeypatch: pyte
     rows = ['{"timestamp": 1732525200}'] * 6 if name.endswith("jsonl") else ["timestamp", *["1732525200"] * 6]
     trace.write_text("\n".join(rows) + "\n")
     check(Case(["simulate", "--traffic", str(trace)], [f"{trace}: more than 5 rows"]))
+
+
+# ---- client values: the simulator keeps the real client's limits (clientbehaviour) ----------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["warm", "--endpoint", "e", "--hold-minutes", "1e300"], ["--hold-minutes", "between 1 second and 7 days"]),
+        (["warm", "--endpoint", "e", "--hold-minutes", "1e15"], ["--hold-minutes", "between 1 second and 7 days"]),
+        (["invoke", "--endpoint", "e", "--deadline", "1e9", "x"], ["--deadline", "<= 86400"]),
+        (["simulate", "--days", "1", "--hold-minutes", "1e300", "--client", "warm"], ["--hold-minutes", "7 days"]),
+        (["simulate", "--days", "1", "--deadline", "1e300"], ["--deadline", "<= 86400"]),
+        (["simulate", "--days", "1", "--set", "holdMinutes=0"], ["holdMinutes: hold must be between 1 second"]),
+        (["simulate", "--days", "1", "--set", "deadlineS=1e9"], ["deadlineS: deadline must be from 0 to 86400"]),
+    ],
+)  # fmt: skip
+def test_client_values_the_real_client_refuses_are_refused(argv: list[str], names: list[str]) -> None:
+    check(Case(argv, names))
+
+
+def test_a_traffic_profile_with_a_hold_the_client_refuses_is_refused() -> None:
+    config = b"config:\n  sagezero:tenants: [{name: a}]\n  sagezero:traffic: {kind: poisson, holdMinutes: 0, days: 1}\n"
+    check(Case(["simulate", "--project-dir", "{d}", "--stack", "bad"], ["holdMinutes: hold must be between 1 second"],
+               stack_files(config)))  # fmt: skip

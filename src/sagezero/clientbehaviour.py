@@ -8,6 +8,7 @@ sees), and the CLI shows the defaults in its help. Pure: no boto3, no numpy, no 
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 DEADLINE_S = 600.0
 """`invoke` gives up after this long; the seed's cold starts took 3-6 minutes."""
@@ -19,6 +20,8 @@ HOLD_MINUTES = 30.0
 """`warm` (and `invoke`'s wake) keeps at least one copy this long before falling back to zero."""
 HOLD_MAX = dt.timedelta(days=7)
 """A longer hold is almost certainly a mistake that would keep an endpoint billing for weeks."""
+DEADLINE_MAX_S = 86_400.0
+"""The longest `invoke` deadline: a day is far past any cold start."""
 WARM_TIMEOUT_S = 900.0
 """`warm --wait` gives up waiting (the component keeps warming) after this long."""
 WARM_POLL_S = 10.0
@@ -40,4 +43,20 @@ def hold_problem(hold: dt.timedelta) -> str | None:
     """Why a warm hold cannot be used, or None."""
     if hold < dt.timedelta(seconds=1) or hold > HOLD_MAX:
         return f"hold {hold} must be between 1 second and {HOLD_MAX.days} days"
+    return None
+
+
+def hold_minutes_problem(minutes: float) -> str | None:
+    """Why a hold of `minutes` cannot be used, or None; checked before a timedelta is built (1e300
+    minutes would overflow it)."""
+    longest = HOLD_MAX.total_seconds() / 60
+    if not (math.isfinite(minutes) and 1 / 60 <= minutes <= longest):
+        return f"hold must be between 1 second and {HOLD_MAX.days} days (0.0167 to {longest:g} minutes)"
+    return None
+
+
+def deadline_problem(deadline_s: float) -> str | None:
+    """Why `invoke` cannot use this retry deadline, or None."""
+    if not (math.isfinite(deadline_s) and 0 <= deadline_s <= DEADLINE_MAX_S):
+        return f"deadline must be from 0 to {DEADLINE_MAX_S:g} seconds (a day)"
     return None

@@ -100,6 +100,23 @@ def whole(what: str, *, lo: int = 0, hi: int | None = None) -> Callable[[str], i
     return parse
 
 
+def hold_minutes(raw: str) -> float:
+    """A warm hold in minutes, within the limits `warm` and the simulator share (clientbehaviour)."""
+    from sagezero import clientbehaviour as behaviour
+
+    minutes = number("minutes to hold", lo=0, lo_open=True)(raw)
+    if (problem := behaviour.hold_minutes_problem(minutes)) is not None:
+        raise argparse.ArgumentTypeError(f"{problem}, got {excerpt(raw)} minutes")
+    return minutes
+
+
+def deadline_seconds(raw: str) -> float:
+    """`invoke`'s retry deadline, within the limits RetryPolicy and the simulator share."""
+    from sagezero import clientbehaviour as behaviour
+
+    return number("a deadline in seconds", hi=behaviour.DEADLINE_MAX_S)(raw)
+
+
 port = whole("a TCP port", lo=1, hi=65535)
 
 _AWS_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")

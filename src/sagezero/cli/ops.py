@@ -18,9 +18,11 @@ from sagezero.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
     aws_name,
+    deadline_seconds,
     excerpt,
     fail,
     header_value,
+    hold_minutes,
     number,
     read_bytes,
     read_text,
@@ -197,13 +199,6 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _hold_minutes(raw: str) -> float:
-    minutes = number("minutes to hold", lo=0, lo_open=True)(raw)
-    if (problem := behaviour.hold_problem(dt.timedelta(minutes=minutes))) is not None:
-        raise argparse.ArgumentTypeError(f"{problem}, got {excerpt(raw)} minutes")
-    return minutes
-
-
 def _add_target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint", type=aws_name("an endpoint name"),
                    help="endpoint name (stack output <tenant>.endpoint_name)")  # fmt: skip
@@ -220,7 +215,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "warm", help="bring an endpoint to >= 1 copy now, hold it, and let it fall back to zero by itself"
     )
     _add_target_args(w)
-    w.add_argument("--hold-minutes", type=_hold_minutes, default=behaviour.HOLD_MINUTES,
+    w.add_argument("--hold-minutes", type=hold_minutes, default=behaviour.HOLD_MINUTES,
                    help=f"keep at least one copy this long (default {behaviour.HOLD_MINUTES:g})")  # fmt: skip
     w.add_argument("--wait", action="store_true", help="wait until a copy is serving, showing the phases")
     w.add_argument("--timeout", type=number("seconds to wait", lo=0, lo_open=True), default=behaviour.WARM_TIMEOUT_S,
@@ -232,7 +227,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     inv.add_argument("file", help="request body file, or - for standard input")
     inv.add_argument("--content-type", type=header_value("a Content-Type"), default="application/json")
     inv.add_argument("--accept", type=header_value("an Accept type"))
-    inv.add_argument("--deadline", type=number("a deadline in seconds"), default=behaviour.DEADLINE_S,
+    inv.add_argument("--deadline", type=deadline_seconds, default=behaviour.DEADLINE_S,
                      help=f"give up after this many seconds (default {behaviour.DEADLINE_S:g})")  # fmt: skip
     inv.set_defaults(func=cmd_invoke)
 

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 from sagezero import clientbehaviour as behaviour
 from sagezero.cli.common import (
     EXIT_OK,
+    deadline_seconds,
     excerpt,
     existing_dir,
     fail,
+    hold_minutes,
     number,
     output_file,
     read_text,
@@ -159,9 +161,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     sim.add_argument("--days", type=whole("a number of days", lo=1, hi=366), help="days to generate (default 30)")
     sim.add_argument("--client", choices=("plain", "retry", "warm"),
                      help="plain invoke, invoke with wake-and-retry, or warm on login (default retry)")  # fmt: skip
-    sim.add_argument("--hold-minutes", type=number("minutes to hold"),
+    sim.add_argument("--hold-minutes", type=hold_minutes,
                      help=f"warm hold (default {behaviour.HOLD_MINUTES:g})")  # fmt: skip
-    sim.add_argument("--deadline", type=number("a deadline in seconds"),
+    sim.add_argument("--deadline", type=deadline_seconds,
                      help=f"invoke's retry deadline in seconds (default {behaviour.DEADLINE_S:g})")  # fmt: skip
     sim.add_argument("--seed", type=whole("a random seed"), help="random seed (same seed, same result)")
     sim.add_argument("--set", action="append", metavar="KEY=VALUE",

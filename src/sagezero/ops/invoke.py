@@ -59,7 +59,9 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         # A NaN deadline would never pass and retry forever; a negative backoff would crash sleep().
-        for name in ("deadline_s", "base_s", "cap_s"):
+        if not isinstance(self.deadline_s, (int, float)) or behaviour.deadline_problem(self.deadline_s) is not None:
+            raise ValueError(f"RetryPolicy.deadline_s: {behaviour.deadline_problem(math.nan)}, got {self.deadline_s!r}")
+        for name in ("base_s", "cap_s"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"RetryPolicy.{name}: expected a finite number >= 0, got {value!r}")

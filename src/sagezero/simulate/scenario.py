@@ -91,7 +91,13 @@ class Scenario:
             raise ScenarioError(
                 f"{self.label}: client {p['client']!r} must be one of {', '.join(c.value for c in Client)}"
             ) from None
-        return ClientSettings(mode=mode, hold_s=float(p["holdMinutes"]) * 60, deadline_s=float(p["deadlineS"]))
+        # the limits the real client keeps (`warm`, RetryPolicy): a client it refuses is not simulated
+        hold, deadline = float(p["holdMinutes"]), float(p["deadlineS"])
+        if (problem := behaviour.hold_minutes_problem(hold)) is not None:
+            raise ScenarioError(f"{self.label}: holdMinutes: {problem}, got {_show(p['holdMinutes'])}")
+        if (problem := behaviour.deadline_problem(deadline)) is not None:
+            raise ScenarioError(f"{self.label}: deadlineS: {problem}, got {_show(p['deadlineS'])}")
+        return ClientSettings(mode=mode, hold_s=hold * 60, deadline_s=deadline)
 
     def merged(self) -> dict[str, Any]:
         return {**{k: d for k, (_, d) in PROFILE_KEYS.items()}, **self.profile}
