@@ -102,3 +102,19 @@ def test_a_traffic_profile_with_a_hold_the_client_refuses_is_refused() -> None:
     config = b"config:\n  sagezero:tenants: [{name: a}]\n  sagezero:traffic: {kind: poisson, holdMinutes: 0, days: 1}\n"
     check(Case(["simulate", "--project-dir", "{d}", "--stack", "bad"], ["holdMinutes: hold must be between 1 second"],
                stack_files(config)))  # fmt: skip
+
+
+# ---- mechanics overrides the model cannot run with ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("tracking_period_s=0", "expected a finite number > 0"),  # was ZeroDivisionError
+        ("alarm_action_repeat_s=0", "expected a finite number > 0"),  # was a simulation without end
+        ("copy_concurrency=0", "expected a whole number > 0"),
+        ("tracking_scale_out_datapoints=0", "expected a whole number > 0"),
+    ],
+)
+def test_a_mechanics_override_the_model_cannot_run_with_is_refused(setting: str, expected: str) -> None:
+    check(Case(["simulate", "--days", "1", "--set", setting], [setting.split("=", maxsplit=1)[0], expected]))

@@ -9,8 +9,11 @@ how sure it is, and docs/simulator.md repeats it for readers.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
+
+from sagezero.quote import excerpt
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,12 @@ SOURCES: dict[str, str] = {
 }
 
 
+POSITIVE = frozenset(
+    {"alarm_action_repeat_s", "tracking_period_s", "tracking_scale_out_datapoints", "copy_concurrency"}
+)
+"""Intervals and counts the model divides by or steps with: 0 would divide by zero or never advance."""
+
+
 class MechanicsError(ValueError):
     """A `--set name=value` the model cannot use."""
 
@@ -98,14 +107,21 @@ def override(base: Mechanics, assignments: dict[str, str]) -> Mechanics:
             if isinstance(current, tuple):
                 lo, _, hi = raw.partition("..")
                 value: Any = (float(lo), float(hi or lo))
-                if value[0] > value[1] or value[0] < 0:
+                if not (0 <= value[0] <= value[1] < math.inf):  # also NaN
                     raise ValueError
             else:
                 value = int(raw) if isinstance(current, int) else float(raw)
-                if value < 0:
+                if not (0 <= value < math.inf) or (name in POSITIVE and value <= 0):  # also NaN
                     raise ValueError
         except ValueError:
-            shape = "a range lo..hi (seconds, lo <= hi)" if isinstance(current, tuple) else "a number >= 0"
-            raise MechanicsError(f"{name}={raw!r}: expected {shape}") from None
+            whole = "a whole number" if isinstance(current, int) else "a finite number"
+            shape = (
+                "a range lo..hi (seconds, 0 <= lo <= hi)"
+                if isinstance(current, tuple)
+                else f"{whole} > 0"
+                if name in POSITIVE
+                else f"{whole} >= 0"
+            )
+            raise MechanicsError(f"{name}={excerpt(raw)}: expected {shape}") from None
         changes[name] = value
     return dataclasses.replace(base, **changes)
