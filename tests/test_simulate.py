@@ -272,7 +272,7 @@ def test_sweep_parse_and_knee() -> None:
 def test_sweep_of_hold_time_trades_cost_for_waits() -> None:
     scenario = Scenario("t", SEED, {"kind": "sessions", "sessionsPerDay": 20, "days": 7, "client": "warm",
                                     "firstRequestS": 300})  # fmt: skip
-    points = sweep(scenario, "holdMinutes", ["0", "15", "60", "240"], PRICES)
+    points = sweep(scenario, "holdMinutes", ["1", "15", "60", "240"], PRICES)  # warm refuses a hold of 0
     costs = [p.summary.cost for p in points]
     assert costs == sorted(costs)
     assert points[-1].touched < points[0].touched
