@@ -4,6 +4,8 @@ wrong (exit 2, or 1 for a live answer), never a traceback, a MemoryError or a wa
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,57 @@ def test_a_traffic_profile_with_a_hold_the_client_refuses_is_refused() -> None:
 )
 def test_a_mechanics_override_the_model_cannot_run_with_is_refused(setting: str, expected: str) -> None:
     check(Case(["simulate", "--days", "1", "--set", setting], [setting.split("=", maxsplit=1)[0], expected]))
+
+
+# ---- JSON with an integer longer than Python converts ---------------------------------------------
+
+BIG = b'{"a": ' + b"1" * 5000 + b"}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "files"),
+    [
+        (["warm", "--outputs", "{d}/o.json"], {"{d}/o.json": BIG}),
+        (["simulate", "--days", "1", "--prices", "{d}/p.json"], {"{d}/p.json": BIG}),
+        (
+            ["plan", "--policy-config", "{d}/c.json", "--project-dir", "{d}", "--stack", "bad"],
+            {**stack_files(b"config: {}\n"), "{d}/c.json": BIG},
+        ),
+    ],
+)
+def test_a_json_integer_too_long_to_read_names_the_file(argv: list[str], files: dict[str, bytes | None]) -> None:
+    check(Case(argv, [next(name for name in files if name.endswith(".json"))], files))
+
+
+def test_engine_json_text_with_an_integer_too_long_to_read_names_the_key() -> None:
+    value = '[{"name": "a", "maxCopies": ' + "1" * 5000 + "}]"
+    config = ("config:\n  sagezero:tenants: '" + value + "'\n").encode()
+    check(Case(["plan", "--no-policy", "--project-dir", "{d}", "--stack", "bad"],
+               ["sagezero:tenants", "a number too long to read"], stack_files(config), lines=3))  # fmt: skip
+
+
+# ---- local invoke against something that is not an HTTP server -----------------------------------
+
+
+def test_local_invoke_against_a_non_http_answer_is_one_line(tmp_path: Path) -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def answer_garbage() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+
+    thread = threading.Thread(target=answer_garbage, daemon=True)
+    thread.start()
+    body = tmp_path / "b.json"
+    body.write_text("[1]")
+    try:
+        result = run_cli(["local", "invoke", "--port", str(port), str(body)])
+    finally:
+        thread.join(timeout=10)
+        server.close()
+    assert result.code == 1 and result.err == f"sagezero: 127.0.0.1:{port} did not answer HTTP\n", result

@@ -47,6 +47,8 @@ def loads(text: str, where: str, *, finite: bool = True) -> Any:
         raise JsonFileError(f"{where}: {e}") from None
     except RecursionError:
         raise JsonFileError(f"{where}: nested too deeply to be read") from None
+    except ValueError as e:  # an integer of more digits than Python converts (4,300)
+        raise JsonFileError(f"{where}: not readable as JSON ({str(e)[:80]})") from None
 
 
 def read_json(path: Path, *, limit: int = MAX_BYTES, finite: bool = False) -> Any:

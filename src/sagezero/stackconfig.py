@@ -97,6 +97,9 @@ def _as_object(key: str, value: Any, problems: list[Problem]) -> Any:
         except RecursionError:
             problems.append(Problem(key, "nested too deeply"))
             return None
+        except ValueError:  # an integer of more digits than Python converts
+            problems.append(Problem(key, "holds a number too long to read"))
+            return None
     return _sanitised(key, value, problems)
 
 

@@ -60,6 +60,8 @@ def _targets(args: argparse.Namespace, *, one: bool) -> tuple[AwsClients, dict[s
             fail(f"--outputs {where}:{e.lineno}: not JSON ({e.msg}); use `pulumi stack output --json`")
         except RecursionError:
             fail(f"--outputs {where}: nested too deeply to be `pulumi stack output --json`")
+        except ValueError:  # an integer of more digits than Python converts
+            fail(f"--outputs {where}: holds a number too long to read; use `pulumi stack output --json`")
         try:
             targets: dict[str, Target] = dict(targets_from_outputs(doc, where, args.tenant))
         except OutputsError as e:
