@@ -7,6 +7,7 @@ container that dies with a log full of stack frames.
 from __future__ import annotations
 
 import argparse
+import http.client
 import sys
 from pathlib import Path
 
@@ -71,6 +72,8 @@ def cmd_local(args: argparse.Namespace) -> int:
                 return EXIT_FINDINGS
     except localdocker.DockerError as e:
         fail(str(e))
+    except http.client.HTTPException:  # something listens there, but it is not an HTTP server
+        fail(f"127.0.0.1:{getattr(args, 'port', '?')} did not answer HTTP", EXIT_FINDINGS)
     except OSError as e:
         fail(f"cannot reach 127.0.0.1:{getattr(args, 'port', '?')}: {e.strerror or e}", EXIT_FINDINGS)
     return EXIT_OK
