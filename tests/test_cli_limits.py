@@ -174,3 +174,23 @@ def test_local_invoke_against_a_non_http_answer_is_one_line(tmp_path: Path) -> N
         thread.join(timeout=10)
         server.close()
     assert result.code == 1 and result.err == f"sagezero: 127.0.0.1:{port} did not answer HTTP\n", result
+
+
+# ---- YAML scalars PyYAML parses but cannot construct ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("sagezero:foo: 2001-13-45", ["line 3: sagezero:foo: '2001-13-45'", "month must be in 1..12"]),
+        ("sagezero:defaults: {scaleInCooldownS: !!int abc}", ["line 3: sagezero:defaults.scaleInCooldownS: 'abc'"]),
+        ("sagezero:defaults: {maxCopies: " + "1" * 5000 + "}", ["line 3: sagezero:defaults.maxCopies", "5,000 characters"]),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("command", [["simulate"], ["plan", "--no-policy"]])
+def test_a_yaml_scalar_that_cannot_be_constructed_names_file_line_and_key(
+    line: str, names: list[str], command: list[str]
+) -> None:
+    config = f"config:\n  sagezero:tenants: [{{name: a}}]\n  {line}\n".encode()
+    check(Case([*command, "--project-dir", "{d}", "--stack", "bad"], ["Pulumi.bad.yaml", *names],
+               stack_files(config), lines=2))  # fmt: skip

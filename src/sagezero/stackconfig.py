@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from sagezero.quote import excerpt
 from sagezero.settings import EndpointSettings, ImageSettings, Mode, Problem, build_settings, camel
 
 NAMESPACE = "sagezero"
@@ -429,6 +430,8 @@ def _load_yaml(path: Path, stack: str) -> dict[str, Any]:
         raise refuse(f"line {line}: not UTF-8 text (byte 0x{data[e.start]:02x}); is it binary?") from None
     try:
         doc = load_bounded_yaml(text) or {}
+    except ScalarError as e:
+        raise refuse(str(e)) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -440,15 +443,58 @@ def _load_yaml(path: Path, stack: str) -> dict[str, Any]:
     return doc
 
 
+class ScalarError(yaml.YAMLError):
+    """A scalar PyYAML parses but cannot construct (a date 2001-13-45, `!!int abc`, an integer of
+    5,000 digits), with its line and the keys leading to it."""
+
+    def __init__(self, reason: str, mark: yaml.Mark | None, path: str) -> None:
+        self.reason, self.mark, self.path = reason, mark, path
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        super().__init__(f"{where}{path + ': ' if path else ''}{reason}")
+
+
+def _path_to(root: yaml.Node | None, target: yaml.Node) -> str:
+    """The keys and indices from `root` to `target`, as `config.sagezero:foo[0]` (bounded by the
+    expanded-size check that ran when the document was composed)."""
+    todo: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
+    seen: set[int] = set()
+    while todo:
+        node, path = todo.pop()
+        if node is target:
+            return path
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                name = str(k.value) if isinstance(k, yaml.ScalarNode) else "?"
+                todo += [(k, path), (v, f"{path}.{name}" if path else name)]
+        elif isinstance(node, yaml.SequenceNode):
+            todo += [(v, f"{path}[{i}]") for i, v in enumerate(node.value)]
+    return ""
+
+
 class _BoundedLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing documents whose aliases would expand past MAX_NODES values (a
-    "billion laughs" bomb is a few hundred bytes) or that refer to themselves."""
+    "billion laughs" bomb is a few hundred bytes) or that refer to themselves; a scalar its
+    constructors refuse with a plain ValueError is a ScalarError naming the line and key."""
+
+    _root: yaml.Node | None = None
 
     def compose_document(self) -> yaml.Node | None:
         node: yaml.Node | None = super().compose_document()
         if node is not None:
             _check_expanded_size(node)
+        self._root = node
         return node
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as e:
+            path = _path_to(self._root, node).removeprefix("config.")
+            raise ScalarError(f"{excerpt(node.value) if isinstance(node, yaml.ScalarNode) else 'value'} "
+                              f"cannot be read ({str(e)[:80]})", node.start_mark, path) from None  # fmt: skip
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
