@@ -194,3 +194,27 @@ def test_a_yaml_scalar_that_cannot_be_constructed_names_file_line_and_key(
     config = f"config:\n  sagezero:tenants: [{{name: a}}]\n  {line}\n".encode()
     check(Case([*command, "--project-dir", "{d}", "--stack", "bad"], ["Pulumi.bad.yaml", *names],
                stack_files(config), lines=2))  # fmt: skip
+
+
+# ---- long values are quoted as an excerpt, so the expectation survives ------------------------------
+
+NINES, XS, KS = "9" * 1000, "x" * 4000, "k" * 4000
+
+
+@pytest.mark.parametrize(
+    ("argv", "config", "names"),
+    [
+        (["--set", f"scaleInCooldownS={NINES}"], None, ["(1,000 characters)", "is outside 0-3600"]),
+        (["--sweep", f"scaleInCooldownS={NINES},1"], None, ["(1,0", "expected finite values"]),
+        (["--sweep", "holdMinutes=0..inf:3"], None, ["expected finite LO and HI"]),
+        ([], f"sagezero:defaults: {{instanceType: {XS}}}", ["(4,000 characters) is not one of AWS's"]),
+        ([], f"aws-native:region: {XS}", ["(4,000 characters) differs from aws:region"]),
+        ([], f"sagezero:traffic: {{kind: {KS}}}", ["(4,000 characters) must be one of"]),
+    ],
+)  # fmt: skip
+def test_a_long_value_is_quoted_as_an_excerpt(argv: list[str], config: str | None, names: list[str]) -> None:
+    if config is None:
+        check(Case(["simulate", "--days", "1", *argv], names))
+    else:
+        text = f"config:\n  sagezero:tenants: [{{name: a}}]\n  {config}\n".encode()
+        check(Case(["simulate", "--project-dir", "{d}", "--stack", "bad"], names, stack_files(text), lines=2))

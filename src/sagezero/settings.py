@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sagezero.quote import excerpt
+
 
 class Mode(enum.StrEnum):
     """How the endpoint is hosted."""
@@ -116,7 +118,7 @@ def instance_type_problem(instance_type: str) -> str | None:
         return None
     near = difflib.get_close_matches(instance_type, valid, n=3)
     hint = f"; did you mean {', '.join(near)}?" if near else ""
-    return f"{instance_type!r} is not one of AWS's {len(valid)} hosting instance types (ProductionVariantInstanceType){hint}"
+    return f"{excerpt(instance_type)} is not one of AWS's {len(valid)} hosting instance types (ProductionVariantInstanceType){hint}"
 
 
 @dataclass(frozen=True)
@@ -390,7 +392,7 @@ def _check_number(key: str, value: Any, meta: Mapping[str, Any]) -> list[Problem
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return [Problem(key, f"expected a number, got {value!r}")]
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        return [Problem(key, f"{value} is outside {lo:g}-{hi:g}")]
+        return [Problem(key, f"{excerpt(value)} is outside {lo:g}-{hi:g}")]
     if step and value % step:
         return [Problem(key, f"{value} must be a multiple of {step}")]
     return []

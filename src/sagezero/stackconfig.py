@@ -39,8 +39,7 @@ _EXCERPT = 40
 
 def _show(value: Any, limit: int = _EXCERPT) -> str:
     """A value in a message, cut to `limit` characters: named, never echoed in full."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+    return excerpt(value, limit)
 
 
 def _why(message: object) -> str:
@@ -300,7 +299,9 @@ def _parse_tenants(
             )
             continue
         if name in seen:
-            problems.append(Problem(f"{where}.name", f"duplicate tenant {name!r}: every tenant needs its own endpoint"))
+            problems.append(
+                Problem(f"{where}.name", f"duplicate tenant {_show(name)}: every tenant needs its own endpoint")
+            )
             continue
         seen.add(name)
         overrides = _unknown_secrets({k: v for k, v in entry.items() if k != "name"})

@@ -15,10 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
+from sagezero import quote
+
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in sagezero, not bad input
 _MAX_LINE = 1000
-_EXCERPT = 60
+_EXCERPT = quote.LIMIT
 
 
 class UsageError(Exception):
@@ -26,12 +28,8 @@ class UsageError(Exception):
 
 
 def excerpt(value: object, limit: int = _EXCERPT) -> str:
-    """`repr(value)`, cut to `limit` characters: an error names a value, it never echoes a megabyte."""
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    size = f"{len(value)} characters" if isinstance(value, (str, bytes)) else "long"
-    return f"{text[: limit - 1]}… ({size})"
+    """A value in a message: its first characters and its length (`sagezero.quote`), never a megabyte."""
+    return quote.excerpt(value, limit)
 
 
 def clip(message: str) -> str:

@@ -89,7 +89,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         if sweep_over is not None:
             for value in sweep_over[1]:
                 if _is_non_finite(value):
-                    fail(f"--sweep {excerpt(args.sweep)}: expected finite values, got {value}")
+                    fail(f"--sweep {excerpt(args.sweep)}: expected finite values, got {excerpt(value)}")
         for sc in scenarios:
             if sweep_over is not None:
                 key, values = sweep_over

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sagezero import clientbehaviour as behaviour
 from sagezero.mechanics import Mechanics, MechanicsError, override
+from sagezero.quote import excerpt
 from sagezero.settings import CAMEL_TO_FIELD, FIELD_NAMES, EndpointSettings, build_settings, camel
 from sagezero.simulate import traffic as tg
 from sagezero.simulate.engine import Client, ClientSettings, SimConfig
@@ -65,8 +66,12 @@ _EXCERPT = 40
 
 def _show(value: Any) -> str:
     """A value in a message, cut short: a megabyte of YAML is named, not echoed."""
-    text = repr(value)
-    return text if len(text) <= _EXCERPT else f"{text[: _EXCERPT - 1]}…"
+    return excerpt(value, _EXCERPT)
+
+
+def _raw(text: str) -> str:
+    """A value as typed after `--set KEY=`: as it is when short, else an excerpt."""
+    return text if len(text) <= _EXCERPT else _show(text)
 
 
 class ScenarioError(ValueError):
@@ -89,7 +94,7 @@ class Scenario:
             mode = Client(p["client"])
         except ValueError:
             raise ScenarioError(
-                f"{self.label}: client {p['client']!r} must be one of {', '.join(c.value for c in Client)}"
+                f"{self.label}: client {_show(p['client'])} must be one of {', '.join(c.value for c in Client)}"
             ) from None
         # the limits the real client keeps (`warm`, RetryPolicy): a client it refuses is not simulated
         hold, deadline = float(p["holdMinutes"]), float(p["deadlineS"])
@@ -127,7 +132,7 @@ class Scenario:
                                      default_service_ms=float(p["serviceMs"]))  # fmt: skip
         except TrafficError as e:
             raise ScenarioError(f"{self.label}: {e}") from None
-        raise ScenarioError(f"{self.label}: traffic kind {kind!r} must be one of {', '.join(KINDS)}")
+        raise ScenarioError(f"{self.label}: traffic kind {_show(kind)} must be one of {', '.join(KINDS)}")
 
     def checked_traffic(self) -> Traffic:
         """The traffic, refused when the client cannot act on it (warm on login without logins)."""
@@ -289,8 +294,8 @@ def apply_all(scenario: Scenario, assignments: list[tuple[str, str]]) -> Scenari
         built, problems = build_settings(raw, camel_keys=True)
         if built is None:
             raise ScenarioError("; ".join(
-                f"--set {p.key}={given[p.key]}: {p.message}" if p.key in given
-                else f"{p.key}: {p.message} (after --set {', '.join(f'{k}={v}' for k, v in given.items())})"
+                f"--set {p.key}={_raw(given[p.key])}: {p.message}" if p.key in given
+                else f"{p.key}: {p.message} (after --set {', '.join(f'{k}={_raw(v)}' for k, v in given.items())})"
                 for p in problems
             ))  # fmt: skip
         settings = built

@@ -7,8 +7,10 @@ most expensive setting, on axes scaled to [0, 1] — past it, each extra dollar 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from sagezero.quote import excerpt
 from sagezero.simulate.engine import run
 from sagezero.simulate.prices import PriceTable
 from sagezero.simulate.scenario import CLIENT_KEYS, PROFILE_KEYS, Scenario, ScenarioError, apply
@@ -33,20 +35,22 @@ def parse(text: str) -> tuple[str, list[str]]:
     """`key=a,b,c` or `key=lo..hi:n` (n evenly spaced values)."""
     key, sep, spec = text.partition("=")
     if not sep or not key or not spec:
-        raise ScenarioError(f"--sweep {text!r}: expected KEY=V1,V2,... or KEY=LO..HI:N")
+        raise ScenarioError(f"--sweep {excerpt(text)}: expected KEY=V1,V2,... or KEY=LO..HI:N")
     if ".." in spec:
         bounds, _, count = spec.partition(":")
         lo_s, _, hi_s = bounds.partition("..")
         try:
             lo, hi, n = float(lo_s), float(hi_s), int(count or 5)
         except ValueError:
-            raise ScenarioError(f"--sweep {text!r}: expected LO..HI:N with numbers") from None
+            raise ScenarioError(f"--sweep {excerpt(text)}: expected LO..HI:N with numbers") from None
+        if not (math.isfinite(lo) and math.isfinite(hi)):  # 0..inf would sweep over nan
+            raise ScenarioError(f"--sweep {excerpt(text)}: expected finite LO and HI")
         if n < 2 or n > MAX_POINTS or hi <= lo:
-            raise ScenarioError(f"--sweep {text!r}: need LO < HI and 2 <= N <= {MAX_POINTS}")
+            raise ScenarioError(f"--sweep {excerpt(text)}: need LO < HI and 2 <= N <= {MAX_POINTS}")
         return key, [f"{lo + (hi - lo) * i / (n - 1):g}" for i in range(n)]
     listed = [v.strip() for v in spec.split(",") if v.strip()]
     if len(listed) < 2 or len(listed) > MAX_POINTS:
-        raise ScenarioError(f"--sweep {text!r}: give 2 to {MAX_POINTS} values")
+        raise ScenarioError(f"--sweep {excerpt(text)}: give 2 to {MAX_POINTS} values")
     return key, listed
 
 

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sagezero.quote import excerpt
+
 DAY = 86_400.0
 MAX_DAYS = 366
 """The longest traffic the simulator replays (generators and traces alike)."""
@@ -85,8 +87,7 @@ def _times_in_hours(rng: np.random.Generator, rates: npt.NDArray[np.float64]) ->
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= _EXCERPT else f"{text[: _EXCERPT - 1]}…"
+    return excerpt(value, _EXCERPT)
 
 
 def _check(name: str, value: float, lo: float, hi: float) -> None:
