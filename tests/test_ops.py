@@ -239,6 +239,21 @@ def test_a_refused_wake_warns_once_and_retries_until_served(clients: AwsClients,
     assert "alarm wakes it instead" in heard[0] and "grant" in heard[0]
 
 
+def test_a_wake_failing_validation_is_not_tried_again(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
+    """A missing role or PassRole fails the wake with ValidationException every time: one try, one warning."""
+    stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
+    stubs["autoscaling"].add_client_error("describe_scalable_targets", "ValidationException",
+                                          "Unable to assume IAM role", 400)  # fmt: skip
+    for _ in range(3):
+        stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
+    stubs["runtime"].add_response("invoke_endpoint", _ok(b"[1]"), None)
+    heard: list[str] = []
+    clock = itertools.count(0.0, 10.0)  # past any backoff: only a refusal stops a second wake
+    result = invoke(clients, TARGET, b"{}", sleep=lambda s: None, clock=lambda: next(clock), jitter=lambda: 0.0,
+                    warn=heard.append)  # fmt: skip
+    assert result.attempts == 5 and len(heard) == 1 and "(ValidationException)" in heard[0]
+
+
 def test_a_refused_wake_still_ends_at_the_deadline_and_says_why(clients: AwsClients, stubs: dict[str, Stubber]) -> None:
     stubs["runtime"].add_client_error("invoke_endpoint", "ValidationError", NO_CAPACITY, 400)
     _denied(stubs, "describe_scalable_targets")

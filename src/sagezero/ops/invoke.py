@@ -115,7 +115,9 @@ class _Wake:
         try:
             warm(self.clients.bounded(remaining_s), self.target, self.hold, warn=self.note)
         except OpsError as e:
-            refused = e.code in DENIED_CODES
+            # A validation failure (e.g. the scalable target's role is missing or may not be passed)
+            # will fail the same way every time: like a refusal, it is not tried again.
+            refused = e.code in DENIED_CODES or e.code in ("ValidationException", "ValidationError")
             self.done = refused
             if not refused:
                 self.failures += 1
