@@ -122,6 +122,10 @@ def test_a_mechanics_override_the_model_cannot_run_with_is_refused(setting: str,
     check(Case(["simulate", "--days", "1", "--set", setting], [setting.split("=", maxsplit=1)[0], expected]))
 
 
+def test_invoke_refuses_to_read_standard_input_twice() -> None:
+    check(Case(["invoke", "--outputs", "-", "-"], ["both read standard input"]))
+
+
 # ---- JSON with an integer longer than Python converts ---------------------------------------------
 
 BIG = b'{"a": ' + b"1" * 5000 + b"}"

@@ -119,6 +119,8 @@ def cmd_warm(args: argparse.Namespace) -> int:
 def cmd_invoke(args: argparse.Namespace) -> int:
     # The body is read and checked before any AWS client exists: an empty or oversized request is
     # the user's mistake (exit 2), never a call that SageMaker refuses.
+    if args.file == "-" and args.outputs == "-":
+        fail("--outputs - and the request file - both read standard input; save one of them to a file")
     body = read_bytes(args.file, "request file", limit=MAX_BODY_BYTES)
     if not body:
         fail(f"request file {'standard input' if args.file == '-' else args.file}: is empty; nothing was sent")
