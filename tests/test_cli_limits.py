@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -61,8 +63,12 @@ def test_a_trace_in_a_stack_config_that_is_a_device_is_not_read(tmp_path: Path) 
         path = Path(name.replace("{d}", str(tmp_path)))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data or b"")
-    result = run_cli(["plan", "--no-policy", "--project-dir", str(tmp_path), "--stack", "bad"])
-    assert "Traceback" not in result.err and "/dev/zero: not a regular file" in result.out + result.err, result
+    # in its own process: a plan that gets as far as running the program must not share this one's streams
+    result = subprocess.run(
+        [sys.executable, "-m", "sagezero.cli", "plan", "--no-policy", "--project-dir", str(tmp_path), "--stack", "bad"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr and "/dev/zero: not a regular file" in result.stdout + result.stderr, result
 
 
 def test_a_trace_over_the_byte_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
