@@ -227,4 +227,4 @@ def test_a_long_value_is_quoted_as_an_excerpt(argv: list[str], config: str | Non
         check(Case(["simulate", "--days", "1", *argv], names))
     else:
         text = f"config:\n  sagezero:tenants: [{{name: a}}]\n  {config}\n".encode()
-        check(Case(["simulate", "--project-dir", "{d}", "--stack", "bad"], names, stack_files(text), lines=2))
+        check(Case(["simulate", "--project-dir", "{d}", "--stack", "bad"], names, stack_files(text), lines=3))

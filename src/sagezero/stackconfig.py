@@ -37,6 +37,12 @@ MAX_PROBLEMS = 50
 _EXCERPT = 40
 
 
+def _plain(value: Any) -> str:
+    """A value to paste into a suggested fix: as it is when short, else an excerpt."""
+    text = str(value)
+    return text if len(text) <= _EXCERPT else _show(value)
+
+
 def _show(value: Any, limit: int = _EXCERPT) -> str:
     """A value in a message, cut to `limit` characters: named, never echoed in full."""
     return excerpt(value, limit)
@@ -225,9 +231,9 @@ def _provider_problems(values: Mapping[str, Any], *, native_needed: bool = True)
         else:
             message = f"{_show(native_value)} differs from aws:{key} {_show(aws_value)}"
         if aws_value is not None:
-            fix = f"set `aws-native:{key}: {aws_value}`" if key != "accessKey" else "give both the same keys"
+            fix = f"set `aws-native:{key}: {_plain(aws_value)}`" if key != "accessKey" else "give both the same keys"
         else:
-            fix = f"set `aws:{key}: {native_value}` (or remove `aws-native:{key}`)"
+            fix = f"set `aws:{key}: {_plain(native_value)}` (or remove `aws-native:{key}`)"
         out.append(
             Problem(
                 f"aws-native:{key}",
