@@ -159,6 +159,13 @@ def test_engine_json_text_with_an_integer_too_long_to_read_names_the_key() -> No
                ["sagezero:tenants", "a number too long to read"], stack_files(config), lines=3))  # fmt: skip
 
 
+def test_engine_json_text_of_an_assumed_role_with_an_integer_too_long_to_read_is_no_crash() -> None:
+    value = '[{"roleArn": ' + "1" * 5000 + "}]"
+    config = ("config:\n  sagezero:tenants: [{name: a}]\n  aws:assumeRoles: '" + value + "'\n").encode()
+    check(Case(["simulate", "--project-dir", "{d}", "--stack", "bad"], ["aws-native:assumeRole"], stack_files(config),
+               lines=3))  # fmt: skip
+
+
 # ---- local invoke against something that is not an HTTP server -----------------------------------
 
 

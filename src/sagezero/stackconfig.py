@@ -207,7 +207,7 @@ def config_role(values: Mapping[str, Any], package: str) -> str | None:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, an integer too long to convert, nested too deeply
             return raw
     roles = raw if isinstance(raw, list) else [raw] if isinstance(raw, Mapping) else []
     arns = [str(r.get("roleArn") or r.get("role_arn") or "") for r in roles if isinstance(r, Mapping)]
