@@ -30,7 +30,7 @@ from sagezero.simulate.machinery import (
 
 PRICES = price_table.load()
 CPU = EndpointSettings(instance_type="ml.c5.xlarge", accelerators=0, min_memory_mb=2048)  # 3 copies an instance
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BOUND = st.none() | st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0])
 
 

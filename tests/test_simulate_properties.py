@@ -19,7 +19,7 @@ from sagezero.simulate.engine import FAILED, SERVED, WAITED
 PRICES = price_table.load()
 FIXED_STARTUP = Mechanics(instance_provision_s=(180.0, 180.0), image_pull_s_per_gb=(25.0, 25.0),
                           container_start_s=(40.0, 40.0))  # fmt: skip
-FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -89,7 +89,7 @@ def test_with_wake_and_retry_no_request_fails_before_its_deadline(case: tuple[Si
     assert (gave_up_after >= cfg.client.deadline_s - 1e-6).all()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**16),
     sessions=st.integers(2, 80),
