@@ -14,6 +14,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from sagezero.boundedfile import FileProblemError, NotUtf8Error, read_bytes, utf8
+
 MAX_BYTES = 256 * 1024 * 1024  # far above any stack export, below what would exhaust memory
 
 
@@ -52,19 +54,10 @@ def loads(text: str, where: str, *, finite: bool = True) -> Any:
 
 
 def read_json(path: Path, *, limit: int = MAX_BYTES, finite: bool = False) -> Any:
-    if path.is_dir():
-        raise JsonFileError(f"{path}: is a folder, expected a JSON file")
     try:
-        with path.open("rb") as f:
-            data = f.read(limit + 1)
-    except FileNotFoundError:
-        raise JsonFileError(f"{path}: no such file") from None
-    except OSError as e:
-        raise JsonFileError(f"{path}: cannot read ({e.strerror or e})") from None
-    if len(data) > limit:
-        raise JsonFileError(f"{path}: larger than {limit:,} bytes")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise JsonFileError(f"{path}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})") from None
+        text = utf8(read_bytes(path, limit, expected="a JSON file"), bom=False)
+    except FileProblemError as e:
+        raise JsonFileError(f"{path}: {e}") from None
+    except NotUtf8Error as e:
+        raise JsonFileError(f"{path}: not UTF-8 text (byte 0x{e.byte:02x} at offset {e.offset})") from None
     return loads(text, str(path), finite=finite)

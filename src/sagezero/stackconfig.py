@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from sagezero.boundedfile import FileProblemError, NotUtf8Error, read_bytes, utf8
 from sagezero.quote import excerpt
 from sagezero.settings import EndpointSettings, ImageSettings, Mode, Problem, build_settings, camel
 
@@ -421,20 +422,13 @@ def _load_yaml(path: Path, stack: str) -> dict[str, Any]:
     def refuse(message: str) -> StackConfigError:
         return StackConfigError(stack, [Problem(path.name, message)])
 
-    if path.is_dir():
-        raise refuse("is a folder, expected a YAML file")
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except OSError as e:
-        raise refuse(f"cannot read ({e.strerror or e})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise refuse(f"larger than {MAX_FILE_BYTES:,} bytes; a stack file is a few kilobytes")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise refuse(f"line {line}: not UTF-8 text (byte 0x{data[e.start]:02x}); is it binary?") from None
+        text = utf8(read_bytes(path, MAX_FILE_BYTES, expected="a YAML file",
+                               too_large=f"larger than {MAX_FILE_BYTES:,} bytes; a stack file is a few kilobytes"))  # fmt: skip
+    except FileProblemError as e:
+        raise refuse(str(e)) from None
+    except NotUtf8Error as e:
+        raise refuse(f"{e}; is it binary?") from None
     try:
         doc = load_bounded_yaml(text) or {}
     except ScalarError as e:

@@ -293,7 +293,8 @@ def _bold(s: str, stream: TextIO) -> str:
     return s
 
 
-def write_text(plan: Plan, sections: Iterable[Section], stream: TextIO = sys.stdout) -> None:
+def write_text(plan: Plan, sections: Iterable[Section], stream: TextIO | None = None) -> None:
+    stream = stream if stream is not None else sys.stdout  # read at call time: the caller may have redirected it
     out = header(plan)
     for s in sections:
         out += ["", _bold(s.title, stream), *[f"  {line}" for line in s.lines], *[f"  note: {n}" for n in s.notes]]

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sagezero.boundedfile import FileProblemError, NotUtf8Error, read_bytes, utf8
 from sagezero.quote import excerpt
 
 DAY = 86_400.0
@@ -250,20 +251,14 @@ def _text(path: Path) -> str:
     """The whole file as text; a missing, unreadable or binary file is named (with the line of the
     first byte that is not UTF-8)."""
     _check_file(path)
-    try:
-        with path.open("rb") as f:
-            data = f.read(MAX_TRACE_BYTES + 1)  # the file may have grown since it was checked
-    except FileNotFoundError:
-        raise TrafficError(f"{path}: no such file") from None
-    except OSError as e:
-        raise TrafficError(f"{path}: cannot read ({e.strerror or e})") from None
-    if len(data) > MAX_TRACE_BYTES:
-        raise TrafficError(f"{path}: larger than the {MAX_TRACE_BYTES:,} bytes a trace may have")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise TrafficError(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x}); is it binary?") from None
+    try:  # the file may have grown since it was checked: the read is bounded too
+        return utf8(
+            read_bytes(path, MAX_TRACE_BYTES, too_large=f"larger than the {MAX_TRACE_BYTES:,} bytes a trace may have")
+        )
+    except FileProblemError as e:
+        raise TrafficError(f"{path}: {e}") from None
+    except NotUtf8Error as e:
+        raise TrafficError(f"{path}:{e.line}: not UTF-8 text (byte 0x{e.byte:02x}); is it binary?") from None
 
 
 def _rows(path: Path, text: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
