@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 from botocore.stub import Stubber
 
@@ -23,9 +24,16 @@ NO_CAPACITY = (
 )
 
 
+_BOTOCORE = botocore.session.get_session()
+"""One botocore session for every test: it caches the service models it loads (a new session per test
+loaded the large SageMaker model again each time); each test still gets its own clients."""
+
+
 @pytest.fixture
 def clients() -> AwsClients:
-    session = boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    session = boto3.Session(
+        region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x", botocore_session=_BOTOCORE
+    )
     return AwsClients(
         sagemaker=session.client("sagemaker"),
         runtime=session.client("sagemaker-runtime"),
