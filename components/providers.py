@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_aws_native as aws_native
 
-from sagezero.stackconfig import config_role, secret_placeholder
+from sagezero.stackconfig import config_role, role_fix, secret_placeholder
 
 FIX = (
     "pass both providers (opts=ResourceOptions(providers=[aws_provider, aws_native_provider])) built from the "
@@ -94,14 +94,10 @@ def _config_mismatch(where: str) -> str | None:
     }
     a, n = config_role(values, "aws"), config_role(values, "aws-native")
     if a != n:
-        fix = (
-            f"set `aws-native:assumeRole` to {{roleArn: {a}}}"
-            if a
-            else f"set `aws:assumeRoles` to [{{roleArn: {n}}}] (or remove `aws-native:assumeRole`)"
-        )
         return (
             f"{where}: aws:assumeRoles assumes {a!r} but aws-native:assumeRole assumes {n!r}, so the inference "
-            f"component (aws-native) would deploy as another identity, possibly in another account; {fix}, or {FIX}"
+            f"component (aws-native) would deploy as another identity, possibly in another account; "
+            f"{role_fix(a, n)}, or {FIX}"
         )
     return None
 

@@ -216,6 +216,14 @@ def config_role(values: Mapping[str, Any], package: str) -> str | None:
     return arns[-1] if arns else None
 
 
+def role_fix(aws_role: str | None, native_role: str | None) -> str:
+    """How to make the default aws and aws-native providers assume the same role (one wording for the
+    stack-config check and the component's own)."""
+    if aws_role:
+        return f"set `aws-native:assumeRole: {{roleArn: {aws_role}}}`"
+    return f"set `aws:assumeRoles: [{{roleArn: {native_role}}}]` (or remove `aws-native:assumeRole`)"
+
+
 def _provider_problems(values: Mapping[str, Any], *, native_needed: bool = True) -> list[Problem]:
     """The inference component is an aws-native resource: its provider must deploy where the aws one does,
     as the same identity (region, profile, assumed role, keys). Without aws-native resources (every tenant
@@ -243,11 +251,7 @@ def _provider_problems(values: Mapping[str, Any], *, native_needed: bool = True)
         )
     aws_role, native_role = config_role(values, "aws"), config_role(values, "aws-native")
     if aws_role != native_role:
-        fix = (
-            f"set `aws-native:assumeRole: {{roleArn: {aws_role}}}`"
-            if aws_role
-            else f"set `aws:assumeRoles: [{{roleArn: {native_role}}}]` (or remove `aws-native:assumeRole`)"
-        )
+        fix = role_fix(aws_role, native_role)
         out.append(
             Problem(
                 "aws-native:assumeRole",
