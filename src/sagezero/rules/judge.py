@@ -172,22 +172,24 @@ def judge(w: Wiring, config: Mapping[str, Mapping[str, Any]] | None = None) -> J
     idx = w.index()
     j = Judgement()
     v = j.verdicts
+    min_instances, limits, cooldown = (_config(config, r) for r in (MIN_INSTANCES, CEILINGS, COOLDOWN))
+    # Each call below runs at once, inside its iteration: the closures need no bound defaults.
     for cfg in w.configs:
-        _safely(v, (MIN_INSTANCES,), cfg.ref, lambda c=cfg: min_instances_zero(c, _config(config, MIN_INSTANCES), v))  # type: ignore[misc]
-        _safely(v, (CEILINGS,), cfg.ref, lambda c=cfg: ceilings(c, _config(config, CEILINGS), v))  # type: ignore[misc]
+        _safely(v, (MIN_INSTANCES,), cfg.ref, lambda: min_instances_zero(cfg, min_instances, v))  # noqa: B023
+        _safely(v, (CEILINGS,), cfg.ref, lambda: ceilings(cfg, limits, v))  # noqa: B023
     for t in w.targets:
-        _safely(v, (CEILINGS,), t.ref, lambda t=t: ceilings(t, _config(config, CEILINGS), v))  # type: ignore[misc]
+        _safely(v, (CEILINGS,), t.ref, lambda: ceilings(t, limits, v))  # noqa: B023
     units = [ic_unit(ic) for ic in w.ics] + _variant_units(idx, w, v)
     for ic in w.ics:
-        _safely(v, (WAKE,), ic.ref, lambda ic=ic: _host(idx, ic, v))  # type: ignore[misc]
+        _safely(v, (WAKE,), ic.ref, lambda: _host(idx, ic, v))  # noqa: B023
     used: set[str] = set()
     unit_rules = (TARGET_MIN, WAKE, SCALE_IN)
     for unit in units:
         path = Path(unit)
         try:
-            path = judge_unit(idx, unit, config or {})
-            _cooldown(path, _config(config, COOLDOWN), path.verdicts)
-            used.update(t.ref for t in idx.targets_for(unit.resource_id, unit.node, unit.dimension))
+            path = judge_unit(idx, unit)
+            _cooldown(path, cooldown, path.verdicts)
+            used.update(t.ref for t in path.targets)
         except Exception as e:  # crash-proof by contract, one unit at a time
             path.verdicts = Verdicts()
             for rule in unit_rules:

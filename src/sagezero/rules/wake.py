@@ -49,6 +49,8 @@ class Path:
     """The links found for one unit (for `plan`'s picture and `verify`'s lines)."""
 
     unit: Unit
+    targets: list[ScalableTarget] = field(default_factory=list)
+    """Every scalable target tied to the unit (one is right; more is its own finding)."""
     target: ScalableTarget | None = None
     step: ScalingPolicy | None = None
     alarm: Alarm | None = None
@@ -77,10 +79,10 @@ class _Out:
         self.v.cannot(rule, ref, what, why)
 
 
-def judge_unit(idx: Index, unit: Unit, config: Mapping[str, Any]) -> Path:
+def judge_unit(idx: Index, unit: Unit) -> Path:
     path = Path(unit)
     v = path.verdicts
-    targets = idx.targets_for(unit.resource_id, unit.node, unit.dimension)
+    targets = path.targets = idx.targets_for(unit.resource_id, unit.node, unit.dimension)
     if not targets:
         hidden = unit.resource_id if isinstance(unit.resource_id, Opaque) else idx.hidden_target()
         if hidden is not None:
