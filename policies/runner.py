@@ -121,8 +121,8 @@ class _StackArgs(_Args):
 def evaluate(resources: Iterable[EngineResource], config: Mapping[str, Any] | None = None) -> Report:
     """Every enabled policy over `resources`; config is a validated --policy-pack-config mapping."""
     config = dict(config or {})
-    items = [r for r in resources]
-    plain_items = [_Resource(r, plain(r.props)) for r in items]
+    items = list(resources)
+    plain_items = [_Resource(r, plain(r.props)) for r in items]  # each resource's values made plain once
     report = Report(PACK_NAME)
     enabled = [(p, level(p, config)) for p in POLICIES]
     enabled = [(p, lv) for p, lv in enabled if lv != "disabled"]
@@ -138,14 +138,8 @@ def evaluate(resources: Iterable[EngineResource], config: Mapping[str, Any] | No
     verdicts = None
     if judged_configs:
         wiring = build_wiring(
-            EngineResource(
-                r.resource_type,
-                r.urn,
-                r.props,
-                {k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
-                r.name,
-            )
-            for r in plain_items
+            EngineResource(r.type, r.urn, p.props, r.property_dependencies, r.name)
+            for r, p in zip(items, plain_items, strict=True)
         )
         try:
             verdicts = judge(wiring, judged_configs).verdicts
