@@ -27,7 +27,7 @@ class ScaleToZeroEndpointArgs(TypedDict):
     name_prefix: NotRequired[str]
     """Base of the AWS names (endpoint, inference component, alarm, policies). Default: `<name>-<stack>`."""
     mode: NotRequired[Mode]
-    """`scale-to-zero` (real-time endpoint + inference component) or `serverless`. Default: scale-to-zero."""
+    """`scale-to-zero` (real-time endpoint + inference component), `async` (requests queue in S3 while the endpoint wakes from zero instances) or `serverless`. Default: scale-to-zero."""
     instance_type: NotRequired[str]
     """ML instance type; any of AWS's hosting types (ProductionVariantInstanceType). Default: ml.g5.xlarge."""
     variant_name: NotRequired[str]
@@ -39,7 +39,7 @@ class ScaleToZeroEndpointArgs(TypedDict):
     min_memory_mb: NotRequired[int]
     """Memory each copy reserves, MiB. 128-786432. Default: 1024."""
     accelerators: NotRequired[int]
-    """Accelerator devices each copy needs. 0-16. Default: 1 on GPU/Inferentia/Trainium/Gaudi types, 0 on CPU types and serverless."""
+    """Accelerator devices each copy needs. 0-16. Default: 1 on GPU/Inferentia/Trainium/Gaudi types, 0 on CPU types, serverless and async."""
     cpu_cores: NotRequired[float]
     """CPU cores each copy needs (optional). 0.25-192."""
     model_download_timeout_s: NotRequired[int]
@@ -82,3 +82,19 @@ class ScaleToZeroEndpointArgs(TypedDict):
     """Security groups of the model's containers (with the subnets), 1-5."""
     network_isolation: NotRequired[bool]
     """Run the container without network access (SageMaker still copies the model data in). Default: false."""
+    async_bucket: NotRequired[pulumi.Input[str]]
+    """Async mode: an existing S3 bucket for requests, results and failures (default: the component creates a private, encrypted one with lifecycle expiry)."""
+    async_expiry_days: NotRequired[int]
+    """Async mode: days the created bucket keeps requests, results and failures. 1-3650. Default: 7."""
+    async_max_concurrent_invocations: NotRequired[int]
+    """Async mode: requests one instance works on at once (MaxConcurrentInvocationsPerInstance). 1-1000. Default: 4."""
+    async_invocation_timeout_s: NotRequired[int]
+    """Async mode: longest one request may run, s (sent as InvocationTimeoutSeconds). 1-3600. Default: 900."""
+    async_backlog_target: NotRequired[float]
+    """Async mode: queued requests per instance that target tracking holds (ApproximateBacklogSizePerInstance). 0.1-10000. Default: 5."""
+    async_notifications: NotRequired[bool]
+    """Async mode: create SNS topics the endpoint publishes success and error notices to. Default: false."""
+    async_success_topic_arn: NotRequired[pulumi.Input[str]]
+    """Async mode: an existing SNS topic for success notices (instead of asyncNotifications)."""
+    async_error_topic_arn: NotRequired[pulumi.Input[str]]
+    """Async mode: an existing SNS topic for error notices (instead of asyncNotifications)."""

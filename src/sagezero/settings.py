@@ -24,6 +24,8 @@ class Mode(enum.StrEnum):
     """Real-time endpoint + inference component that scales copies and instances down to zero."""
     SERVERLESS = "serverless"
     """The seed's first attempt: Serverless Inference (only /tmp writable, no accelerators)."""
+    ASYNC = "async"
+    """Asynchronous endpoint: requests queue in S3 while the variant wakes from zero instances."""
 
 
 # Hosting families by whether their instances carry accelerators (NVIDIA GPUs: g*, p*; Habana Gaudi:
@@ -173,7 +175,10 @@ class EndpointSettings:
 
     mode: Mode = field(
         default=Mode.SCALE_TO_ZERO,
-        metadata=_m("`scale-to-zero` (real-time endpoint + inference component) or `serverless`."),
+        metadata=_m(
+            "`scale-to-zero` (real-time endpoint + inference component), `async` (requests queue in S3 while "
+            "the endpoint wakes from zero instances) or `serverless`."
+        ),
     )
     instance_type: str = field(
         default="ml.g5.xlarge",
@@ -194,7 +199,7 @@ class EndpointSettings:
             "Accelerator devices each copy needs.",
             lo=0,
             hi=16,
-            default_doc="1 on GPU/Inferentia/Trainium/Gaudi types, 0 on CPU types and serverless",
+            default_doc="1 on GPU/Inferentia/Trainium/Gaudi types, 0 on CPU types, serverless and async",
         ),
     )
     cpu_cores: float | None = field(default=None, metadata=_m("CPU cores each copy needs (optional).", lo=0.25, hi=192))
@@ -257,6 +262,50 @@ class EndpointSettings:
         default=False,
         metadata=_m("Run the container without network access (SageMaker still copies the model data in)."),
     )
+    async_bucket: str | None = field(
+        default=None,
+        metadata=_m(
+            "Async mode: an existing S3 bucket for requests, results and failures (default: the component "
+            "creates a private, encrypted one with lifecycle expiry).",
+            input=True,
+        ),
+    )
+    async_expiry_days: int = field(
+        default=7,
+        metadata=_m("Async mode: days the created bucket keeps requests, results and failures.", lo=1, hi=3650),
+    )
+    async_max_concurrent_invocations: int = field(
+        default=4,
+        metadata=_m(
+            "Async mode: requests one instance works on at once (MaxConcurrentInvocationsPerInstance).", lo=1, hi=1000
+        ),
+    )
+    async_invocation_timeout_s: int = field(
+        default=900,
+        metadata=_m("Async mode: longest one request may run, s (sent as InvocationTimeoutSeconds).", lo=1, hi=3600),
+    )
+    async_backlog_target: float = field(
+        default=5.0,
+        metadata=_m(
+            "Async mode: queued requests per instance that target tracking holds (ApproximateBacklogSizePerInstance).",
+            lo=0.1,
+            hi=10_000,
+        ),
+    )
+    async_notifications: bool = field(
+        default=False,
+        metadata=_m("Async mode: create SNS topics the endpoint publishes success and error notices to."),
+    )
+    async_success_topic_arn: str | None = field(
+        default=None,
+        metadata=_m(
+            "Async mode: an existing SNS topic for success notices (instead of asyncNotifications).", input=True
+        ),
+    )
+    async_error_topic_arn: str | None = field(
+        default=None,
+        metadata=_m("Async mode: an existing SNS topic for error notices (instead of asyncNotifications).", input=True),
+    )
 
     def problems(self) -> list[Problem]:
         """Every violated limit, keyed by field name. Empty when the settings can be deployed."""
@@ -265,7 +314,7 @@ class EndpointSettings:
             value = getattr(self, f.name)
             if "min" in f.metadata and value is not None:
                 out.extend(_check_number(f.name, value, f.metadata))
-        type_problem = instance_type_problem(self.instance_type) if self.mode is Mode.SCALE_TO_ZERO else None
+        type_problem = instance_type_problem(self.instance_type) if self.mode is not Mode.SERVERLESS else None
         if type_problem:
             out.append(Problem("instance_type", type_problem))
         elif self.mode is Mode.SCALE_TO_ZERO and self.accelerators > 0 and not default_accelerators(self.instance_type):
@@ -309,6 +358,7 @@ class EndpointSettings:
             out.append(Problem("environment", f"{len(self.environment)} entries; SageMaker allows at most 16"))
         if self.model_data_url is not None and not self.model_data_url.startswith("s3://"):
             out.append(Problem("model_data_url", f"{self.model_data_url!r} must be an s3:// URL"))
+        out += _mode_problems(self)
         if self.mode is Mode.SERVERLESS:
             if self.accelerators:
                 out.append(Problem("accelerators", "serverless endpoints cannot use accelerators; set accelerators: 0"))
@@ -336,6 +386,58 @@ class EndpointSettings:
             return None
         bucket, _, key = self.model_data_url[5:].partition("/")
         return bucket, key
+
+
+ASYNC_FIELDS = (
+    "async_bucket",
+    "async_expiry_days",
+    "async_max_concurrent_invocations",
+    "async_invocation_timeout_s",
+    "async_backlog_target",
+    "async_notifications",
+    "async_success_topic_arn",
+    "async_error_topic_arn",
+)
+"""Settings only async mode reads: given in another mode they would be silently ignored, so they are refused."""
+
+ASYNC_ALARM_PERIOD_S = 60
+"""SageMaker publishes HasBacklogWithoutCapacity once a minute (docs/architecture.md, async mode): a
+shorter alarm period would see missing data between samples."""
+
+
+def _mode_problems(s: EndpointSettings) -> list[Problem]:
+    out = []
+    if s.mode is not Mode.ASYNC:
+        defaults = EndpointSettings()
+        out += [
+            Problem(name, f"only async mode uses it but mode is {s.mode.value}; set mode: async or remove it")
+            for name in ASYNC_FIELDS
+            if getattr(s, name) != getattr(defaults, name)
+        ]
+        return out
+    if s.async_notifications and (s.async_success_topic_arn or s.async_error_topic_arn):
+        out.append(
+            Problem(
+                "async_notifications",
+                "creates the success and error topics, so given topic ARNs would be ignored; give either "
+                "asyncNotifications: true or asyncSuccessTopicArn/asyncErrorTopicArn",
+            )
+        )
+    if s.alarm_period_s < ASYNC_ALARM_PERIOD_S:
+        out.append(
+            Problem(
+                "alarm_period_s",
+                f"{s.alarm_period_s} is shorter than the minute HasBacklogWithoutCapacity is published at; "
+                f"use {ASYNC_ALARM_PERIOD_S} or a multiple of it in async mode",
+            )
+        )
+    if s.accelerators:
+        out.append(
+            Problem(
+                "accelerators", "async endpoints have no inference component to reserve them for; set accelerators: 0"
+            )
+        )
+    return out
 
 
 def _capacity_problems(s: EndpointSettings) -> list[Problem]:
@@ -379,6 +481,18 @@ def _aws_problems(s: EndpointSettings) -> list[Problem]:
         ("variant_name", "CreateEndpointConfig", "ProductionVariants.VariantName", s.variant_name),
         ("vpc_subnet_ids", "CreateModel", "VpcConfig.Subnets", list(s.vpc_subnet_ids) or None),
         ("vpc_security_group_ids", "CreateModel", "VpcConfig.SecurityGroupIds", list(s.vpc_security_group_ids) or None),
+        (
+            "async_success_topic_arn",
+            "CreateEndpointConfig",
+            "AsyncInferenceConfig.OutputConfig.NotificationConfig.SuccessTopic",
+            s.async_success_topic_arn,
+        ),
+        (
+            "async_error_topic_arn",
+            "CreateEndpointConfig",
+            "AsyncInferenceConfig.OutputConfig.NotificationConfig.ErrorTopic",
+            s.async_error_topic_arn,
+        ),
     ]
     out = []
     for key, operation, member, value in checks:
@@ -466,10 +580,12 @@ def build_settings(raw: Mapping[str, Any], *, camel_keys: bool) -> tuple[Endpoin
     if "accelerators" not in kwargs:
         # Not given: a copy asks for an accelerator only where the instance type has one (never serverless).
         instance_type = kwargs.get("instance_type", EndpointSettings.instance_type)
-        serverless = kwargs.get("mode") is Mode.SERVERLESS
+        no_copies = kwargs.get("mode") in (Mode.SERVERLESS, Mode.ASYNC)
         kwargs["accelerators"] = (
-            0 if serverless or not isinstance(instance_type, str) else default_accelerators(instance_type)
+            0 if no_copies or not isinstance(instance_type, str) else default_accelerators(instance_type)
         )
+    if kwargs.get("mode") is Mode.ASYNC and "alarm_period_s" not in kwargs:
+        kwargs["alarm_period_s"] = ASYNC_ALARM_PERIOD_S
     # Check the limits of the values that did parse too, so one run reports every mistake.
     settings = EndpointSettings(**kwargs)
     to_key = camel if camel_keys else (lambda n: n)
