@@ -37,7 +37,9 @@ class AsyncEndpoint:
     target_policy_arn: pulumi.Output[str]
 
 
-def endpoint_tags(tags: pulumi.Input[Mapping[str, str]], input_url: pulumi.Input[str], timeout_s: int) -> pulumi.Output[dict[str, str]]:
+def endpoint_tags(
+    tags: pulumi.Input[Mapping[str, str]], input_url: pulumi.Input[str], timeout_s: int
+) -> pulumi.Output[dict[str, str]]:
     """The endpoint's tags: the tenant's, plus where requests go and how long one may run (the client
     learns both from the endpoint alone, so it needs no stack outputs)."""
     return pulumi.Output.all(tags, input_url).apply(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -85,6 +84,7 @@ def create_bucket(
     name: str,
     base: str,
     s: EndpointSettings,
+    *,
     kms_key_arn: pulumi.Input[str] | None,
     tags: pulumi.Input[Mapping[str, str]],
     child: pulumi.ResourceOptions,
@@ -140,7 +140,12 @@ def create_bucket(
 
 
 def create_topic(
-    name: str, kind: str, kms_key_arn: pulumi.Input[str] | None, tags: pulumi.Input[Mapping[str, str]], child: Any
+    name: str,
+    kind: str,
+    *,
+    kms_key_arn: pulumi.Input[str] | None,
+    tags: pulumi.Input[Mapping[str, str]],
+    child: pulumi.ResourceOptions,
 ) -> aws.sns.Topic:
     """An encrypted topic for one kind of notice: the tenant's key, else the AWS-managed SNS key."""
     return aws.sns.Topic(
@@ -163,9 +168,9 @@ def storage(
     """The given bucket and topics, or created ones: never both for one kind (settings refuse that)."""
     ready: list[pulumi.Resource] = []
     if bucket is None:
-        created, ready = create_bucket(name, base, s, kms_key_arn, tags, child)
+        created, ready = create_bucket(name, base, s, kms_key_arn=kms_key_arn, tags=tags, child=child)
         bucket = created.bucket
     if s.async_notifications:
-        success_topic_arn = create_topic(name, "success", kms_key_arn, tags, child).arn
-        error_topic_arn = create_topic(name, "error", kms_key_arn, tags, child).arn
+        success_topic_arn = create_topic(name, "success", kms_key_arn=kms_key_arn, tags=tags, child=child).arn
+        error_topic_arn = create_topic(name, "error", kms_key_arn=kms_key_arn, tags=tags, child=child).arn
     return Storage(bucket, layout(bucket, base), success_topic_arn, error_topic_arn, ready)

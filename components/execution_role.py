@@ -87,7 +87,9 @@ def async_statements(a: AsyncAccess) -> list[dict[str, Any]]:
         },
     ]
     if a.topics:
-        out.append({"Sid": "PublishAsyncNotices", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": list(a.topics)})
+        out.append(
+            {"Sid": "PublishAsyncNotices", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": list(a.topics)}
+        )
     if a.kms_key_arn:
         out.append(
             {

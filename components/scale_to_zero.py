@@ -201,7 +201,10 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         stray = [f for f in ASYNC_FIELDS if f in inputs.INPUT_FIELDS and getattr(given, f) is not None]
         if stray and s.mode is not Mode.ASYNC:  # Inputs given beside settings (from_settings) were not checked yet
             raise SettingsError(
-                [Problem(f, f"only async mode uses it but mode is {s.mode.value}; set mode: async or remove it") for f in stray],
+                [
+                    Problem(f, f"only async mode uses it but mode is {s.mode.value}; set mode: async or remove it")
+                    for f in stray
+                ],
                 where,
             )
         # Every child in one region and account: the aws-native inference component follows the aws provider.

@@ -86,7 +86,10 @@ def test_endpoint_config_queues_in_the_endpoints_own_prefixes(queued: Registered
             "s3OutputPath": f"s3://{bucket}/acme-dev/output/",
             "s3FailurePath": f"s3://{bucket}/acme-dev/failure/",
             "kmsKeyId": KMS,
-            "notificationConfig": {"successTopic": topics["acme-async-success"], "errorTopic": topics["acme-async-error"]},
+            "notificationConfig": {
+                "successTopic": topics["acme-async-success"],
+                "errorTopic": topics["acme-async-error"],
+            },
         },
         "clientConfig": {"maxConcurrentInvocationsPerInstance": 4},
     }
@@ -123,10 +126,15 @@ def test_created_bucket_is_private_encrypted_tls_only_and_expires_the_endpoints_
     own = queued.one(S3_TYPES[1]).inputs
     assert own["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
     public = queued.one(S3_TYPES[2]).inputs
-    assert all(public[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    assert all(
+        public[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
     sse = queued.one(S3_TYPES[3]).inputs["rules"]
     assert sse == [
-        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KMS}, "bucketKeyEnabled": True}
+        {
+            "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KMS},
+            "bucketKeyEnabled": True,
+        }
     ]
     assert queued.one(S3_TYPES[4]).inputs["rules"] == [
         {
@@ -172,9 +180,7 @@ def test_topics_are_encrypted_with_the_tenants_key(queued: Registered) -> None:
 def test_a_given_bucket_and_topics_are_used_and_nothing_is_created(record: Callable[..., Registered]) -> None:
     ok, bad = "arn:aws:sns:eu-west-1:123456789012:done", "arn:aws:sns:eu-west-1:123456789012:failed"
     reg = record(
-        declare(
-            {**BASE, "async_bucket": "team-queue", "async_success_topic_arn": ok, "async_error_topic_arn": bad}
-        ),
+        declare({**BASE, "async_bucket": "team-queue", "async_success_topic_arn": ok, "async_error_topic_arn": bad}),
         stack="dev",
     )
     for t in (*S3_TYPES, TOPIC):
@@ -335,7 +341,7 @@ def test_a_bad_bucket_from_another_resource_fails_when_it_resolves(record: Calla
 
 def test_an_async_input_in_another_mode_fails_at_construction(image_uri: str) -> None:
     with pytest.raises(SettingsError, match=r"ScaleToZeroEndpoint 'acme'[\s\S]*async_bucket: only async mode"):
-        ScaleToZeroEndpoint("acme", {"image_uri": image_uri, "async_bucket": pulumi.Output.from_input("b")})  # type: ignore[typeddict-item]
+        ScaleToZeroEndpoint("acme", {"image_uri": image_uri, "async_bucket": pulumi.Output.from_input("b")})
 
 
 def test_created_topics_and_a_given_one_from_another_resource_conflict(image_uri: str) -> None:
@@ -442,7 +448,7 @@ def test_the_async_requests_pass_awss_request_rules_and_a_broken_one_does_not() 
     checked = [r for r in rec.resources if awsrules.request(r) is not None]
     assert {r.type for r in checked} >= {CONFIG, ENDPOINT, TARGET, POLICY, ALARM, MODEL}
     assert awsrules.check(rec.resources) == []
-    service, operation, request = awsrules.request(next(r for r in rec.resources if r.type == CONFIG)) or ("", "", {})
+    _service, operation, request = awsrules.request(next(r for r in rec.resources if r.type == CONFIG)) or ("", "", {})
     assert operation == "CreateEndpointConfig"
     assert request["AsyncInferenceConfig"]["ClientConfig"] == {"MaxConcurrentInvocationsPerInstance": 4}
     broken = next(r for r in rec.resources if r.type == CONFIG)

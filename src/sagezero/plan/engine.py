@@ -173,7 +173,9 @@ class PlaceholderMocks(pulumi_mocks.Mocks):
             out = {"name": name, "arn": self._arn("cloudwatch", f"alarm:{name}")}
         elif t == "aws:s3/bucket:Bucket":
             # S3 auto-names from bucket_prefix; bucket ARNs carry neither region nor account.
-            bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix') or args.name + '-'}{_digest(t, args.name, n=26)}"
+            bucket = (
+                inputs.get("bucket") or f"{inputs.get('bucketPrefix') or args.name + '-'}{_digest(t, args.name, n=26)}"
+            )
             out = {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "id": bucket}
         elif t == "aws:sns/topic:Topic":
             out = {"name": name, "arn": self._arn("sns", name)}
