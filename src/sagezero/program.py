@@ -78,7 +78,9 @@ def declare(config: StackConfig) -> dict[str, ScaleToZeroEndpoint]:
             "target_policy_arn": ep.target_policy_arn,
             "mode": tenant.settings.mode.value,
         }
-        if tenant.settings.mode is Mode.ASYNC:  # where to put requests and find answers (the endpoint's tags say it too)
+        if (
+            tenant.settings.mode is Mode.ASYNC
+        ):  # where to put requests and find answers (the endpoint's tags say it too)
             exported |= {
                 "async_input_location": ep.async_input_location,
                 "async_output_location": ep.async_output_location,
