@@ -422,6 +422,10 @@ BROKEN: list[tuple[str, str, Callable[[dict[str, Any]], Any], set[tuple[str, str
     ("target-on-missing-variant", "acme-target", lambda p: p.update(resourceId="endpoint/acme-dev/variant/Nope"),
      {(WAKE, "no-variant")}),
     ("config-real-time", "acme-config", lambda p: p.pop("asyncInferenceConfig"), {(WAKE, "aws-rejects")}),
+    ("target-dropped", "acme-target", lambda p: "drop", {(WAKE, "no-scalable-target")}),
+    ("target-on-another-dimension", "acme-target",
+     lambda p: p.update(scalableDimension="sagemaker:variant:DesiredProvisionedConcurrency"),
+     {(WAKE, "no-scalable-target")}),
 ]  # fmt: skip
 
 
@@ -456,3 +460,16 @@ def test_the_async_requests_pass_awss_request_rules_and_a_broken_one_does_not() 
     assert [f.violation.path for f in awsrules.check([broken])] == [
         "AsyncInferenceConfig.ClientConfig.MaxConcurrentInvocationsPerInstance"
     ]
+
+
+def test_a_tracking_metric_sagezero_cannot_read_is_reported_not_judged() -> None:
+    change = lambda p: _tt(p)["customizedMetricSpecification"].update(metricName="CPUUtilization")  # noqa: E731
+    report = run_pack(mutate(list(_baseline()), "acme-target-tracking", change))
+    assert report.mandatory == []
+    assert [(n.policy, "CPUUtilization" in n.reason) for n in report.not_judged] == [(SCALE_IN, True)]
+
+
+def test_a_minimum_of_one_instance_is_a_choice_the_pack_leaves_alone() -> None:
+    # An async variant may be kept warm: AWS allows any minimum and nothing is left unwoken.
+    report = run_pack(mutate(list(_baseline()), "acme-target", lambda p: p.update(minCapacity=1)))
+    assert report.mandatory == []

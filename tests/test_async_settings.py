@@ -30,7 +30,10 @@ def test_an_async_tenant_parses_with_a_minute_alarm_and_no_accelerators() -> Non
     [
         ({"mode": "scale-to-zero", "asyncExpiryDays": 3}, "tenants[0].asyncExpiryDays: only async mode uses it"),
         ({"mode": "serverless", "accelerators": 0, "asyncBucket": "b-1"}, "tenants[0].asyncBucket: only async mode"),
-        ({"asyncBucket": "s3://team-queue/x"}, "tenants[0].asyncBucket: 's3://team-queue/x' must be a bare bucket name"),
+        (
+            {"asyncBucket": "s3://team-queue/x"},
+            "tenants[0].asyncBucket: 's3://team-queue/x' must be a bare bucket name",
+        ),
         ({"asyncBucket": "Team_Queue"}, "tenants[0].asyncBucket: 'Team_Queue' is not an S3 bucket name"),
         ({"asyncBucket": "a..b"}, "is not an S3 bucket name"),
         ({"asyncBucket": "10.0.0.1"}, "is not an S3 bucket name"),
