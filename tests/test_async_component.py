@@ -473,3 +473,41 @@ def test_a_minimum_of_one_instance_is_a_choice_the_pack_leaves_alone() -> None:
     # An async variant may be kept warm: AWS allows any minimum and nothing is left unwoken.
     report = run_pack(mutate(list(_baseline()), "acme-target", lambda p: p.update(minCapacity=1)))
     assert report.mandatory == []
+
+
+# ---- advisory: the queue bucket the stack creates ----------------------------------------------------
+
+BUCKET_RULE = "async-bucket-private-and-encrypted"
+PUBLIC = "acme-async-public-access"
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "says"),
+    [
+        (PUBLIC, lambda p: "drop", "no public-access block"),
+        (PUBLIC, lambda p: p.update(restrictPublicBuckets=False), "no public-access block"),
+        ("acme-async-encryption", lambda p: "drop", "declares no server-side encryption"),
+    ],
+)
+def test_the_pack_advises_on_an_async_bucket_left_public_or_unencrypted(
+    name: str, change: Callable[[dict[str, Any]], Any], says: str
+) -> None:
+    report = run_pack(mutate(list(_baseline()), name, change))
+    found = [v for v in report.verdicts if v.policy == BUCKET_RULE]
+    assert len(found) == 1 and says in found[0].message and found[0].level == "advisory"
+    assert found[0].urn == next(r.urn for r in _baseline() if r.name == "acme-async")
+
+
+def test_the_bucket_rule_follows_the_name_when_no_dependency_links_it() -> None:
+    # As after `pulumi up` or from an export: names only, no property dependencies.
+    plain = [EngineResource(r.type, r.urn, r.props, {}, r.name, r.parent) for r in _baseline()]
+    assert [v for v in run_pack(plain).verdicts if v.policy == BUCKET_RULE] == []
+    dropped = mutate(plain, PUBLIC, lambda p: "drop")
+    assert [v.policy for v in run_pack(dropped).verdicts] == [BUCKET_RULE]
+
+
+def test_the_bucket_rule_leaves_given_buckets_and_other_buckets_alone() -> None:
+    given = _resources(async_bucket="team-queue", async_notifications=False)
+    assert [v for v in run_pack(given).verdicts if v.policy == BUCKET_RULE] == []
+    report = run_pack(mutate(list(_baseline()), "acme-config", lambda p: p.pop("asyncInferenceConfig")))
+    assert [v for v in report.verdicts if v.policy == BUCKET_RULE] == []
