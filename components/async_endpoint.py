@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from sagezero import wiring
+from sagezero import awsmodel, wiring
 from sagezero.components.async_storage import Storage
-from sagezero.settings import EndpointSettings
+from sagezero.settings import EndpointSettings, Problem, SettingsError
 
 INPUT_TAG = "sagezero:async-input"
 """Endpoint tag holding the `s3://<bucket>/<base>/input/` prefix (the ops client reads it via ListTags)."""
@@ -38,17 +39,33 @@ class AsyncEndpoint:
 
 
 def endpoint_tags(
-    tags: pulumi.Input[Mapping[str, str]], input_url: pulumi.Input[str], timeout_s: int
+    where: str, tags: pulumi.Input[Mapping[str, str]], input_url: pulumi.Input[str], timeout_s: int
 ) -> pulumi.Output[dict[str, str]]:
     """The endpoint's tags: the tenant's, plus where requests go and how long one may run (the client
-    learns both from the endpoint alone, so it needs no stack outputs)."""
-    return pulumi.Output.all(tags, input_url).apply(
-        lambda v: {**v[0], INPUT_TAG: str(v[1]), TIMEOUT_TAG: str(timeout_s)}
-    )
+    learns both from the endpoint alone, so it needs no stack outputs). The two extra tags count against
+    AWS's limit of 50, so the full set is checked again, naming the setting to shorten."""
+
+    def full(values: list[Any]) -> dict[str, str]:
+        merged = {**values[0], INPUT_TAG: str(values[1]), TIMEOUT_TAG: str(timeout_s)}
+        found = awsmodel.check_member(
+            "sagemaker", "CreateEndpoint", "Tags", [{"Key": k, "Value": v} for k, v in merged.items()]
+        )
+        if found:
+            raise SettingsError(
+                [
+                    Problem("tags", f"with the two async endpoint tags: {v.rule} (AWS CreateEndpoint {v.path})")
+                    for v in found
+                ],
+                where,
+            )
+        return merged
+
+    return pulumi.Output.all(tags, input_url).apply(full)
 
 
 def declare(
     *,
+    where: str,
     name: str,
     base: str,
     s: EndpointSettings,
@@ -98,7 +115,7 @@ def declare(
         f"{name}-endpoint",
         name=base,
         endpoint_config_name=config.name,
-        tags=endpoint_tags(tags, storage.layout.input, s.async_invocation_timeout_s),
+        tags=endpoint_tags(where, tags, storage.layout.input, s.async_invocation_timeout_s),
         opts=child,
     )
     target = aws.appautoscaling.Target(

@@ -411,6 +411,7 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         child: pulumi.ResourceOptions,
     ) -> None:
         made = async_endpoint.declare(
+            where=f"ScaleToZeroEndpoint {name!r}",
             name=name,
             base=base,
             s=s,

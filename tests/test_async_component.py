@@ -511,3 +511,28 @@ def test_the_bucket_rule_leaves_given_buckets_and_other_buckets_alone() -> None:
     assert [v for v in run_pack(given).verdicts if v.policy == BUCKET_RULE] == []
     report = run_pack(mutate(list(_baseline()), "acme-config", lambda p: p.pop("asyncInferenceConfig")))
     assert [v for v in report.verdicts if v.policy == BUCKET_RULE] == []
+
+
+def test_tags_leaving_no_room_for_the_two_async_tags_fail_naming_the_setting(record: Callable[..., Registered]) -> None:
+    tags = {f"k{i}": "v" for i in range(46)}  # + managed-by + sagezero:endpoint = 48; the async tags make 50+
+    with pytest.raises(Exception, match=r"ScaleToZeroEndpoint 'acme'[\s\S]*tags: with the two async endpoint tags"):
+        record(declare({**BASE, "tags": {**tags, "k46": "v"}}), stack="dev")
+    record(declare({**BASE, "tags": dict(list(tags.items())[:46])}), stack="dev")  # exactly 50: accepted
+
+
+def test_from_settings_refuses_an_async_input_beside_real_time_settings(image_uri: str) -> None:
+    from sagezero.settings import EndpointSettings
+
+    with pytest.raises(SettingsError, match=r"ScaleToZeroEndpoint 'acme'[\s\S]*async_error_topic_arn: only async"):
+        ScaleToZeroEndpoint.from_settings(
+            "acme", EndpointSettings(), {"image_uri": image_uri, "async_error_topic_arn": pulumi.Output.from_input("x")}
+        )
+
+
+@pytest.mark.parametrize("base", ["a", "sagezero-prod-acme", "x" * 40, "a" * 35 + "-bcd"])
+def test_bucket_prefix_is_one_s3_auto_naming_accepts(base: str) -> None:
+    from sagezero.components.async_storage import BUCKET_PREFIX_MAX, bucket_prefix
+
+    prefix = bucket_prefix(base)
+    assert len(prefix) <= BUCKET_PREFIX_MAX and prefix.endswith("-") and not prefix.endswith("--")
+    assert base.startswith(prefix[:-1])
