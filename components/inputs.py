@@ -2,10 +2,10 @@
 
 A KMS key, a model-data URL, tags, environment values, VPC subnets/security groups and an async
 endpoint's bucket and topics usually come from other resources (`key.arn`, `bucket.bucket`, `subnet.id`).
-Which settings these are is declared once, on the settings themselves (`input=True` in their metadata). The component takes them
-as `pulumi.Input`; what is already known is validated at construction with the other settings,
-and what is not is validated by the same rules (same messages) the moment the engine resolves it,
-before any resource that uses it is created.
+Which settings these are is declared once, on the settings themselves (`input=True` in their metadata).
+The component takes them as `pulumi.Input`; what is already known is validated at construction with the
+other settings, and what is not is validated by the same rules (same messages) the moment the engine
+resolves it, before any resource that uses it is created.
 """
 
 from __future__ import annotations
