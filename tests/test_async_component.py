@@ -536,3 +536,10 @@ def test_bucket_prefix_is_one_s3_auto_naming_accepts(base: str) -> None:
     prefix = bucket_prefix(base)
     assert len(prefix) <= BUCKET_PREFIX_MAX and prefix.endswith("-") and not prefix.endswith("--")
     assert base.startswith(prefix[:-1])
+
+
+def test_an_alarm_needing_several_minutes_of_backlog_still_wakes_it() -> None:
+    # The backlog signal stays up while the request waits, so 2 of 3 datapoints are reached (unlike a
+    # one-off NoCapacityInvocationFailures sample).
+    resources = _resources(alarm_evaluation_periods=3, alarm_datapoints=2, max_instance_count=2)
+    assert [(v.policy, v.message) for v in run_pack(resources).verdicts] == []
