@@ -450,7 +450,7 @@ def test_the_async_requests_pass_awss_request_rules_and_a_broken_one_does_not() 
     args = {**BASE, "kms_key_arn": KMS, "async_notifications": True}
     rec = plan_evaluate(declare(args), stack="dev", region="eu-west-1")
     checked = [r for r in rec.resources if awsrules.request(r) is not None]
-    assert {r.type for r in checked} >= {CONFIG, ENDPOINT, TARGET, POLICY, ALARM, MODEL}
+    assert {r.type for r in checked} >= {CONFIG, ENDPOINT, TARGET, POLICY, ALARM, MODEL, BUCKET, TOPIC}
     assert awsrules.check(rec.resources) == []
     _service, operation, request = awsrules.request(next(r for r in rec.resources if r.type == CONFIG)) or ("", "", {})
     assert operation == "CreateEndpointConfig"
@@ -543,3 +543,17 @@ def test_an_alarm_needing_several_minutes_of_backlog_still_wakes_it() -> None:
     # one-off NoCapacityInvocationFailures sample).
     resources = _resources(alarm_evaluation_periods=3, alarm_datapoints=2, max_instance_count=2)
     assert [(v.policy, v.message) for v in run_pack(resources).verdicts] == []
+
+
+def test_aws_request_rules_see_the_bucket_name_and_topic_tags() -> None:
+    from sagezero.plan import awsrules
+    from sagezero.plan.engine import evaluate as plan_evaluate
+
+    rec = plan_evaluate(declare({**BASE, "async_notifications": True}), stack="dev", region="eu-west-1")
+    bucket = next(r for r in rec.resources if r.type == BUCKET)
+    assert awsrules.request(bucket) == ("s3", "CreateBucket", {"Bucket": bucket.outputs["bucket"]})
+    topic = next(r for r in rec.resources if r.type == TOPIC)
+    _svc, _op, request = awsrules.request(topic) or ("", "", {})
+    assert request["Name"] == topic.outputs["name"] and {"Key": "cost-center", "Value": "ml"} in request["Tags"]
+    topic.inputs["tags"] = {"k" * 129: "v"}  # SNS tag keys are at most 128 characters
+    assert [f.operation for f in awsrules.check([topic])] == ["CreateTopic"]
