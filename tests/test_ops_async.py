@@ -5,6 +5,8 @@ the output (or failure) object, publishing the endpoint's SNS notice when it has
 
 from __future__ import annotations
 
+import functools
+import importlib
 import io
 import json
 import threading
@@ -24,7 +26,6 @@ from moto import mock_aws
 
 from sagezero import clientbehaviour as behaviour
 from sagezero.ops import AwsClients
-from sagezero.ops import invoke_async as mod
 from sagezero.ops.errors import (
     BadPayloadError,
     InferenceFailedError,
@@ -34,6 +35,8 @@ from sagezero.ops.errors import (
     StillQueuedError,
 )
 from sagezero.ops.invoke_async import WaitPolicy, invoke_async, parse_notice, parse_s3_uri
+
+mod = importlib.import_module("sagezero.ops.invoke_async")  # the package's `invoke_async` is the function
 
 BUCKET = "sagezero-async"
 EP = "sagezero-prod-queued"
@@ -126,7 +129,7 @@ def _handler(rt: Runtime, session: boto3.Session) -> type[BaseHTTPRequestHandler
 @contextmanager
 def _serve(rt: Runtime, session: boto3.Session) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(rt, session))
-    thread = threading.Thread(target=server.serve_forever)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})  # quick shutdown
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -169,12 +172,19 @@ class World:
 INPUT_TAG, TIMEOUT_TAG = mod.INPUT_TAG, mod.TIMEOUT_TAG
 
 
+@functools.cache
+def _session() -> boto3.Session:
+    """One session for every test: it caches the service models (loading them per test was most of its
+    time); boto3 cannot share a botocore session between two of its own (S3's methods are injected once)."""
+    return boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     for k, v in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "eu-west-1"}.items():
         monkeypatch.setenv(k, v)
     with mock_aws():
-        session = boto3.Session(region_name="eu-west-1")
+        session = _session()
         rt = Runtime()
         with _serve(rt, session) as url:
             clients = AwsClients(
@@ -222,7 +232,7 @@ def test_a_failed_request_raises_with_the_failure_objects_text(world: World) -> 
         invoke_async(world.clients, EP, b"[]", wait=FAST)
     assert "CUDA out of memory" in str(e.value) and e.value.failure_location.endswith("-error.out")
     assert len(str(e.value)) < 1500, "the failure text is bounded"
-    assert isinstance(e.value, OpsError) and e.value.code == "InferenceFailedError"
+    assert isinstance(e.value, OpsError) and e.value.code == "InferenceFailed"
 
 
 def test_the_deadline_leaves_the_request_queued_and_says_where_to_look(world: World) -> None:
@@ -254,20 +264,14 @@ def test_no_input_location_names_the_flag(world: World) -> None:
         "InvocationTimeoutSeconds"] == "", "no tag, no argument: AWS's default applies"  # fmt: skip
 
 
-@pytest.mark.parametrize("bad", ["http://bucket/x", "s3://", "s3://B/x", "s3://a/x", "s3://bu..ck/x"])
-def test_a_malformed_input_location_is_refused_before_upload(world: World, bad: str) -> None:
-    with pytest.raises(OpsError, match="BadInputLocation"):
-        invoke_async(world.clients, EP, b"[]", input_location=bad, wait=FAST)
-    assert world.keys() == []
-
-
-@pytest.mark.parametrize("kind", ["empty", "missing", "folder"])
-def test_a_payload_that_cannot_be_sent_is_refused_before_any_call(world: World, tmp_path: Path, kind: str) -> None:
-    payloads: dict[str, bytes | Path] = {"empty": b"", "missing": tmp_path / "none.json", "folder": tmp_path}
-    payload = payloads[kind]
-    with pytest.raises(BadPayloadError):
-        invoke_async(world.clients, EP, payload, wait=FAST)
-    assert world.runtime.seen == []
+def test_a_malformed_input_location_or_payload_is_refused_before_upload(world: World, tmp_path: Path) -> None:
+    for bad in ("http://bucket/x", "s3://", "s3://B/x", "s3://a/x", "s3://bu..ck/x"):
+        with pytest.raises(OpsError, match="BadInputLocation"):
+            invoke_async(world.clients, EP, b"[]", input_location=bad, wait=FAST)
+    for payload in (b"", tmp_path / "none.json", tmp_path):
+        with pytest.raises(BadPayloadError):
+            invoke_async(world.clients, EP, payload, wait=FAST)
+    assert world.keys() == [] and world.runtime.seen == []
 
 
 def _queue(world: World, name: str, *topics: str) -> str:
@@ -430,3 +434,111 @@ def test_parse_s3_uri_accepts_or_refuses_with_its_own_error(uri: str) -> None:
 @settings(max_examples=200, deadline=None)
 def test_parse_s3_uri_round_trips_valid_locations(bucket: str, key: str) -> None:
     assert parse_s3_uri(f"s3://{bucket}/{key}".replace("\x7f", "")) == (bucket, key.replace("\x7f", ""))
+
+
+# ---- the command --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    """`sagezero` in process, on the world's clients, polling S3 fast."""
+    from functools import partial
+
+    from sagezero.ops import target as target_mod
+
+    monkeypatch.setattr(target_mod.AwsClients, "create", classmethod(lambda cls, **kw: world.clients))
+    monkeypatch.setattr(mod, "WaitPolicy", partial(WaitPolicy, base_s=0.02, cap_s=0.05))
+    return world
+
+
+def _run(*args: str) -> int:
+    from sagezero.cli import main
+
+    try:
+        return main(list(args))
+    except SystemExit as e:
+        return int(e.code or 0)
+
+
+def test_cli_prints_the_result_and_where_it_came_from(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = tmp_path / "req.json"
+    body.write_bytes(b"[1, 2]")
+    assert _run("invoke", "--async", "--endpoint", EP, str(body)) == 0
+    out, err = capsys.readouterr()
+    assert out == '{"bytes": 6}\n'
+    assert "result after" in err and f"s3://{BUCKET}/{EP}/output/" in err
+
+
+def test_cli_writes_the_result_to_a_file(cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body, out = tmp_path / "req.json", tmp_path / "res.json"
+    body.write_bytes(b"[1]")
+    assert _run("invoke", "--async", "--endpoint", EP, "--output", str(out), str(body)) == 0
+    assert out.read_bytes() == b'{"bytes": 3}' and capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "code", "text"),
+    [
+        ("fail", [], 1, "InferenceFailed: request"),
+        ("never", ["--deadline", "0.3"], 1, "still queued or running: fetch the result later from s3://"),
+        ("realtime", [], 2, "is real-time"),
+        ("untagged", [], 2, "pass --input-location s3://"),
+    ],
+)
+def test_cli_failures_are_one_line(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str], setup: str, args: list[str], code: int, text: str
+) -> None:
+    body = tmp_path / "req.json"
+    body.write_bytes(b"[1]")
+    endpoint = EP
+    if setup in ("fail", "never"):
+        cli.runtime.outcome = setup
+    else:
+        endpoint = setup
+        cli.endpoint(setup, asynchronous=setup != "realtime", tags={} if setup == "untagged" else None)
+    assert _run("invoke", "--async", "--endpoint", endpoint, *args, str(body)) == code
+    err = capsys.readouterr().err
+    assert text in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["{d}/none.json"], "{d}/none.json: no such file"),
+        (["{d}"], "is a folder, expected a file"),
+        (["{d}/empty"], "is empty; nothing was sent"),
+        (["-"], "not standard input"),
+        (["--input-location", "s3://Bad_Bucket/x", "{d}/req"], "not a valid S3 bucket name"),
+        (["--sqs-queue-url", "not-a-url", "{d}/req"], "expected an SQS queue URL"),
+        (["--output", "{d}/no/such/out", "{d}/req"], "no such folder"),
+        (["--invocation-timeout", "0", "{d}/req"], "a whole number from 1 to 3600"),
+    ],
+)
+def test_cli_bad_input_is_one_line_before_any_aws_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], text: str
+) -> None:
+    (tmp_path / "empty").write_bytes(b"")
+    (tmp_path / "req").write_bytes(b"[1]")
+    given = [a.replace("{d}", str(tmp_path)) for a in args]
+    assert _run("invoke", "--async", "--endpoint", EP, *given) == 2
+    err = capsys.readouterr().err
+    assert text.replace("{d}", str(tmp_path)) in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_cli_async_flags_need_async(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "req").write_bytes(b"[1]")
+    assert _run("invoke", "--endpoint", EP, "--input-location", INPUT, str(tmp_path / "req")) == 2
+    assert "--input-location is for asynchronous requests: add --async" in capsys.readouterr().err
+
+
+def test_cli_async_waits_its_own_default_deadline() -> None:
+    from sagezero.cli import build_parser
+
+    args = build_parser().parse_args(["invoke", "--async", "--endpoint", "e", "f"])
+    assert args.deadline == behaviour.DEADLINE_S, "the real-time default is shown (and modelled by the simulator)"
+    given = build_parser().parse_args(["invoke", "--async", "--endpoint", "e", "--deadline", "600", "f"])
+    from sagezero.cli.ops import _DefaultDeadline
+
+    assert isinstance(args.deadline, _DefaultDeadline) and not isinstance(given.deadline, _DefaultDeadline)

@@ -96,7 +96,7 @@ class NoInputLocationError(OpsError):
     def __init__(self, endpoint: str, tag: str) -> None:
         super().__init__(
             endpoint,
-            "NoInputLocationError",
+            "NoInputLocation",
             f"no S3 input location for endpoint {endpoint}: it has no {tag} tag",
             "pass --input-location s3://<bucket>/<prefix>/ (a prefix the endpoint's role may read)",
         )
@@ -106,7 +106,7 @@ class BadPayloadError(OpsError):
     """The payload cannot be sent (empty, too large, not a readable file); nothing was uploaded."""
 
     def __init__(self, endpoint: str, message: str) -> None:
-        super().__init__(endpoint, "BadPayloadError", message, "")
+        super().__init__(endpoint, "BadPayload", message, "")
 
 
 class InferenceFailedError(OpsError):
@@ -119,7 +119,7 @@ class InferenceFailedError(OpsError):
         shown = self.reason + (" …" if len(reason) > FAILURE_TEXT_LIMIT else "")
         super().__init__(
             endpoint,
-            "InferenceFailedError",
+            "InferenceFailed",
             f"request {inference_id} failed: {shown or 'no reason given'} (details: {failure_location})",
             "see the endpoint's CloudWatch log for the container's side",
         )
@@ -139,7 +139,7 @@ class StillQueuedError(OpsError):
         self.failure_location = failure_location
         super().__init__(
             endpoint,
-            "StillQueuedError",
+            "StillQueued",
             f"request {inference_id} was accepted but has no result after {waited_s:.0f} s; it is still queued "
             f"or running: fetch the result later from {output_location}"
             + (f" (a failure would appear at {failure_location})" if failure_location else ""),

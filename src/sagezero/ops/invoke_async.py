@@ -231,6 +231,11 @@ def _open(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
+def payload_problem(payload: Payload) -> str | None:
+    """Why `payload` cannot be sent (empty, too large, missing, a folder), or None; the CLI asks first."""
+    return _payload_problem(payload)[2]
+
+
 def _payload_problem(payload: Payload) -> tuple[Path | None, int, str | None]:
     """(path or None, size, why it cannot be sent or None)."""
     limit = behaviour.ASYNC_MAX_PAYLOAD_BYTES
