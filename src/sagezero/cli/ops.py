@@ -253,7 +253,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     reports = _per_target(args, verify)
     docs: list[object] = [
         {"endpoint": r.target.endpoint_name, "inference_component": r.target.inference_component_name,
-         "ok": not r.broken, "findings": [f.__dict__ for f in r.findings]}
+         "asynchronous": r.asynchronous, "ok": not r.broken, "findings": [f.__dict__ for f in r.findings]}
         for r in reports
     ]  # fmt: skip
     _emit(args, docs, [render(r) for r in reports])
