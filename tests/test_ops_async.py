@@ -219,6 +219,20 @@ def test_a_request_is_uploaded_queued_and_its_result_read(world: World) -> None:
     assert world.keys(f"{EP}/input/") == [f"{EP}/input/{result.inference_id}"]
 
 
+def test_a_request_sent_at_zero_instances_is_reported_as_queued_through_a_cold_start(world: World) -> None:
+    def at_zero(parsed: dict[str, Any], **_: Any) -> None:
+        for v in parsed.get("ProductionVariants", []):
+            v["CurrentInstanceCount"] = 0
+
+    events = world.clients.sagemaker.meta.events
+    events.register("after-call.sagemaker.DescribeEndpoint", at_zero)
+    try:
+        assert invoke_async(world.clients, EP, b"[1]", wait=FAST).cold is True
+    finally:
+        events.unregister("after-call.sagemaker.DescribeEndpoint", at_zero)
+    assert invoke_async(world.clients, EP, b"[1]", wait=FAST).cold is False
+
+
 def test_an_explicit_input_location_and_timeout_win_over_the_tags(world: World) -> None:
     other = f"s3://{BUCKET}/elsewhere"
     result = invoke_async(world.clients, EP, b"1", input_location=other, invocation_timeout_s=60, wait=FAST)
@@ -380,10 +394,13 @@ def test_a_large_payload_is_streamed_from_its_file_in_parts(
     assert readers and readers[0].largest == behaviour.ASYNC_UPLOAD_CHUNK_BYTES and readers[0].closed
 
 
-def test_a_result_can_be_streamed_to_a_file(world: World, tmp_path: Path) -> None:
+def test_a_result_can_be_streamed_to_a_file(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "result.json"
     result = invoke_async(world.clients, EP, b"[1]", output=out, wait=FAST)
     assert result.body is None and result.saved_to == out and out.read_bytes() == b'{"bytes": 3}'
+    monkeypatch.setattr(mod, "MAX_OUTPUT_IN_MEMORY", 5)
+    with pytest.raises(OpsError, match=r"OutputTooLarge: the result is 12 bytes.*--output FILE"):
+        invoke_async(world.clients, EP, b"[1]", wait=FAST)
 
 
 @pytest.mark.parametrize("policy", [{"deadline_s": float("nan")}, {"deadline_s": -1.0}, {"deadline_s": 1e9},
