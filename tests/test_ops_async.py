@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -257,6 +258,25 @@ def test_the_deadline_leaves_the_request_queued_and_says_where_to_look(world: Wo
     assert time.monotonic() - t0 < 2.0
     assert e.value.output_location in str(e.value) and "still queued" in str(e.value)
     assert world.runtime.seen and world.keys(f"{EP}/input/"), "the request was sent and its input kept"
+
+
+def test_a_result_that_cannot_be_read_still_names_the_accepted_request(world: World) -> None:
+    """A role that may upload but not read results: the request runs anyway, and the error says where."""
+
+    def forbidden(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://s3.invalid", 403, {}, None), {"Error": {"Code": "403", "Message": "Forbidden"}}  # type: ignore[arg-type]
+
+    heard: list[tuple[str, str]] = []
+    world.clients.s3.meta.events.register("before-call.s3.HeadObject", forbidden)
+    try:
+        with pytest.raises(OpsError) as e:
+            invoke_async(world.clients, EP, b"[1]", wait=FAST, on_accepted=lambda i, o: heard.append((i, o)))
+    finally:
+        world.clients.s3.meta.events.unregister("before-call.s3.HeadObject", forbidden)
+    ((iid, output),) = heard
+    assert e.value.code == "403" and f"request {iid} was accepted and its result will appear at {output}" in str(
+        e.value
+    )
 
 
 def test_a_real_time_endpoint_is_refused_before_anything_is_uploaded(world: World) -> None:
@@ -516,8 +536,11 @@ def test_cli_failures_are_one_line(
         endpoint = setup
         cli.endpoint(setup, asynchronous=setup != "realtime", tags={} if setup == "untagged" else None)
     assert _run("invoke", "--async", "--endpoint", endpoint, *args, str(body)) == code
-    err = capsys.readouterr().err
-    assert text in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert text in lines[-1] and "Traceback" not in "".join(lines), lines
+    accepted = setup in ("fail", "never")
+    assert len(lines) == 1 + accepted, "the error is one line, after the one saying where the result will be"
+    assert ("its result will appear at s3://" in lines[0]) == accepted
 
 
 @pytest.mark.parametrize(

@@ -151,6 +151,12 @@ def queue_url(text: str) -> str:
     return text
 
 
+def _accepted(inference_id: str, output_location: str) -> None:
+    """Said at once, so a wait cut short (Ctrl+C, a closed terminal) still left the result's address."""
+    sys.stderr.write(f"sagezero: request {inference_id} queued; its result will appear at {output_location}\n")
+    sys.stderr.flush()
+
+
 def cmd_invoke_async(args: argparse.Namespace) -> int:
     """`invoke --async`: the payload file is checked (and its output file's folder) before any AWS client
     exists; an endpoint that is not asynchronous, or has no input location, is the user's mistake (exit 2)."""
@@ -174,6 +180,7 @@ def cmd_invoke_async(args: argparse.Namespace) -> int:
             clients, target.endpoint_name, args.file, content_type=args.content_type, accept=args.accept,
             input_location=args.input_location, invocation_timeout_s=args.invocation_timeout,
             sqs_queue_url=args.sqs_queue_url, output=output, wait=WaitPolicy(deadline_s=deadline),
+            on_accepted=_accepted,
         )  # fmt: skip
     except (BadPayloadError, NotAsyncEndpointError, NoInputLocationError) as e:
         fail(str(e))

@@ -36,6 +36,7 @@ class OpsError(RuntimeError):
         self.code = code
         self.hint = hint if hint is not None else _HINTS.get(code, "")
         one_line = " ".join(message.split())  # botocore's parameter errors span lines; a CLI error is one
+        self.detail = one_line
         super().__init__(f"{resource}: {code}: {one_line}" + (f" (hint: {self.hint})" if self.hint else ""))
 
 

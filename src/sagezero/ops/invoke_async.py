@@ -375,13 +375,16 @@ def invoke_async(
     clock: Clock = time.monotonic,
     jitter: Callable[[], float] = random.random,
     new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+    on_accepted: Callable[[str, str], None] | None = None,
 ) -> AsyncResult:
     """Upload `payload` (bytes, or a file streamed in parts), enqueue it, and wait for its result.
 
     `input_location` (an `s3://bucket/prefix/`) overrides the endpoint's `sagezero:async-input` tag;
     `output` streams the result to that file instead of returning it. Raises `BadPayloadError`,
     `NotAsyncEndpointError`, `NoInputLocationError` before anything is uploaded; `InferenceFailedError` with the
-    failure object's text; `StillQueuedError` at the deadline (the request stays accepted)."""
+    failure object's text; `StillQueuedError` at the deadline (the request stays accepted).
+    `on_accepted(inference_id, output_location)` is told as soon as SageMaker accepts the request, so a
+    caller that is interrupted while waiting still knows where the result will be."""
     if clients.s3 is None:
         raise OpsError(endpoint, "NoS3Client", "asynchronous requests need an S3 client (AwsClients.s3)", "")
     if sqs_queue_url is not None and clients.sqs is None:
@@ -422,9 +425,49 @@ def invoke_async(
     output_location = str(accepted.get("OutputLocation") or "")
     failure_location = accepted.get("FailureLocation") or None
     inference_id = str(accepted.get("InferenceId") or inference_id)
-    if not output_location:
-        raise OpsError(endpoint, "NoOutputLocation", f"SageMaker accepted request {inference_id} without an "
-                       "OutputLocation; look for it under the endpoint's S3OutputPath", "")  # fmt: skip
+    try:
+        parse_s3_uri(output_location, key_required=True)
+        if failure_location:
+            parse_s3_uri(failure_location, key_required=True)
+    except S3UriError as e:
+        raise OpsError(endpoint, "NoOutputLocation", f"SageMaker accepted request {inference_id} but named no "
+                       f"usable result location ({e}); look for it under {info.output_path}", "") from e  # fmt: skip
+    if on_accepted is not None:
+        on_accepted(inference_id, output_location)
+    try:
+        return _wait(clients, endpoint, info, wait, sleep=sleep, clock=clock, jitter=jitter, start=start,
+                     uploaded=uploaded, inference_id=inference_id, input_uri=input_uri,
+                     output_location=output_location, failure_location=failure_location,
+                     sqs_queue_url=sqs_queue_url, output=output)  # fmt: skip
+    except (InferenceFailedError, StillQueuedError):
+        raise
+    except OpsError as e:
+        # Reading the result failed (no s3:GetObject, the network): the request itself is accepted and
+        # runs; the error must still say where its result will be.
+        raise OpsError(e.resource, e.code, f"{e.detail}; request {inference_id} was accepted and its result "
+                       f"will appear at {output_location}", e.hint) from e  # fmt: skip
+
+
+def _wait(
+    clients: AwsClients,
+    endpoint: str,
+    info: AsyncEndpoint,
+    wait: WaitPolicy,
+    *,
+    sleep: Callable[[float], None],
+    clock: Clock,
+    jitter: Callable[[], float],
+    start: float,
+    uploaded: float,
+    inference_id: str,
+    input_uri: str,
+    output_location: str,
+    failure_location: str | None,
+    sqs_queue_url: str | None,
+    output: str | os.PathLike[str] | None,
+) -> AsyncResult:
+    """Until the deadline: the output object (a result), the failure object (InferenceFailedError), or
+    the queue's notice; StillQueuedError when the deadline passes first."""
 
     queue = _Queue(clients, sqs_queue_url, inference_id) if sqs_queue_url else None
     checks = 0
