@@ -193,3 +193,22 @@ def test_cli_status_and_verify_read_an_async_tenant_from_stack_outputs(
     with pytest.raises(SystemExit) as e:
         cli.main(["warm", "--outputs", str(outputs)])
     assert e.value.code == 2 and "has no inference component" in capsys.readouterr().err
+
+
+def test_teardown_removes_an_async_tenant_through_its_variant(clients: AwsClients) -> None:
+    """Policies, the target and the alarm are deleted on the variant they were read from (not on a
+    component's resource id), then the endpoint, its config and the model its variant names."""
+    from sagezero.ops import teardown
+
+    Tenant().build(clients)
+    plan = teardown(clients, TARGET)
+    assert [(d.kind, d.name) for d in plan] == [
+        ("alarm", f"{EP}-backlog"), ("scaling-policy", "backlog"), ("scaling-policy", "wake"),
+        ("scalable-target", RID), ("endpoint", EP), ("endpoint-config", f"{EP}-config"), ("model", "m"),
+    ]  # fmt: skip
+    assert teardown(clients, TARGET, execute=True) == plan
+    aas, sm = clients.autoscaling, clients.sagemaker
+    assert aas.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
+    assert aas.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []
+    assert clients.cloudwatch.describe_alarms()["MetricAlarms"] == []
+    assert sm.list_endpoints()["Endpoints"] == [] and sm.list_models()["Models"] == []
