@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -84,12 +85,18 @@ def _activities(model: Any, params: dict[str, Any], **_: Any) -> tuple[AWSRespon
     return AWSResponse("https://autoscaling.invalid", 200, {}, None), {"ScalingActivities": [ACTIVITY]}  # type: ignore[arg-type]
 
 
+@functools.cache
+def _session() -> boto3.Session:
+    """One session for every test (it caches the service models, which are slow to load)."""
+    return boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
 @pytest.fixture
 def clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsClients]:
     for k, v in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "eu-west-1"}.items():
         monkeypatch.setenv(k, v)
     with mock_aws():
-        session = boto3.Session(region_name="eu-west-1")
+        session = _session()
         made = AwsClients(*(session.client(n) for n in ("sagemaker", "sagemaker-runtime", "application-autoscaling",
                                                         "cloudwatch")))  # fmt: skip
         made.autoscaling.meta.events.register("before-call.application-autoscaling", _activities)
