@@ -18,6 +18,7 @@ from botocore.stub import Stubber
 
 from sagezero.engine_wiring import EngineResource
 from sagezero.ops import AwsClients, Target, verify
+from sagezero.ops.verify import render
 from tests.wiring_cases import CASES, Case
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, 0, tzinfo=dt.UTC)
@@ -70,12 +71,17 @@ def by_type(case: Case, kind: str) -> list[EngineResource]:
     return [r for r in case.resources() if r.type == kind]
 
 
-def serve_case(clients: AwsClients, case: Case) -> list[Stubber]:
+def serve_case(clients: AwsClients, case: Case, target: Target = TARGET) -> list[Stubber]:
+    """Stub every describe call `verify` makes for `target`, answering from the case's resources. With no
+    component named (an asynchronous tenant), the units are the endpoint's variants and the wake alarm
+    watches HasBacklogWithoutCapacity by EndpointName."""
     sm, aas, cw = clients.sagemaker, clients.autoscaling, clients.cloudwatch
     stubs = [Stubber(sm), Stubber(aas), Stubber(cw)]
     s_sm, s_aas, s_cw = stubs
     ic = next(iter(by_type(case, "aws-native:sagemaker:InferenceComponent")), None)
-    if ic is None:
+    if not target.inference_component_name:
+        pass  # no component to describe
+    elif ic is None:
         s_sm.add_client_error(
             "describe_inference_component", "ValidationException", "Could not find inference component"
         )
@@ -90,35 +96,44 @@ def serve_case(clients: AwsClients, case: Case) -> list[Stubber]:
     cfg = by_type(case, "aws-native:sagemaker:EndpointConfig")[0]
     s_sm.add_response("describe_endpoint_config", answer(sm, "DescribeEndpointConfig", {**pascal(dict(cfg.props)),
                       "EndpointConfigArn": "arn:aws:sagemaker:eu-west-1:1:endpoint-config/c", "CreationTime": NOW}))  # fmt: skip
-    rid = TARGET.resource_id
-    targets = [pascal(dict(t.props)) for t in by_type(case, "aws-native:applicationautoscaling:ScalableTarget")]
-    targets = [
-        {**t, "CreationTime": NOW, "RoleARN": "arn:aws:iam::1:role/r"} for t in targets if t.get("ResourceId") == rid
-    ]
-    s_aas.add_response(
-        "describe_scalable_targets", answer(aas, "DescribeScalableTargets", {"ScalableTargets": targets})
-    )
+    cfg_body = pascal(dict(cfg.props))
+    if target.inference_component_name:
+        units = [(target.resource_id, "sagemaker:inference-component:DesiredCopyCount")]
+        metric, watching = "NoCapacityInvocationFailures", {"Name": "InferenceComponentName",
+                                                            "Value": target.inference_component_name}  # fmt: skip
+    else:
+        units = [(f"endpoint/{target.endpoint_name}/variant/{v['VariantName']}", "sagemaker:variant:DesiredInstanceCount")
+                 for v in cfg_body.get("ProductionVariants", [])]  # fmt: skip
+        metric, watching = "HasBacklogWithoutCapacity", {"Name": "EndpointName", "Value": target.endpoint_name}
     alarms = [pascal(dict(a.props)) for a in by_type(case, "aws-native:cloudwatch:Alarm")]
-    policies = []
-    for p in by_type(case, "aws-native:applicationautoscaling:ScalingPolicy"):
-        body = pascal(dict(p.props))
-        if body.get("ResourceId") != rid:
-            continue
-        arn = body.pop("Arn", f"arn:aws:autoscaling:eu-west-1:1:scalingPolicy:{p.name}")
-        fired = [{"AlarmName": a["AlarmName"], "AlarmARN": "arn:aws:cloudwatch:x"} for a in alarms
-                 if arn in a.get("AlarmActions", [])]  # fmt: skip
-        policies.append({**body, "PolicyARN": arn, "CreationTime": NOW, "Alarms": fired})
-    s_aas.add_response(
-        "describe_scaling_policies", answer(aas, "DescribeScalingPolicies", {"ScalingPolicies": policies})
-    )
-    scheduled = [{**a, "ScheduledActionARN": f"arn:aws:autoscaling:eu-west-1:1:scheduledAction:{a['ScheduledActionName']}",
-                  "ServiceNamespace": "sagemaker", "ResourceId": rid, "ScalableDimension": t["ScalableDimension"],
-                  "CreationTime": NOW} for t in targets for a in t.get("ScheduledActions", [])]  # fmt: skip
-    s_aas.add_response(
-        "describe_scheduled_actions", answer(aas, "DescribeScheduledActions", {"ScheduledActions": scheduled})
-    )
-    watching = {"Name": "InferenceComponentName", "Value": TARGET.inference_component_name}
-    for_metric = [a for a in alarms if a.get("MetricName") == "NoCapacityInvocationFailures"
+    policies: list[dict[str, Any]] = []
+    for rid, dim in units:
+        targets = [pascal(dict(t.props)) for t in by_type(case, "aws-native:applicationautoscaling:ScalableTarget")]
+        targets = [{**t, "CreationTime": NOW, "RoleARN": "arn:aws:iam::1:role/r"} for t in targets
+                   if t.get("ResourceId") == rid]  # fmt: skip
+        s_aas.add_response(
+            "describe_scalable_targets", answer(aas, "DescribeScalableTargets", {"ScalableTargets": targets})
+        )
+        mine = []
+        for p in by_type(case, "aws-native:applicationautoscaling:ScalingPolicy"):
+            body = pascal(dict(p.props))
+            if body.get("ResourceId") != rid:
+                continue
+            arn = body.pop("Arn", f"arn:aws:autoscaling:eu-west-1:1:scalingPolicy:{p.name}")
+            fired = [{"AlarmName": a["AlarmName"], "AlarmARN": "arn:aws:cloudwatch:x"} for a in alarms
+                     if arn in a.get("AlarmActions", [])]  # fmt: skip
+            mine.append({**body, "PolicyARN": arn, "CreationTime": NOW, "Alarms": fired})
+        policies += mine
+        s_aas.add_response(
+            "describe_scaling_policies", answer(aas, "DescribeScalingPolicies", {"ScalingPolicies": mine})
+        )
+        scheduled = [{**a, "ScheduledActionARN": f"arn:aws:autoscaling:eu-west-1:1:scheduledAction:{a['ScheduledActionName']}",
+                      "ServiceNamespace": "sagemaker", "ResourceId": rid, "ScalableDimension": dim,
+                      "CreationTime": NOW} for t in targets for a in t.get("ScheduledActions", [])]  # fmt: skip
+        s_aas.add_response(
+            "describe_scheduled_actions", answer(aas, "DescribeScheduledActions", {"ScheduledActions": scheduled})
+        )
+    for_metric = [a for a in alarms if a.get("MetricName") == metric
                   and a.get("Namespace") == "AWS/SageMaker" and watching in a.get("Dimensions", [])]  # fmt: skip
     s_cw.add_response("describe_alarms_for_metric", answer(cw, "DescribeAlarmsForMetric", {"MetricAlarms": for_metric}))
     seen = {a["AlarmName"] for a in for_metric}
@@ -166,3 +181,29 @@ def test_verify_breaks_exactly_what_the_pack_breaks(clients: AwsClients, case: C
     if case.id == "component-on-missing-variant":
         expect = {("scale-from-zero-alarm", "no-variant")}
     assert broken == expect, [f.message for f in report.findings if not f.ok]
+
+
+ASYNC_CASES = [c for c in CASES if c.base == "async" and c.id not in CANNOT_EXIST]
+ASYNC_TARGET = Target("queued", "")
+"""An asynchronous tenant as its stack outputs name it: an endpoint, no inference component."""
+
+
+@pytest.mark.parametrize("case", ASYNC_CASES, ids=[c.id for c in ASYNC_CASES])
+def test_verify_judges_an_asynchronous_tenant_as_the_pack_does(clients: AwsClients, case: Case) -> None:
+    stubs = serve_case(clients, case, ASYNC_TARGET)
+    try:
+        report = verify(clients, ASYNC_TARGET, now=lambda: NOW)
+        for s in stubs:
+            s.assert_no_pending_responses()
+    finally:
+        for s in stubs:
+            s.deactivate()
+    broken = {tuple(f.check.split(":", 1)) for f in report.findings if not f.ok}
+    expect = set(case.expect)
+    if case.id == "async-target-on-missing-variant":
+        # verify reads the targets of the variants the endpoint has: the one on a variant it lacks is not
+        # found, so its real variant has none (the pack, reading the program, names the typo instead).
+        expect = {("inference-component-scalable-target-min-zero", "no-scalable-target")}
+    assert broken == expect, [f.message for f in report.findings if not f.ok]
+    assert report.asynchronous == (case.id != "realtime-variant-to-zero")
+    assert ("(asynchronous)" in render(report)) == report.asynchronous

@@ -60,3 +60,34 @@ def deadline_problem(deadline_s: float) -> str | None:
     if not (math.isfinite(deadline_s) and 0 <= deadline_s <= DEADLINE_MAX_S):
         return f"deadline must be from 0 to {DEADLINE_MAX_S:g} seconds (a day)"
     return None
+
+
+# ---- asynchronous requests (`invoke --async`, `sagezero.ops.invoke_async`) ----------------------
+
+ASYNC_DEADLINE_S = 1800.0
+"""`invoke --async` stops waiting (the request stays queued) after this long: a 3-6 minute cold start
+plus AWS's default 15-minute InvocationTimeoutSeconds, with room to spare."""
+ASYNC_DEADLINE_MAX_S = 86_400.0
+"""The longest wait: a request that is still queued after a day is fetched later, not waited for."""
+ASYNC_POLL_BASE_S = 2.0
+"""The first check for the result object comes this soon; each further one waits up to twice as long ..."""
+ASYNC_POLL_CAP_S = 30.0
+"""... up to this cap: a result is found within ~30 s of being written, at two S3 HEAD requests a check
+(about 100 checks an hour per waiting request, a fraction of a cent)."""
+ASYNC_SQS_WAIT_S = 20
+"""Long-poll wait of one SQS receive (the most SQS allows); the queue wakes the client as soon as the
+endpoint's notice arrives, so a notification-driven wait costs one request per 20 s."""
+ASYNC_SQS_SHARED_PAUSE_S = 1.0
+"""After a receive that brought only other requests' notices (a queue shared by many waiters), the next
+receive waits this long: they are made visible again for their owners, so receiving at once would spin."""
+ASYNC_MAX_PAYLOAD_BYTES = 1024**3
+"""AWS's limit for an asynchronous request payload (1 GB)."""
+ASYNC_UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024
+"""Payloads are uploaded in parts of this size (S3 multipart): memory stays at a few parts, never the file."""
+
+
+def async_deadline_problem(deadline_s: float) -> str | None:
+    """Why `invoke --async` cannot wait this long, or None."""
+    if not (math.isfinite(deadline_s) and 0 <= deadline_s <= ASYNC_DEADLINE_MAX_S):
+        return f"deadline must be from 0 to {ASYNC_DEADLINE_MAX_S:g} seconds (a day)"
+    return None

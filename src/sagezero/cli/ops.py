@@ -1,4 +1,5 @@
-"""`warm`, `invoke`, `status`, `verify`, `teardown`: operating deployed tenants through `sagezero.ops`.
+"""`warm`, `invoke` (and `invoke --async`), `status`, `verify`, `teardown`: operating deployed tenants
+through `sagezero.ops`.
 
 boto3 only, as the library: these commands never import Pulumi. Names, durations and request files
 are checked before credentials are looked up, so bad input is exit 2 and an AWS refusal exit 1.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -24,10 +26,12 @@ from sagezero.cli.common import (
     header_value,
     hold_minutes,
     number,
+    output_file,
     read_bytes,
     read_text,
     region,
     text,
+    whole,
 )
 
 if TYPE_CHECKING:
@@ -69,6 +73,8 @@ def _targets(args: argparse.Namespace, *, one: bool) -> tuple[AwsClients, dict[s
         for tenant, found in targets.items():
             for what, name in (("endpoint_name", found.endpoint_name), ("inference_component_name",
                                                                          found.inference_component_name)):  # fmt: skip
+                if what == "inference_component_name" and not name and doc[tenant].get("mode") == "async":
+                    continue  # an asynchronous tenant has no inference component
                 try:
                     aws_name(what)(name)
                 except argparse.ArgumentTypeError as e:
@@ -88,9 +94,13 @@ def _targets(args: argparse.Namespace, *, one: bool) -> tuple[AwsClients, dict[s
         fail(str(e))
 
 
-def _target(args: argparse.Namespace) -> tuple[AwsClients, Target]:
+def _target(args: argparse.Namespace, *, needs_component: bool = True) -> tuple[AwsClients, Target]:
     clients, targets = _targets(args, one=True)
-    return clients, next(iter(targets.values()))
+    target = next(iter(targets.values()))
+    if needs_component and not target.inference_component_name:
+        fail(f"{target.endpoint_name} has no inference component (an asynchronous or serverless tenant); this "
+             "command acts on inference components (send an asynchronous tenant requests with `invoke --async`)")  # fmt: skip
+    return clients, target
 
 
 def cmd_warm(args: argparse.Namespace) -> int:
@@ -116,7 +126,84 @@ def cmd_warm(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _DefaultDeadline(float):
+    """`--deadline` when not given: equal to the real-time default, but recognisable, so `invoke --async`
+    can wait its own (longer) default instead."""
+
+
+def s3_location(text: str) -> str:
+    """An `s3://bucket/prefix/` the payload is uploaded under (checked before credentials are read)."""
+    from sagezero.ops.invoke_async import S3UriError, parse_s3_uri
+
+    try:
+        parse_s3_uri(text)
+    except S3UriError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
+def queue_url(text: str) -> str:
+    """An SQS queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`)."""
+    if not re.fullmatch(r"https?://[^\s/]+/[0-9]{1,12}/[A-Za-z0-9_-]{1,80}(\.fifo)?", text):
+        raise argparse.ArgumentTypeError(
+            f"expected an SQS queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/name, got {excerpt(text)}"
+        )
+    return text
+
+
+def _accepted(inference_id: str, output_location: str) -> None:
+    """Said at once, so a wait cut short (Ctrl+C, a closed terminal) still left the result's address."""
+    sys.stderr.write(f"sagezero: request {inference_id} queued; its result will appear at {output_location}\n")
+    sys.stderr.flush()
+
+
+def cmd_invoke_async(args: argparse.Namespace) -> int:
+    """`invoke --async`: the payload file is checked (and its output file's folder) before any AWS client
+    exists; an endpoint that is not asynchronous, or has no input location, is the user's mistake (exit 2)."""
+    from sagezero.ops.errors import BadPayloadError, NoInputLocationError, NotAsyncEndpointError, OpsError
+    from sagezero.ops.invoke_async import WaitPolicy, invoke_async, payload_problem
+
+    if args.file == "-":
+        fail("invoke --async uploads a file (up to 1 GB) in parts: give its path, not standard input")
+    if (problem := payload_problem(args.file)) is not None:
+        fail(problem)
+    try:
+        with open(args.file, "rb"):
+            pass
+    except OSError as e:
+        fail(f"payload {args.file}: cannot read ({e.strerror or e})")
+    output = output_file(args.output, "--output") if args.output else None
+    deadline = behaviour.ASYNC_DEADLINE_S if isinstance(args.deadline, _DefaultDeadline) else float(args.deadline)
+    clients, target = _target(args, needs_component=False)
+    try:
+        result = invoke_async(
+            clients, target.endpoint_name, args.file, content_type=args.content_type, accept=args.accept,
+            input_location=args.input_location, invocation_timeout_s=args.invocation_timeout,
+            sqs_queue_url=args.sqs_queue_url, output=output, wait=WaitPolicy(deadline_s=deadline),
+            on_accepted=_accepted,
+        )  # fmt: skip
+    except (BadPayloadError, NotAsyncEndpointError, NoInputLocationError) as e:
+        fail(str(e))
+    except OpsError as e:
+        fail(str(e), EXIT_FINDINGS)
+    if result.body is not None:
+        sys.stdout.buffer.write(result.body + (b"" if result.body.endswith(b"\n") else b"\n"))
+    sys.stderr.write(
+        f"sagezero: request {result.inference_id}: result after {result.waited_s:.0f} s"
+        + (" (queued through a cold start)" if result.cold else "")
+        + (f", saved to {result.saved_to}" if result.saved_to else "")
+        + f"; output {result.output_location}\n"
+    )
+    return EXIT_OK
+
+
 def cmd_invoke(args: argparse.Namespace) -> int:
+    if args.asynchronous:
+        return cmd_invoke_async(args)
+    for flag, value in (("--input-location", args.input_location), ("--sqs-queue-url", args.sqs_queue_url),
+                        ("--output", args.output), ("--invocation-timeout", args.invocation_timeout)):  # fmt: skip
+        if value is not None:
+            fail(f"{flag} is for asynchronous requests: add --async")
     # The body is read and checked before any AWS client exists: an empty or oversized request is
     # the user's mistake (exit 2), never a call that SageMaker refuses.
     if args.file == "-" and args.outputs == "-":
@@ -173,7 +260,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     reports = _per_target(args, verify)
     docs: list[object] = [
         {"endpoint": r.target.endpoint_name, "inference_component": r.target.inference_component_name,
-         "ok": not r.broken, "findings": [f.__dict__ for f in r.findings]}
+         "asynchronous": r.asynchronous, "ok": not r.broken, "findings": [f.__dict__ for f in r.findings]}
         for r in reports
     ]  # fmt: skip
     _emit(args, docs, [render(r) for r in reports])
@@ -226,13 +313,31 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                    help=f"seconds to wait with --wait (default {behaviour.WARM_TIMEOUT_S:g})")  # fmt: skip
     w.set_defaults(func=cmd_warm)
 
-    inv = sub.add_parser("invoke", help="invoke an endpoint, waking it and retrying through a cold start")
+    inv = sub.add_parser(
+        "invoke",
+        help="invoke an endpoint, waking it and retrying through a cold start (--async: through S3)",
+        description="Real-time: send FILE (<= 6 MB), waking the component and retrying until --deadline. "
+        "--async: upload FILE (<= 1 GB) to the endpoint's S3 input prefix, queue it with InvokeEndpointAsync, "
+        "and wait for the result object; at the deadline the request stays queued and its output location "
+        "is printed to fetch later.",
+    )
     _add_target_args(inv)
-    inv.add_argument("file", help="request body file, or - for standard input")
+    inv.add_argument("file", help="request body file, or - for standard input (real-time only)")
     inv.add_argument("--content-type", type=header_value("a Content-Type"), default="application/json")
     inv.add_argument("--accept", type=header_value("an Accept type"))
-    inv.add_argument("--deadline", type=deadline_seconds, default=behaviour.DEADLINE_S,
-                     help=f"give up after this many seconds (default {behaviour.DEADLINE_S:g})")  # fmt: skip
+    inv.add_argument("--deadline", type=deadline_seconds, default=_DefaultDeadline(behaviour.DEADLINE_S),
+                     help=f"give up after this many seconds (default {behaviour.DEADLINE_S:g}; "
+                     f"with --async {behaviour.ASYNC_DEADLINE_S:g}, after which the request stays queued)")  # fmt: skip
+    asy = inv.add_argument_group("asynchronous endpoints")
+    asy.add_argument("--async", dest="asynchronous", action="store_true",
+                     help="send FILE through S3 to an asynchronous endpoint and wait for its result")  # fmt: skip
+    asy.add_argument("--input-location", type=s3_location, metavar="S3URI",
+                     help="s3://bucket/prefix/ to upload under (default: the endpoint's sagezero:async-input tag)")  # fmt: skip
+    asy.add_argument("--invocation-timeout", type=whole("seconds a request may run", lo=1, hi=3600),
+                     help="InvocationTimeoutSeconds (default: the endpoint's tag, else AWS's 900)")  # fmt: skip
+    asy.add_argument("--sqs-queue-url", type=queue_url, metavar="URL",
+                     help="an SQS queue subscribed to the endpoint's SNS topics: wait on it instead of polling S3")  # fmt: skip
+    asy.add_argument("--output", metavar="FILE", help="write the result to FILE instead of standard output")
     inv.set_defaults(func=cmd_invoke)
 
     st = sub.add_parser("status", help="one screen per tenant: copies, instances, alarm, recent scaling, idle left")

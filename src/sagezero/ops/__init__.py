@@ -1,4 +1,5 @@
-"""Operating a scale-to-zero endpoint: warm it, invoke through a cold start, status, verify, teardown.
+"""Operating a scale-to-zero endpoint: warm it, invoke through a cold start (or asynchronously, through
+S3), status, verify, teardown.
 
 boto3 only — importable where Pulumi is not installed. Every AWS failure becomes an OpsError that
 names the resource, the AWS error code and a one-line hint.
@@ -6,6 +7,7 @@ names the resource, the AWS error code and a one-line hint.
 
 from sagezero.ops.errors import OpsError
 from sagezero.ops.invoke import InvokeResult, RetryPolicy, invoke
+from sagezero.ops.invoke_async import AsyncResult, WaitPolicy, invoke_async
 from sagezero.ops.status import Status, status
 from sagezero.ops.target import AwsClients, Target
 from sagezero.ops.teardown import TEARDOWN_ORDER, Deletion, teardown
@@ -14,6 +16,7 @@ from sagezero.ops.warm import WarmResult, warm
 
 __all__ = [
     "TEARDOWN_ORDER",
+    "AsyncResult",
     "AwsClients",
     "Deletion",
     "InvokeResult",
@@ -22,8 +25,10 @@ __all__ = [
     "Status",
     "Target",
     "VerifyReport",
+    "WaitPolicy",
     "WarmResult",
     "invoke",
+    "invoke_async",
     "status",
     "teardown",
     "verify",

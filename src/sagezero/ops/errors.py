@@ -36,6 +36,7 @@ class OpsError(RuntimeError):
         self.code = code
         self.hint = hint if hint is not None else _HINTS.get(code, "")
         one_line = " ".join(message.split())  # botocore's parameter errors span lines; a CLI error is one
+        self.detail = one_line
         super().__init__(f"{resource}: {code}: {one_line}" + (f" (hint: {self.hint})" if self.hint else ""))
 
 
@@ -70,3 +71,78 @@ def call(resource: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
         return fn(**kwargs)
     except (ClientError, BotoCoreError) as e:
         raise from_boto(resource, e) from e
+
+
+# ---- asynchronous requests: one subclass per way `invoke_async` can end without a result ----------
+
+FAILURE_TEXT_LIMIT = 1000
+"""Characters of a failure object (the container's error text) quoted in an error: enough to read, never a flood."""
+
+
+class NotAsyncEndpointError(OpsError):
+    """The endpoint is real-time: it has no AsyncInferenceConfig, so nothing would read the S3 input."""
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__(
+            endpoint,
+            "NotAsynchronous",
+            f"endpoint {endpoint} is real-time (its endpoint config has no AsyncInferenceConfig)",
+            "invoke it without --async (`sagezero invoke`), which wakes it and retries through a cold start",
+        )
+
+
+class NoInputLocationError(OpsError):
+    """Nobody said where to upload the payload: no argument and no `sagezero:async-input` tag."""
+
+    def __init__(self, endpoint: str, tag: str) -> None:
+        super().__init__(
+            endpoint,
+            "NoInputLocation",
+            f"no S3 input location for endpoint {endpoint}: it has no {tag} tag",
+            "pass --input-location s3://<bucket>/<prefix>/ (a prefix the endpoint's role may read)",
+        )
+
+
+class BadPayloadError(OpsError):
+    """The payload cannot be sent (empty, too large, not a readable file); nothing was uploaded."""
+
+    def __init__(self, endpoint: str, message: str) -> None:
+        super().__init__(endpoint, "BadPayload", message, "")
+
+
+class InferenceFailedError(OpsError):
+    """SageMaker ran the request and it failed: the failure object's text (bounded) is in the message."""
+
+    def __init__(self, endpoint: str, inference_id: str, failure_location: str, reason: str) -> None:
+        self.inference_id = inference_id
+        self.failure_location = failure_location
+        self.reason = reason[:FAILURE_TEXT_LIMIT]
+        shown = self.reason + (" …" if len(reason) > FAILURE_TEXT_LIMIT else "")
+        super().__init__(
+            endpoint,
+            "InferenceFailed",
+            f"request {inference_id} failed: {shown or 'no reason given'} (details: {failure_location})",
+            "see the endpoint's CloudWatch log for the container's side",
+        )
+
+
+class StillQueuedError(OpsError):
+    """The deadline passed before a result: the request was accepted and is still queued or running.
+
+    Never a lost request: the result will appear at `output_location` (or a failure at
+    `failure_location`), so the message says where to fetch it later."""
+
+    def __init__(
+        self, endpoint: str, inference_id: str, output_location: str, failure_location: str | None, waited_s: float
+    ) -> None:
+        self.inference_id = inference_id
+        self.output_location = output_location
+        self.failure_location = failure_location
+        super().__init__(
+            endpoint,
+            "StillQueued",
+            f"request {inference_id} was accepted but has no result after {waited_s:.0f} s; it is still queued "
+            f"or running: fetch the result later from {output_location}"
+            + (f" (a failure would appear at {failure_location})" if failure_location else ""),
+            "an endpoint at zero instances takes 3-6 minutes to wake; wait longer with --deadline",
+        )

@@ -5,6 +5,10 @@ program; `status` and `teardown` reuse the same reads. Alarms are found two ways
 metric and dimension (catches an alarm that watches the component but fires nothing) and through
 the policies' own `Alarms` lists (catches an alarm wired to the step policy that watches the wrong
 thing) — the two halves of every wiring mistake the seed could make by hand.
+
+An asynchronous tenant (its endpoint config has an AsyncInferenceConfig) has no inference component:
+its unit is the endpoint's variant (`endpoint/<name>/variant/<variant>`, DesiredInstanceCount) and its
+wake alarm watches HasBacklogWithoutCapacity by EndpointName, so those are read instead.
 """
 
 from __future__ import annotations
@@ -32,6 +36,17 @@ class LiveStack:
     policies: list[Mapping[str, Any]] = field(default_factory=list)
     alarms: list[Mapping[str, Any]] = field(default_factory=list)
     scheduled_actions: list[Mapping[str, Any]] = field(default_factory=list)
+    asynchronous: bool = False
+    """The endpoint config has an AsyncInferenceConfig: the variant scales, not a component."""
+    by_variant: bool = False
+    """The units read are the endpoint's variants (asynchronous, or no component named), not a component."""
+    scalable: list[dict[str, str]] = field(default_factory=list)
+    """The App Auto Scaling keys (namespace, resource id, dimension) of each unit read."""
+
+    @property
+    def variant_names(self) -> list[str]:
+        variants = (self.endpoint_config or {}).get("ProductionVariants") or []
+        return [str(v["VariantName"]) for v in variants if v.get("VariantName")]
 
 
 def is_not_found(e: OpsError) -> bool:
@@ -52,32 +67,56 @@ def _describe_or_none(resource: str, fn: Any, **kwargs: Any) -> Mapping[str, Any
 
 def fetch(clients: AwsClients, target: Target) -> LiveStack:
     live = LiveStack(target)
-    sm, aas, cw = clients.sagemaker, clients.autoscaling, clients.cloudwatch
+    sm = clients.sagemaker
     ic_name = target.inference_component_name
-    live.ic = _describe_or_none(ic_name, sm.describe_inference_component, InferenceComponentName=ic_name)
+    if ic_name:  # an asynchronous tenant's stack outputs name no component
+        live.ic = _describe_or_none(ic_name, sm.describe_inference_component, InferenceComponentName=ic_name)
     live.endpoint = _describe_or_none(target.endpoint_name, sm.describe_endpoint, EndpointName=target.endpoint_name)
     if live.endpoint is not None:
         cfg_name = str(live.endpoint.get("EndpointConfigName", ""))
         live.endpoint_config = _describe_or_none(cfg_name, sm.describe_endpoint_config, EndpointConfigName=cfg_name)
-    scal = target.scalable()
-    live.scalable_targets = list(
-        call(
-            target.resource_id,
+    live.asynchronous = live.ic is None and isinstance(
+        (live.endpoint_config or {}).get("AsyncInferenceConfig"), Mapping
+    )
+    # No component named (or an asynchronous endpoint): the endpoint's variants are what scale.
+    live.by_variant = live.asynchronous or not ic_name
+    if live.by_variant:
+        ep = target.endpoint_name
+        live.scalable = [
+            {"ServiceNamespace": wiring.SERVICE_NAMESPACE, "ResourceId": wiring.variant_resource_id(ep, v),
+             "ScalableDimension": wiring.VARIANT_DIMENSION}
+            for v in live.variant_names
+        ]  # fmt: skip
+        _scaling(clients, live, ep, (wiring.BACKLOG_WAKE_METRIC, wiring.ENDPOINT_DIMENSION, ep))
+    else:
+        live.scalable = [target.scalable()]
+        _scaling(clients, live, ic_name, (wiring.ALARM_METRIC, wiring.ALARM_DIMENSION, ic_name))
+    return live
+
+
+def _scaling(clients: AwsClients, live: LiveStack, label: str, wake: tuple[str, str, str]) -> None:
+    """Scalable targets, policies, scheduled actions of every unit in `live.scalable`, and the alarms:
+    those watching the wake metric for this unit, and those the step policies name."""
+    aas, cw = clients.autoscaling, clients.cloudwatch
+    for scal in live.scalable:
+        rid = scal["ResourceId"]
+        live.scalable_targets += call(
+            rid,
             aas.describe_scalable_targets,
             ServiceNamespace=scal["ServiceNamespace"],
-            ResourceIds=[target.resource_id],
+            ResourceIds=[rid],
             ScalableDimension=scal["ScalableDimension"],
         )["ScalableTargets"]
-    )
-    live.policies = list(call(target.resource_id, aas.describe_scaling_policies, **scal)["ScalingPolicies"])
-    live.scheduled_actions = list(call(target.resource_id, aas.describe_scheduled_actions, **scal)["ScheduledActions"])
-    watching = {"Name": wiring.ALARM_DIMENSION, "Value": ic_name}
+        live.policies += call(rid, aas.describe_scaling_policies, **scal)["ScalingPolicies"]
+        live.scheduled_actions += call(rid, aas.describe_scheduled_actions, **scal)["ScheduledActions"]
+    metric, dimension, value = wake
+    watching = {"Name": dimension, "Value": value}
     alarms = {
         a["AlarmName"]: a
         for a in call(
-            ic_name,
+            label,
             cw.describe_alarms_for_metric,
-            MetricName=wiring.ALARM_METRIC,
+            MetricName=metric,
             Namespace=wiring.ALARM_NAMESPACE,
             Dimensions=[watching],
         )["MetricAlarms"]
@@ -93,10 +132,9 @@ def fetch(clients: AwsClients, target: Target) -> LiveStack:
         }
     )
     if wired:
-        for a in call(ic_name, cw.describe_alarms, AlarmNames=wired)["MetricAlarms"]:
+        for a in call(label, cw.describe_alarms, AlarmNames=wired)["MetricAlarms"]:
             alarms[a["AlarmName"]] = a
     live.alarms = list(alarms.values())
-    return live
 
 
 def camel(value: Any) -> Any:
@@ -115,12 +153,16 @@ def _node(kind: str, ref: str, answer: Mapping[str, Any], **extra: Any) -> Any:
     return to_node(EngineResource(kind, ref, {**camel(answer), **extra}, {}, ref))
 
 
-def to_wiring(live: LiveStack) -> tuple[wiring.Wiring, wiring.InferenceComponent]:
-    """The neutral model of the live account; refs are ARNs, so a break names what to fix."""
+def to_wiring(live: LiveStack) -> tuple[wiring.Wiring, wiring.InferenceComponent | None]:
+    """The neutral model of the live account; refs are ARNs, so a break names what to fix. An
+    asynchronous tenant has no component (None): the rules find its variant through its scalable target."""
     ic_name = live.target.inference_component_name
-    answer = live.ic or {"InferenceComponentName": ic_name, "EndpointName": live.target.endpoint_name}
-    ic = _node("aws-native:sagemaker:InferenceComponent", str(answer.get("InferenceComponentArn", ic_name)), answer)
-    w = wiring.Wiring(ics=[ic])
+    w = wiring.Wiring()
+    ic = None
+    if not live.by_variant:
+        answer = live.ic or {"InferenceComponentName": ic_name, "EndpointName": live.target.endpoint_name}
+        ic = _node("aws-native:sagemaker:InferenceComponent", str(answer.get("InferenceComponentArn", ic_name)), answer)
+        w.ics.append(ic)
     if live.endpoint is not None:
         w.add(
             _node(

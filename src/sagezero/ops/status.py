@@ -1,5 +1,9 @@
 """One screen per tenant: is it up, how many copies, is the wake alarm armed, and how long until zero.
 
+An asynchronous tenant has instances instead of copies, and a queue: its screen shows the instances
+(desired and serving, and what the scalable target allows), the backlog, the age of the oldest queued
+request and whether requests wait without capacity (the signal its wake alarm watches).
+
 Read-only. The idle-time estimate uses the same target-tracking behaviour the simulator models
 (`sagezero.mechanics`), so "~6 min left" here and the simulator's timeline tell the same story.
 """
@@ -19,6 +23,11 @@ from sagezero.ops.target import AwsClients, Target
 from sagezero.ops.warm import copy_counts, hold_times, instance_count
 
 INVOCATIONS_METRIC = "Invocations"
+BACKLOG_METRIC = "ApproximateBacklogSize"
+OLDEST_METRIC = "ApproximateAgeOfOldestRequest"
+BACKLOG_LOOKBACK = dt.timedelta(minutes=15)
+"""SageMaker publishes the queue metrics every minute while the endpoint exists; the latest datapoint in
+this window is the queue now (none: nothing was queued lately)."""
 T = TypeVar("T")
 
 
@@ -56,12 +65,34 @@ class Status:
     idle_left: dt.timedelta | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
     """Optional reads that failed (e.g. a role without cloudwatch:GetMetricStatistics): what, and why."""
+    asynchronous: bool = False
+    """An asynchronous endpoint: no component; `instances` and `desired_instances` are its variant's,
+    `min_copies`/`max_copies` what its scalable target allows in instances."""
+    desired_instances: int | None = None
+    backlog: float | None = None
+    """ApproximateBacklogSize (Average) of the latest minute; None: no datapoint lately."""
+    oldest_request_age_s: float | None = None
+    backlog_without_capacity: float | None = None
+    """HasBacklogWithoutCapacity of the latest minute: 1 while requests wait and no instance runs."""
 
     def as_dict(self) -> dict[str, Any]:
         def iso(t: dt.datetime | None) -> str | None:
             return t.isoformat() if t else None
 
+        extra: dict[str, Any] = {}
+        if self.asynchronous:
+            extra = {
+                "desired_instances": self.desired_instances,
+                "allowed_instances": {"min": self.min_copies, "max": self.max_copies},
+                "backlog": {
+                    "size": self.backlog,
+                    "oldest_request_age_s": self.oldest_request_age_s,
+                    "without_capacity": self.backlog_without_capacity,
+                },
+            }
         return {
+            "asynchronous": self.asynchronous,
+            **extra,
             "endpoint": self.target.endpoint_name,
             "inference_component": self.target.inference_component_name,
             "now": iso(self.now),
@@ -98,6 +129,24 @@ def _last_invocation(
     return min(max(busy) + dt.timedelta(seconds=60), now) if busy else None
 
 
+def _latest(clients: AwsClients, endpoint: str, metric: str, now: dt.datetime) -> float | None:
+    """The Average of `metric` (AWS/SageMaker, EndpointName) in its latest minute within BACKLOG_LOOKBACK."""
+    points = call(
+        endpoint,
+        clients.cloudwatch.get_metric_statistics,
+        Namespace=wiring.ALARM_NAMESPACE,
+        MetricName=metric,
+        Dimensions=[{"Name": wiring.ENDPOINT_DIMENSION, "Value": endpoint}],
+        StartTime=now - BACKLOG_LOOKBACK,
+        EndTime=now,
+        Period=60,
+        Statistics=["Average"],
+    )["Datapoints"]
+    if not points:
+        return None
+    return float(max(points, key=lambda p: p["Timestamp"]).get("Average", 0.0))
+
+
 def idle_left(
     *,
     now: dt.datetime,
@@ -121,10 +170,10 @@ def idle_left(
     return max(left, dt.timedelta(0))
 
 
-def _activities(clients: AwsClients, target: Target, limit: int) -> list[Activity]:
-    found = call(
-        target.resource_id, clients.autoscaling.describe_scaling_activities, **target.scalable(), MaxResults=limit
-    )["ScalingActivities"]
+def _activities(clients: AwsClients, scalable: dict[str, str], limit: int) -> list[Activity]:
+    found = call(scalable["ResourceId"], clients.autoscaling.describe_scaling_activities, **scalable, MaxResults=limit)[
+        "ScalingActivities"
+    ]
     return [
         Activity(a["StartTime"], str(a.get("StatusCode", "")), str(a.get("Description", "")), str(a.get("Cause", "")))
         for a in found[:limit]
@@ -154,6 +203,8 @@ def status(
             unavailable[what] = e.code or str(e)[:120]
             return empty
 
+    wake_metric = wiring.BACKLOG_WAKE_METRIC if live.asynchronous else wiring.ALARM_METRIC
+    scalable = live.scalable[0] if live.scalable else target.scalable()
     s = Status(
         target=target,
         now=at,
@@ -167,14 +218,25 @@ def status(
         alarms=[
             AlarmState(str(a["AlarmName"]), str(a.get("StateValue", "?")), str(a.get("StateReason", "")))
             for a in live.alarms
-            if a.get("MetricName") == wiring.ALARM_METRIC
+            if a.get("MetricName") == wake_metric
         ],
-        activities=optional("scaling activities", lambda: _activities(clients, target, activities), []) if st else [],
-        last_invocation=optional("last invocation", lambda: _last_invocation(clients, target, at, lookback), None),
+        activities=optional("scaling activities", lambda: _activities(clients, scalable, activities), []) if st else [],
         lookback=lookback,
         hold_until=max(hold_times(live.scheduled_actions).values(), default=None),
         unavailable=unavailable,
+        asynchronous=live.asynchronous,
     )  # fmt: skip
+    if live.asynchronous:
+        ep = target.endpoint_name
+        variants = (live.endpoint or {}).get("ProductionVariants") or []
+        s.desired_instances = sum(int(v.get("DesiredInstanceCount", 0) or 0) for v in variants)
+        s.backlog = optional("backlog", lambda: _latest(clients, ep, BACKLOG_METRIC, at), None)
+        s.oldest_request_age_s = optional("oldest request", lambda: _latest(clients, ep, OLDEST_METRIC, at), None)
+        s.backlog_without_capacity = optional(
+            "backlog without capacity", lambda: _latest(clients, ep, wiring.BACKLOG_WAKE_METRIC, at), None
+        )
+        return s
+    s.last_invocation = optional("last invocation", lambda: _last_invocation(clients, target, at, lookback), None)
     s.idle_left = idle_left(
         now=at, current_copies=s.current_copies, last_invocation=s.last_invocation, lookback=lookback,
         hold_until=s.hold_until, mechanics=mechanics,
@@ -191,7 +253,59 @@ def _ago(delta: dt.timedelta) -> str:
     return f"{secs / 3600:.1f} h"
 
 
+def _render_async(s: Status) -> str:
+    """An asynchronous tenant: instances, the wake alarm, the queue."""
+    allowed = f" (allowed {s.min_copies}..{s.max_copies})" if s.min_copies is not None else ", NO scalable target"
+    rows: list[tuple[str, str]] = [
+        ("endpoint", f"{s.endpoint_status or 'NOT FOUND'}, {s.instances} instance(s) serving, "
+                     f"{s.desired_instances if s.desired_instances is not None else '?'} desired{allowed}"),
+    ]  # fmt: skip
+    if s.alarms:
+        rows += [("wake alarm", f"{a.name}: {a.state}") for a in s.alarms]
+    else:
+        rows.append(
+            ("wake alarm", f"NONE on {wiring.BACKLOG_WAKE_METRIC}: a queue at zero instances never wakes it "
+                           "(run `sagezero verify`)")
+        )  # fmt: skip
+
+    def metric(what: str, value: float | None, shown: str) -> str:
+        if what in s.unavailable:
+            return f"unavailable ({s.unavailable[what]})"
+        return shown if value is not None else f"no datapoint in the last {_ago(BACKLOG_LOOKBACK)}"
+
+    backlog = metric("backlog", s.backlog, f"~{s.backlog or 0:g} request(s) queued ({BACKLOG_METRIC}, latest minute)")
+    rows.append(("backlog", backlog))
+    age = s.oldest_request_age_s
+    rows.append(("oldest request", metric("oldest request", age, f"waiting {_ago(dt.timedelta(seconds=age or 0))}")))
+    waiting = s.backlog_without_capacity
+    rows.append(
+        ("without capacity", metric("backlog without capacity", waiting,
+            "YES: requests are queued and no instance runs; the wake alarm should start one (3-6 min)"
+            if waiting else "no")),
+    )  # fmt: skip
+    if "scaling activities" in s.unavailable:
+        rows.append(("recent scaling", f"unavailable ({s.unavailable['scaling activities']})"))
+    width = max(len(k) for k, _ in rows)
+    out = [f"sagezero status — {s.target.endpoint_name} (asynchronous)  ({s.now:%Y-%m-%d %H:%M} UTC)"]
+    out += [f"  {k:<{width}}  {v}" for k, v in rows]
+    out += _render_activities(s)
+    return "\n".join(out)
+
+
+def _render_activities(s: Status) -> list[str]:
+    out: list[str] = []
+    if s.activities:
+        out.append("  recent scaling")
+        for a in s.activities:
+            out.append(f"    {a.start:%m-%d %H:%M}  {a.status:<11} {a.description}")
+            if a.cause:
+                out.append(f"    {'':11}  cause: {a.cause}")
+    return out
+
+
 def render(s: Status) -> str:
+    if s.asynchronous:
+        return _render_async(s)
     t = s.target
     rows: list[tuple[str, str]] = [
         ("endpoint", f"{s.endpoint_status or 'NOT FOUND'}, {s.instances} instance(s)"),
@@ -227,10 +341,5 @@ def render(s: Status) -> str:
     width = max(len(k) for k, _ in rows)
     out = [f"sagezero status — {t.endpoint_name} / {t.inference_component_name}  ({s.now:%Y-%m-%d %H:%M} UTC)"]
     out += [f"  {k:<{width}}  {v}" for k, v in rows]
-    if s.activities:
-        out.append("  recent scaling")
-        for a in s.activities:
-            out.append(f"    {a.start:%m-%d %H:%M}  {a.status:<11} {a.description}")
-            if a.cause:
-                out.append(f"    {'':11}  cause: {a.cause}")
+    out += _render_activities(s)
     return "\n".join(out)

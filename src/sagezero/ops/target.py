@@ -48,6 +48,10 @@ class AwsClients:
     runtime: Any
     autoscaling: Any
     cloudwatch: Any
+    s3: Any = None
+    """Asynchronous requests only: uploads the payload, reads the result (None: `invoke_async` refuses)."""
+    sqs: Any = None
+    """Asynchronous requests only, optional: the queue a caller subscribed to the endpoint's SNS topics."""
     wake_factory: Callable[[float], AwsClients] | None = field(default=None, repr=False, compare=False, kw_only=True)
     """Builds control-plane clients whose calls end within the given seconds (set by `create`)."""
 
@@ -93,6 +97,8 @@ class AwsClients:
                 runtime=runtime,
                 autoscaling=client("application-autoscaling", CONTROL_RETRIES),
                 cloudwatch=client("cloudwatch", CONTROL_RETRIES),
+                s3=client("s3", CONTROL_RETRIES),
+                sqs=client("sqs", CONTROL_RETRIES),
                 wake_factory=bounded,
             )
         except BotoCoreError as e:

@@ -51,6 +51,11 @@ def plan_teardown(live: LiveStack) -> list[Deletion]:
     model = ((live.ic or {}).get("Specification") or {}).get("ModelName")
     if model:
         found.append(Deletion("model", str(model)))
+    elif live.by_variant:  # an asynchronous endpoint's variants name their models themselves
+        variants = (live.endpoint_config or {}).get("ProductionVariants") or []
+        found += [
+            Deletion("model", m) for m in dict.fromkeys(str(v["ModelName"]) for v in variants if v.get("ModelName"))
+        ]
     return sorted(found, key=lambda d: TEARDOWN_ORDER.index(d.kind))
 
 
@@ -80,14 +85,24 @@ def teardown(
     progress: Callable[[Deletion], None] | None = None,
 ) -> list[Deletion]:
     """The ordered deletions; performed only with `execute=True`."""
-    steps = plan_teardown(fetch(clients, target))
+    live = fetch(clients, target)
+    steps = plan_teardown(live)
     if not execute:
         return steps
     aas, sm = clients.autoscaling, clients.sagemaker
-    scal = target.scalable()
+    # Each App Auto Scaling deletion names the unit its resource was read from (a component, or an
+    # asynchronous endpoint's variant).
+    units = {
+        (kind, str(x[key])): {k: str(x[k]) for k in ("ServiceNamespace", "ResourceId", "ScalableDimension")}
+        for kind, key, items in (("scaling-policy", "PolicyName", live.policies),
+                                 ("scheduled-action", "ScheduledActionName", live.scheduled_actions),
+                                 ("scalable-target", "ResourceId", live.scalable_targets))
+        for x in items
+    }  # fmt: skip
     for d in steps:
         if progress:
             progress(d)
+        scal = units.get((d.kind, d.name), target.scalable())
         if d.kind == "alarm":
             call(d.name, clients.cloudwatch.delete_alarms, AlarmNames=[d.name])
         elif d.kind == "scaling-policy":

@@ -3,7 +3,8 @@
 After `pulumi up` the program and the account can still disagree (a console edit, a hand-made alarm,
 a region that rewrote a value). `verify` reads the account into the neutral wiring model and runs
 the very same rules the policy pack runs (`sagezero.rules`), plus the component's own state.
-A minimum of 1 held by `sagezero warm`'s own scheduled fall-back is reported, not failed.
+A minimum of 1 held by `sagezero warm`'s own scheduled fall-back is reported, not failed. An
+asynchronous tenant is judged the same way, its endpoint variant being the unit that scales to zero.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class Finding:
 class VerifyReport:
     target: Target
     findings: list[Finding] = field(default_factory=list)
+    asynchronous: bool = False
+    """The tenant is an asynchronous endpoint (its variant scales to zero; there is no component)."""
 
     @property
     def broken(self) -> list[Finding]:
@@ -77,8 +80,9 @@ def verify(
 ) -> VerifyReport:
     """Read the tenant's resources and judge every link with the pack's own rules; no writes."""
     live = fetch(clients, target)
-    report = VerifyReport(target)
-    _check_ic(report, live)
+    report = VerifyReport(target, asynchronous=live.asynchronous)
+    if not live.by_variant:
+        _check_ic(report, live)
     if live.endpoint is None:
         _break(report, "endpoint", target.endpoint_name, f"endpoint {target.endpoint_name} not found in this region")
     elif live.endpoint_config is None:
@@ -97,29 +101,42 @@ def verify(
                 f"MinCapacity 1 held by `sagezero warm` until {until:%Y-%m-%d %H:%M} UTC, then back to 0",
             )
     judgement = judge(w)
+    unscaled = live.asynchronous and not live.scalable_targets
+    if unscaled:
+        # The rules judge a variant found through its scalable target; with none there is no unit to
+        # judge, yet an asynchronous tenant without one keeps its instances forever.
+        for scal in live.scalable:
+            _break(report, f"{TARGET_MIN}:no-scalable-target", scal["ResourceId"],
+                   f"asynchronous endpoint {target.endpoint_name} has no scalable target on {scal['ResourceId']} "
+                   f"({scal['ScalableDimension']}): its instances never go to zero and a queued request wakes "
+                   "nothing. Fix: register one with MinCapacity 0, target tracking on "
+                   "ApproximateBacklogSizePerInstance and a HasBacklogWithoutCapacity step policy.")  # fmt: skip
     for rule in RULES:
         mine = judgement.verdicts.for_rule(rule)
         for f in mine.findings:
             _break(report, f"{rule}:{f.kind}", f.ref, f.message)
         for u in mine.unjudged:
             _break(report, f"{rule}:not-judged", u.ref, f"could not judge {u.what}: {u.why}")
-        if not mine.findings and not mine.unjudged:
-            _ok(report, rule, target.inference_component_name, _passed(rule, judgement))
+        if not mine.findings and not mine.unjudged and not (unscaled and rule != MIN_INSTANCES):
+            unit = target.endpoint_name if live.by_variant else target.inference_component_name
+            _ok(report, rule, unit, _passed(rule, judgement, by_variant=live.by_variant))
     return report
 
 
-def _passed(rule: str, judgement: Judgement) -> str:
+def _passed(rule: str, judgement: Judgement, *, by_variant: bool = False) -> str:
     path = judgement.paths[0] if judgement.paths else None
     if rule == WAKE and path is not None and path.alarm is not None and path.step is not None:
         return f"alarm {path.alarm.label} on {path.alarm.metric} fires step policy {path.step.label}"
     if rule == TARGET_MIN and path is not None and path.target is not None:
-        return f"copies {path.target.min_capacity}..{path.target.max_capacity}"
+        unit = "instances" if by_variant else "copies"
+        return f"{unit} {path.target.min_capacity}..{path.target.max_capacity}"
     return "intact"
 
 
 def render(report: VerifyReport) -> str:
     t = report.target
-    lines = [f"sagezero verify — {t.endpoint_name} / {t.inference_component_name}"]
+    unit = "(asynchronous)" if report.asynchronous else f"/ {t.inference_component_name or 'no component'}"
+    lines = [f"sagezero verify — {t.endpoint_name} {unit}"]
     for f in report.findings:
         lines.append(f"  {'ok  ' if f.ok else 'FAIL'} {f.check}: {f.message}")
         if not f.ok:

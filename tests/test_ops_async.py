@@ -1,0 +1,596 @@
+"""`invoke_async` and `sagezero invoke --async` end to end: S3, SNS, SQS and the SageMaker control plane are
+moto (in process); the SageMaker runtime is a loopback stand-in spoken to over real HTTP that, like AWS,
+accepts the request at once and, after a simulated cold start, reads the input object from S3 and writes
+the output (or failure) object, publishing the endpoint's SNS notice when it has topics."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import io
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+
+from sagezero import clientbehaviour as behaviour
+from sagezero.ops import AwsClients
+from sagezero.ops.errors import (
+    BadPayloadError,
+    InferenceFailedError,
+    NoInputLocationError,
+    NotAsyncEndpointError,
+    OpsError,
+    StillQueuedError,
+)
+from sagezero.ops.invoke_async import WaitPolicy, invoke_async, parse_notice, parse_s3_uri
+
+mod = importlib.import_module("sagezero.ops.invoke_async")  # the package's `invoke_async` is the function
+
+BUCKET = "sagezero-async"
+EP = "sagezero-prod-queued"
+INPUT = f"s3://{BUCKET}/{EP}/input/"
+FAST = WaitPolicy(deadline_s=10.0, base_s=0.02, cap_s=0.05, sqs_wait_s=1)
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class Runtime:
+    """The stand-in's behaviour and what it saw."""
+
+    cold_start_s: float = 0.15
+    outcome: str = "ok"
+    """ok: writes the output; fail: writes the failure object; never: keeps the request queued."""
+    seen: list[dict[str, str]] = field(default_factory=list)
+    workers: list[threading.Thread] = field(default_factory=list)
+
+
+def _handler(rt: Runtime, session: boto3.Session) -> type[BaseHTTPRequestHandler]:
+    sm: Any = session.client("sagemaker")
+    s3: Any = session.client("s3")
+    sns: Any = session.client("sns")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            parts = self.path.split("/")
+            endpoint = parts[2] if len(parts) == 4 and parts[3] == "async-invocations" else ""
+            h = {k: self.headers.get(f"X-Amzn-SageMaker-{k}", "") for k in
+                 ("InputLocation", "Inference-Id", "Content-Type", "Accept", "InvocationTimeoutSeconds")}  # fmt: skip
+            rt.seen.append({"path": self.path, **h})
+            ep = sm.describe_endpoint(EndpointName=endpoint)
+            cfg = sm.describe_endpoint_config(EndpointConfigName=ep["EndpointConfigName"]).get("AsyncInferenceConfig")
+            if cfg is None:  # as AWS answers an async call to a real-time endpoint
+                return self._answer(
+                    400, {"message": "Endpoint is not an async endpoint"}, {"x-amzn-ErrorType": "ValidationError"}
+                )
+            out = cfg["OutputConfig"]
+            iid = h["Inference-Id"]
+            output = f"{out['S3OutputPath'].rstrip('/')}/{iid}.out"
+            failure = f"{out['S3FailurePath'].rstrip('/')}/{iid}-error.out"
+            worker = threading.Thread(target=self._work, args=(h["InputLocation"], iid, output, failure, out))
+            rt.workers.append(worker)
+            worker.start()
+            self._answer(202, {"InferenceId": iid}, {"X-Amzn-SageMaker-OutputLocation": output,
+                                                     "X-Amzn-SageMaker-FailureLocation": failure})  # fmt: skip
+
+        def _work(self, source: str, iid: str, output: str, failure: str, out: dict[str, Any]) -> None:
+            time.sleep(rt.cold_start_s)  # instances start, the container loads
+            if rt.outcome == "never":
+                return
+            bucket, key = parse_s3_uri(source)
+            data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            topics = out.get("NotificationConfig", {})
+            notice: dict[str, Any] = {"awsRegion": "eu-west-1", "eventTime": "2026-11-25T12:00:00.000Z",
+                                      "receivedTime": "2026-11-25T11:59:00.000Z", "inferenceId": iid,
+                                      "eventVersion": "1.0", "eventSource": "aws:sagemaker",
+                                      "eventName": "InferenceResult", "requestParameters": {"inputLocation": source}}  # fmt: skip
+            if rt.outcome == "ok":
+                bucket, key = parse_s3_uri(output)
+                s3.put_object(Bucket=bucket, Key=key, Body=b'{"bytes": %d}' % len(data), ContentType="application/json")
+                notice |= {"invocationStatus": "Completed", "responseParameters": {"outputLocation": output,
+                                                                                   "contentType": "application/json"}}  # fmt: skip
+                topic = topics.get("SuccessTopic")
+            else:
+                bucket, key = parse_s3_uri(failure)
+                reason = "ClientError: Received server error (500) from model: CUDA out of memory. " + "x" * 3000
+                s3.put_object(Bucket=bucket, Key=key, Body=reason.encode())
+                notice |= {"invocationStatus": "Failed", "failureReason": reason[:200],
+                           "responseParameters": {"failureLocation": failure}}  # fmt: skip
+                topic = topics.get("ErrorTopic")
+            if topic:
+                sns.publish(TopicArn=topic, Message=json.dumps(notice))
+
+        def _answer(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
+            raw = json.dumps(body).encode()
+            self.send_response(status)
+            for k, v in {**headers, "Content-Type": "application/json", "Content-Length": str(len(raw))}.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@contextmanager
+def _serve(rt: Runtime, session: boto3.Session) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(rt, session))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})  # quick shutdown
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+        for w in rt.workers:
+            w.join()
+
+
+@dataclass
+class World:
+    clients: AwsClients
+    runtime: Runtime
+    session: boto3.Session
+
+    def endpoint(self, name: str, *, asynchronous: bool = True, tags: dict[str, str] | None = None,
+                 topics: dict[str, str] | None = None) -> None:  # fmt: skip
+        sm = self.clients.sagemaker
+        cfg: dict[str, Any] = {}
+        if asynchronous:
+            out: dict[str, Any] = {"S3OutputPath": f"s3://{BUCKET}/{name}/output/",
+                                   "S3FailurePath": f"s3://{BUCKET}/{name}/failure/"}  # fmt: skip
+            if topics:
+                out["NotificationConfig"] = topics
+            cfg["AsyncInferenceConfig"] = {"OutputConfig": out}
+        sm.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[{
+            "VariantName": "AllTraffic", "ModelName": "m", "InstanceType": "ml.g4dn.xlarge",
+            "InitialInstanceCount": 1}], **cfg)  # fmt: skip
+        given = {INPUT_TAG: f"s3://{BUCKET}/{name}/input/", TIMEOUT_TAG: "900"} if tags is None else tags
+        sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config",
+                           Tags=[{"Key": k, "Value": v} for k, v in given.items()])  # fmt: skip
+
+    def keys(self, prefix: str = "") -> list[str]:
+        found = self.clients.s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
+        return sorted(o["Key"] for o in found)
+
+
+INPUT_TAG, TIMEOUT_TAG = mod.INPUT_TAG, mod.TIMEOUT_TAG
+
+
+@functools.cache
+def _session() -> boto3.Session:
+    """One session for every test: it caches the service models (loading them per test was most of its
+    time); boto3 cannot share a botocore session between two of its own (S3's methods are injected once)."""
+    return boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    for k, v in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "eu-west-1"}.items():
+        monkeypatch.setenv(k, v)
+    with mock_aws():
+        session = _session()
+        rt = Runtime()
+        with _serve(rt, session) as url:
+            clients = AwsClients(
+                sagemaker=session.client("sagemaker"),
+                runtime=session.client("sagemaker-runtime", endpoint_url=url),
+                autoscaling=session.client("application-autoscaling"),
+                cloudwatch=session.client("cloudwatch"),
+                s3=session.client("s3"),
+                sqs=session.client("sqs"),
+            )
+            clients.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+            clients.sagemaker.create_model(ModelName="m", ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/r",
+                                           PrimaryContainer={"Image": f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/x:1"})  # fmt: skip
+            w = World(clients, rt, session)
+            w.endpoint(EP)
+            yield w
+
+
+# ---- the request, end to end --------------------------------------------------------------------
+
+
+def test_a_request_is_uploaded_queued_and_its_result_read(world: World) -> None:
+    result = invoke_async(world.clients, EP, b'{"x": [1, 2, 3]}', accept="application/json", wait=FAST)
+    assert result.body == b'{"bytes": 16}' and result.content_type == "application/json"
+    assert result.input_location == f"{INPUT}{result.inference_id}"
+    assert result.output_location == f"s3://{BUCKET}/{EP}/output/{result.inference_id}.out"
+    assert result.checks > 1 and not result.notified and result.waited_s >= world.runtime.cold_start_s
+    (seen,) = world.runtime.seen
+    assert seen == {"path": f"/endpoints/{EP}/async-invocations", "InputLocation": result.input_location,
+                    "Inference-Id": result.inference_id, "Content-Type": "application/json",
+                    "Accept": "application/json", "InvocationTimeoutSeconds": "900"}  # fmt: skip
+    assert world.keys(f"{EP}/input/") == [f"{EP}/input/{result.inference_id}"]
+
+
+def test_a_request_sent_at_zero_instances_is_reported_as_queued_through_a_cold_start(world: World) -> None:
+    def at_zero(parsed: dict[str, Any], **_: Any) -> None:
+        for v in parsed.get("ProductionVariants", []):
+            v["CurrentInstanceCount"] = 0
+
+    events = world.clients.sagemaker.meta.events
+    events.register("after-call.sagemaker.DescribeEndpoint", at_zero)
+    try:
+        assert invoke_async(world.clients, EP, b"[1]", wait=FAST).cold is True
+    finally:
+        events.unregister("after-call.sagemaker.DescribeEndpoint", at_zero)
+    assert invoke_async(world.clients, EP, b"[1]", wait=FAST).cold is False
+
+
+def test_an_explicit_input_location_and_timeout_win_over_the_tags(world: World) -> None:
+    other = f"s3://{BUCKET}/elsewhere"
+    result = invoke_async(world.clients, EP, b"1", input_location=other, invocation_timeout_s=60, wait=FAST)
+    assert result.input_location == f"{other}/{result.inference_id}"
+    assert world.runtime.seen[0]["InvocationTimeoutSeconds"] == "60"
+
+
+def test_a_failed_request_raises_with_the_failure_objects_text(world: World) -> None:
+    world.runtime.outcome = "fail"
+    with pytest.raises(InferenceFailedError) as e:
+        invoke_async(world.clients, EP, b"[]", wait=FAST)
+    assert "CUDA out of memory" in str(e.value) and e.value.failure_location.endswith("-error.out")
+    assert len(str(e.value)) < 1500, "the failure text is bounded"
+    assert isinstance(e.value, OpsError) and e.value.code == "InferenceFailed"
+
+
+def test_the_deadline_leaves_the_request_queued_and_says_where_to_look(world: World) -> None:
+    world.runtime.outcome = "never"
+    t0 = time.monotonic()
+    with pytest.raises(StillQueuedError) as e:
+        invoke_async(world.clients, EP, b"[]", wait=WaitPolicy(deadline_s=0.4, base_s=0.02, cap_s=0.05))
+    assert time.monotonic() - t0 < 2.0
+    assert e.value.output_location in str(e.value) and "still queued" in str(e.value)
+    assert world.runtime.seen and world.keys(f"{EP}/input/"), "the request was sent and its input kept"
+
+
+def test_a_result_that_cannot_be_read_still_names_the_accepted_request(world: World) -> None:
+    """A role that may upload but not read results: the request runs anyway, and the error says where."""
+
+    def forbidden(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://s3.invalid", 403, {}, None), {"Error": {"Code": "403", "Message": "Forbidden"}}  # type: ignore[arg-type]
+
+    heard: list[tuple[str, str]] = []
+    world.clients.s3.meta.events.register("before-call.s3.HeadObject", forbidden)
+    try:
+        with pytest.raises(OpsError) as e:
+            invoke_async(world.clients, EP, b"[1]", wait=FAST, on_accepted=lambda i, o: heard.append((i, o)))
+    finally:
+        world.clients.s3.meta.events.unregister("before-call.s3.HeadObject", forbidden)
+    ((iid, output),) = heard
+    assert e.value.code == "403" and f"request {iid} was accepted and its result will appear at {output}" in str(
+        e.value
+    )
+
+
+def test_a_real_time_endpoint_is_refused_before_anything_is_uploaded(world: World) -> None:
+    world.endpoint("realtime", asynchronous=False)
+    with pytest.raises(NotAsyncEndpointError, match="real-time") as e:
+        invoke_async(world.clients, "realtime", b"[]", input_location=INPUT, wait=FAST)
+    assert "without --async" in str(e.value)
+    assert world.keys() == [] and world.runtime.seen == []
+
+
+def test_no_input_location_names_the_flag(world: World) -> None:
+    world.endpoint("untagged", tags={})
+    with pytest.raises(NoInputLocationError, match="--input-location"):
+        invoke_async(world.clients, "untagged", b"[]", wait=FAST)
+    assert world.keys() == []
+    result = invoke_async(world.clients, "untagged", b"[]", input_location=f"s3://{BUCKET}/in/", wait=FAST)
+    assert result.body == b'{"bytes": 2}'
+    assert "InvocationTimeoutSeconds" not in world.runtime.seen[0] or world.runtime.seen[0][
+        "InvocationTimeoutSeconds"] == "", "no tag, no argument: AWS's default applies"  # fmt: skip
+
+
+def test_a_malformed_input_location_or_payload_is_refused_before_upload(world: World, tmp_path: Path) -> None:
+    for bad in ("http://bucket/x", "s3://", "s3://B/x", "s3://a/x", "s3://bu..ck/x"):
+        with pytest.raises(OpsError, match="BadInputLocation"):
+            invoke_async(world.clients, EP, b"[]", input_location=bad, wait=FAST)
+    for payload in (b"", tmp_path / "none.json", tmp_path):
+        with pytest.raises(BadPayloadError):
+            invoke_async(world.clients, EP, payload, wait=FAST)
+    assert world.keys() == [] and world.runtime.seen == []
+
+
+def _queue(world: World, name: str, *topics: str) -> str:
+    """An SQS queue subscribed to `topics` (SNS delivers in its envelope, as without raw delivery)."""
+    sqs, sns = world.clients.sqs, world.session.client("sns")
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for topic in topics:
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn)
+    return url
+
+
+SLOW_S3 = WaitPolicy(deadline_s=10.0, base_s=5.0, cap_s=5.0, sqs_wait_s=5)
+"""Polling S3 alone would take 5 s to see the result: finding it sooner proves the notice did it."""
+
+
+def test_the_notice_on_an_sqs_queue_ends_the_wait(world: World) -> None:
+    sns = world.session.client("sns")
+    ok, err = (sns.create_topic(Name=n)["TopicArn"] for n in ("ok", "err"))
+    url = _queue(world, "notices", ok, err)
+    world.endpoint("notified", topics={"SuccessTopic": ok, "ErrorTopic": err})
+    world.runtime.cold_start_s = 0.5
+    t0 = time.monotonic()
+    result = invoke_async(world.clients, "notified", b"[1]", sqs_queue_url=url, wait=SLOW_S3)
+    assert result.notified and result.body == b'{"bytes": 3}'
+    assert time.monotonic() - t0 < 3.0
+    assert world.clients.sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages") is None, "ours deleted"
+
+
+def test_a_shared_queue_keeps_other_requests_notices_for_their_owners(world: World) -> None:
+    sns, sqs = world.session.client("sns"), world.clients.sqs
+    ok = sns.create_topic(Name="ok")["TopicArn"]
+    url = _queue(world, "shared", ok)
+    world.endpoint("notified", topics={"SuccessTopic": ok})
+    sns.publish(TopicArn=ok, Message=json.dumps({"inferenceId": "someone-else", "invocationStatus": "Completed"}))
+    sqs.send_message(QueueUrl=url, MessageBody="not json at all")
+    world.runtime.cold_start_s = 0.3
+    t0 = time.monotonic()
+    result = invoke_async(world.clients, "notified", b"[1]", sqs_queue_url=url, wait=SLOW_S3)
+    assert result.body == b'{"bytes": 3}' and time.monotonic() - t0 < 3.0, "no 5 s S3 backoff, no hot loop"
+    assert result.checks <= 4, f"{result.checks} checks: others' notices must not make the wait spin"
+    time.sleep(0.2)  # our notice (if S3 answered first) is in flight; it may stay, others must
+    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+    owners = {n.inference_id if n else None for n in (parse_notice(m["Body"]) for m in left)}
+    assert {"someone-else", None} <= owners, "the other two messages are visible again"
+
+
+def test_a_failure_notice_on_the_queue_raises_with_its_reason(world: World) -> None:
+    err = world.session.client("sns").create_topic(Name="err")["TopicArn"]
+    url = _queue(world, "errors", err)
+    world.endpoint("failing", topics={"ErrorTopic": err})
+    world.runtime.outcome = "fail"
+    with pytest.raises(InferenceFailedError, match="CUDA out of memory"):
+        invoke_async(world.clients, "failing", b"[1]", sqs_queue_url=url, wait=SLOW_S3)
+
+
+class _PartReader(io.RawIOBase):
+    """A payload file that refuses to be read whole: each read is checked against the part size."""
+
+    def __init__(self, path: Path) -> None:
+        self.f = path.open("rb")
+        self.largest = 0
+
+    def readinto(self, b: Any) -> int:
+        raise AssertionError("readinto reads without a size")
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0 or size > behaviour.ASYNC_UPLOAD_CHUNK_BYTES:
+            raise AssertionError(f"read({size}) would hold more than one part in memory")
+        self.largest = max(self.largest, size)
+        return self.f.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.f.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.f.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.f.close()
+        super().close()
+
+
+def test_a_large_payload_is_streamed_from_its_file_in_parts(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = tmp_path / "big.bin"
+    size = 50 * 1024 * 1024
+    with big.open("wb") as f:
+        f.truncate(size)
+    readers: list[_PartReader] = []
+
+    def opener(path: Path) -> _PartReader:
+        readers.append(_PartReader(path))
+        return readers[-1]
+
+    monkeypatch.setattr(mod, "_open", opener)
+    result = invoke_async(world.clients, EP, big, content_type="application/octet-stream", wait=FAST)
+    assert result.body == b'{"bytes": %d}' % size
+    assert readers and readers[0].largest == behaviour.ASYNC_UPLOAD_CHUNK_BYTES and readers[0].closed
+
+
+def test_a_result_can_be_streamed_to_a_file(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "result.json"
+    result = invoke_async(world.clients, EP, b"[1]", output=out, wait=FAST)
+    assert result.body is None and result.saved_to == out and out.read_bytes() == b'{"bytes": 3}'
+    monkeypatch.setattr(mod, "MAX_OUTPUT_IN_MEMORY", 5)
+    with pytest.raises(OpsError, match=r"OutputTooLarge: the result is 12 bytes.*--output FILE"):
+        invoke_async(world.clients, EP, b"[1]", wait=FAST)
+
+
+@pytest.mark.parametrize("policy", [{"deadline_s": float("nan")}, {"deadline_s": -1.0}, {"deadline_s": 1e9},
+                                    {"base_s": float("inf")}, {"sqs_wait_s": 21}])  # fmt: skip
+def test_a_wait_that_would_never_end_is_refused(policy: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="WaitPolicy"):
+        WaitPolicy(**policy)
+
+
+# ---- parsers ------------------------------------------------------------------------------------
+
+
+@given(st.one_of(st.none(), st.integers(), st.text(max_size=300), st.binary(max_size=50),
+                 st.recursive(st.none() | st.booleans() | st.text(max_size=20) | st.integers(),
+                              lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=10), c, max_size=4),
+                              max_leaves=12).map(json.dumps)))  # fmt: skip
+@settings(max_examples=300, deadline=None)
+def test_parse_notice_never_raises(body: object) -> None:
+    notice = parse_notice(body)
+    assert notice is None or (isinstance(notice.inference_id, str) and notice.inference_id)
+
+
+@given(iid=st.text(min_size=1, max_size=64), ok=st.booleans(), raw=st.booleans(), reason=st.text(max_size=50))
+@settings(max_examples=100, deadline=None)
+def test_parse_notice_reads_sagemakers_message_raw_or_in_snss_envelope(
+    iid: str, ok: bool, raw: bool, reason: str
+) -> None:
+    msg = json.dumps({"inferenceId": iid, "invocationStatus": "Completed" if ok else "Failed", "failureReason": reason,
+                      "responseParameters": {"outputLocation": "s3://b/o/1.out"}})  # fmt: skip
+    body = msg if raw else json.dumps({"Type": "Notification", "MessageId": "m", "Message": msg})
+    notice = parse_notice(body)
+    assert notice is not None and (notice.inference_id, notice.completed, notice.failure_reason) == (iid, ok, reason)
+    assert notice.output_location == "s3://b/o/1.out"
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_parse_s3_uri_accepts_or_refuses_with_its_own_error(uri: str) -> None:
+    try:
+        bucket, key = parse_s3_uri(uri)
+    except mod.S3UriError:
+        return
+    assert uri in (f"s3://{bucket}/{key}", f"s3://{bucket}")
+
+
+@given(bucket=st.from_regex(r"[a-z0-9][a-z0-9-]{1,20}[a-z0-9]", fullmatch=True),
+       key=st.text(st.characters(min_codepoint=32, max_codepoint=0x10FFFF, exclude_categories=["Cs"]), max_size=100))  # fmt: skip
+@settings(max_examples=200, deadline=None)
+def test_parse_s3_uri_round_trips_valid_locations(bucket: str, key: str) -> None:
+    assert parse_s3_uri(f"s3://{bucket}/{key}".replace("\x7f", "")) == (bucket, key.replace("\x7f", ""))
+
+
+# ---- the command --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    """`sagezero` in process, on the world's clients, polling S3 fast."""
+    from functools import partial
+
+    from sagezero.ops import target as target_mod
+
+    monkeypatch.setattr(target_mod.AwsClients, "create", classmethod(lambda cls, **kw: world.clients))
+    monkeypatch.setattr(mod, "WaitPolicy", partial(WaitPolicy, base_s=0.02, cap_s=0.05))
+    return world
+
+
+def test_cli_async_waits_its_own_default_deadline_unless_given_one(
+    cli: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    def recording(deadline_s: float) -> WaitPolicy:
+        waits.append(deadline_s)
+        return WaitPolicy(deadline_s=deadline_s, base_s=0.02, cap_s=0.05)
+
+    monkeypatch.setattr(mod, "WaitPolicy", recording)
+    (tmp_path / "req").write_bytes(b"[1]")
+    assert _run("invoke", "--async", "--endpoint", EP, str(tmp_path / "req")) == 0
+    assert _run("invoke", "--async", "--endpoint", EP, "--deadline", "600", str(tmp_path / "req")) == 0
+    assert waits == [behaviour.ASYNC_DEADLINE_S, 600.0]
+
+
+def _run(*args: str) -> int:
+    from sagezero.cli import main
+
+    try:
+        return main(list(args))
+    except SystemExit as e:
+        return int(e.code or 0)
+
+
+def test_cli_prints_the_result_and_where_it_came_from(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = tmp_path / "req.json"
+    body.write_bytes(b"[1, 2]")
+    assert _run("invoke", "--async", "--endpoint", EP, str(body)) == 0
+    out, err = capsys.readouterr()
+    assert out == '{"bytes": 6}\n'
+    assert "result after" in err and f"s3://{BUCKET}/{EP}/output/" in err
+
+
+def test_cli_writes_the_result_to_a_file(cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body, out = tmp_path / "req.json", tmp_path / "res.json"
+    body.write_bytes(b"[1]")
+    assert _run("invoke", "--async", "--endpoint", EP, "--output", str(out), str(body)) == 0
+    assert out.read_bytes() == b'{"bytes": 3}' and capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "code", "text"),
+    [
+        ("fail", [], 1, "InferenceFailed: request"),
+        ("never", ["--deadline", "0.3"], 1, "still queued or running: fetch the result later from s3://"),
+        ("realtime", [], 2, "is real-time"),
+        ("untagged", [], 2, "pass --input-location s3://"),
+    ],
+)
+def test_cli_failures_are_one_line(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str], setup: str, args: list[str], code: int, text: str
+) -> None:
+    body = tmp_path / "req.json"
+    body.write_bytes(b"[1]")
+    endpoint = EP
+    if setup in ("fail", "never"):
+        cli.runtime.outcome = setup
+    else:
+        endpoint = setup
+        cli.endpoint(setup, asynchronous=setup != "realtime", tags={} if setup == "untagged" else None)
+    assert _run("invoke", "--async", "--endpoint", endpoint, *args, str(body)) == code
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert text in lines[-1] and "Traceback" not in "".join(lines), lines
+    accepted = setup in ("fail", "never")
+    assert len(lines) == 1 + accepted, "the error is one line, after the one saying where the result will be"
+    assert ("its result will appear at s3://" in lines[0]) == accepted
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["{d}/none.json"], "{d}/none.json: no such file"),
+        (["{d}"], "is a folder, expected a file"),
+        (["{d}/empty"], "is empty; nothing was sent"),
+        (["-"], "not standard input"),
+        (["--input-location", "s3://Bad_Bucket/x", "{d}/req"], "not a valid S3 bucket name"),
+        (["--sqs-queue-url", "not-a-url", "{d}/req"], "expected an SQS queue URL"),
+        (["--output", "{d}/no/such/out", "{d}/req"], "no such folder"),
+        (["--invocation-timeout", "0", "{d}/req"], "a whole number from 1 to 3600"),
+    ],
+)
+def test_cli_bad_input_is_one_line_before_any_aws_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], text: str
+) -> None:
+    (tmp_path / "empty").write_bytes(b"")
+    (tmp_path / "req").write_bytes(b"[1]")
+    given = [a.replace("{d}", str(tmp_path)) for a in args]
+    assert _run("invoke", "--async", "--endpoint", EP, *given) == 2
+    err = capsys.readouterr().err
+    assert text.replace("{d}", str(tmp_path)) in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_cli_async_flags_need_async(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "req").write_bytes(b"[1]")
+    assert _run("invoke", "--endpoint", EP, "--input-location", INPUT, str(tmp_path / "req")) == 2
+    assert "--input-location is for asynchronous requests: add --async" in capsys.readouterr().err
+
+
+def test_the_parser_shows_the_real_time_default_deadline() -> None:
+    from sagezero.cli import build_parser
+
+    args = build_parser().parse_args(["invoke", "--async", "--endpoint", "e", "f"])
+    assert args.deadline == behaviour.DEADLINE_S, "the real-time default is shown (and modelled by the simulator)"
