@@ -469,10 +469,12 @@ def test_a_tracking_metric_sagezero_cannot_read_is_reported_not_judged() -> None
     assert [(n.policy, "CPUUtilization" in n.reason) for n in report.not_judged] == [(SCALE_IN, True)]
 
 
-def test_a_minimum_of_one_instance_is_a_choice_the_pack_leaves_alone() -> None:
-    # An async variant may be kept warm: AWS allows any minimum and nothing is left unwoken.
-    report = run_pack(mutate(list(_baseline()), "acme-target", lambda p: p.update(minCapacity=1)))
-    assert report.mandatory == []
+def test_a_minimum_of_one_instance_is_found_as_for_a_component() -> None:
+    # An async variant kept at one instance costs while idle, like a component kept at one copy: the
+    # same mandatory rule names it (an org that wants warm async endpoints makes that rule advisory).
+    resources = mutate(list(_baseline()), "acme-target", lambda p: p.update(minCapacity=1))
+    assert _kinds(resources) == {("inference-component-scalable-target-min-zero", "min-capacity")}
+    assert "instances never go to zero" in run_pack(resources).mandatory[0].message
 
 
 # ---- advisory: the queue bucket the stack creates ----------------------------------------------------

@@ -202,8 +202,12 @@ def test_verify_judges_an_asynchronous_tenant_as_the_pack_does(clients: AwsClien
     expect = set(case.expect)
     if case.id == "async-target-on-missing-variant":
         # verify reads the targets of the variants the endpoint has: the one on a variant it lacks is not
-        # found, so its real variant has none (the pack, reading the program, names the typo instead).
-        expect = {("inference-component-scalable-target-min-zero", "no-scalable-target")}
+        # found, so it sees that the real variant has none and that the policies on it have no target to
+        # act on (the pack, reading the program, names the typo as well).
+        expect = {
+            ("inference-component-scalable-target-min-zero", "no-scalable-target"),
+            ("scale-from-zero-alarm", "no-scalable-target"),
+        }
     assert broken == expect, [f.message for f in report.findings if not f.ok]
     assert report.asynchronous == (case.id != "realtime-variant-to-zero")
     assert ("(asynchronous)" in render(report)) == report.asynchronous

@@ -251,7 +251,12 @@ CASES: list[Case] = [
     _c("async-tracking-other-endpoint", "atracking", lambda p: _tracking(p)["customizedMetricSpecification"].update(
        dimensions=[{"name": "EndpointName", "value": "other-endpoint"}]), (SCALE_IN, "tracking-metric"), base="async"),
     _c("async-target-on-missing-variant", "atarget", lambda p: p.update(resourceId="endpoint/queued/variant/Nope"),
-       (WAKE, "no-variant"), base="async"),
+       (WAKE, "no-variant"), (TMIN, "no-scalable-target"), base="async"),
+    _c("async-target-dropped", "atarget", lambda p: "drop", (TMIN, "no-scalable-target"),
+       (WAKE, "no-scalable-target"), base="async"),
+    Case("async-scaling-dropped", tuple((n, lambda p: "drop") for n in ("atarget", "atracking", "awake", "aalarm")),
+         frozenset({(TMIN, "no-scalable-target")}), base="async"),
+    _c("async-target-min-1", "atarget", lambda p: p.update(minCapacity=1), (TMIN, "min-capacity"), base="async"),
     _c("realtime-variant-to-zero", "aconfig", lambda p: p.pop("asyncInferenceConfig"), (WAKE, "aws-rejects"),
        base="async"),
 ]  # fmt: skip

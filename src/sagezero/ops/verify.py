@@ -101,16 +101,9 @@ def verify(
                 f"MinCapacity 1 held by `sagezero warm` until {until:%Y-%m-%d %H:%M} UTC, then back to 0",
             )
     judgement = judge(w)
+    # Without a scalable target the rules find `no-scalable-target` and nothing else to judge: no "ok"
+    # for the wake and scale-in rules of a tenant whose instances never go to zero.
     unscaled = live.asynchronous and not live.scalable_targets
-    if unscaled:
-        # The rules judge a variant found through its scalable target; with none there is no unit to
-        # judge, yet an asynchronous tenant without one keeps its instances forever.
-        for scal in live.scalable:
-            _break(report, f"{TARGET_MIN}:no-scalable-target", scal["ResourceId"],
-                   f"asynchronous endpoint {target.endpoint_name} has no scalable target on {scal['ResourceId']} "
-                   f"({scal['ScalableDimension']}): its instances never go to zero and a queued request wakes "
-                   "nothing. Fix: register one with MinCapacity 0, target tracking on "
-                   "ApproximateBacklogSizePerInstance and a HasBacklogWithoutCapacity step policy.")  # fmt: skip
     for rule in RULES:
         mine = judgement.verdicts.for_rule(rule)
         for f in mine.findings:

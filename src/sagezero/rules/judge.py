@@ -97,6 +97,7 @@ def _host(idx: Index, ic: InferenceComponent, v: Verdicts) -> None:
 def _variant_units(idx: Index, w: Wiring, v: Verdicts) -> list[Unit]:
     """Async variants that can reach zero instances; zero on a real-time variant is refused by AWS."""
     units: list[Unit] = []
+    seen: set[tuple[str, str]] = set()
     endpoints = {e.name.lower(): e for e in w.endpoints if isinstance(e.name, str)}
     for t in w.targets:
         if t.dimension != wiring.VARIANT_DIMENSION:
@@ -133,11 +134,23 @@ def _variant_units(idx: Index, w: Wiring, v: Verdicts) -> list[Unit]:
                    f"endpoint config {cfg.label} does not have")  # fmt: skip
             continue
         if cfg.is_async:
-            units.append(variant_unit(endpoint, variant))
+            if (endpoint.ref, variant) not in seen:
+                seen.add((endpoint.ref, variant))
+                units.append(variant_unit(endpoint, variant))
         elif is_num(t.min_capacity) and t.min_capacity == 0:
             v.find(WAKE, "aws-rejects", t.ref, f"scalable target {shown(t.resource_id)} lets a real-time variant reach "
                    "zero instances; AWS allows that only for asynchronous endpoints (scale real-time endpoints to "
                    "zero through inference components)")  # fmt: skip
+    # An asynchronous variant no target scales still costs while idle: it is a unit too, judged (and
+    # found without a scalable target) like a component whose copies nothing scales.
+    for endpoint in w.endpoints:
+        cfg = idx.config_of(endpoint)
+        if cfg is None or cfg.is_async is not True:
+            continue
+        for x in cfg.variants:
+            if not x.shadow and isinstance(x.name, str) and (endpoint.ref, x.name) not in seen:
+                seen.add((endpoint.ref, x.name))
+                units.append(variant_unit(endpoint, x.name))
     return units
 
 

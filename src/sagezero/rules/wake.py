@@ -79,6 +79,11 @@ class _Out:
         self.v.cannot(rule, ref, what, why)
 
 
+def _counted(unit: Unit) -> str:
+    """What the unit's scalable target counts: copies of an inference component, instances of a variant."""
+    return "copies" if unit.dimension == wiring.SCALABLE_DIMENSION else "instances"
+
+
 def judge_unit(idx: Index, unit: Unit) -> Path:
     path = Path(unit)
     v = path.verdicts
@@ -88,13 +93,13 @@ def judge_unit(idx: Index, unit: Unit) -> Path:
         if hidden is not None:
             v.cannot(TARGET_MIN, unit.node.ref, "scalable target", f"cannot be tied to {unit.label}: a name or id is "
                      f"{hidden.why}")  # fmt: skip
-        elif unit.dimension == wiring.SCALABLE_DIMENSION:
+        else:
             v.find(
                 TARGET_MIN,
                 "no-scalable-target",
                 unit.node.ref,
-                f"{unit.label} has no scalable target on {unit.dimension}: its copies stay at the initial count and "
-                "never reach zero. Fix: register a scalable target (MinCapacity 0) on "
+                f"{unit.label} has no scalable target on {unit.dimension}: its {_counted(unit)} stay at the initial "
+                f"count and never reach zero. Fix: register a scalable target (MinCapacity 0) on "
                 f"{shown(unit.resource_id)}.",
             )
         return path
@@ -116,14 +121,13 @@ def judge_unit(idx: Index, unit: Unit) -> Path:
         path.can_reach_zero = True
     else:
         path.can_reach_zero = False
-        if unit.dimension == wiring.SCALABLE_DIMENSION:
-            v.find(
-                TARGET_MIN,
-                "min-capacity",
-                target.ref,
-                f"scalable target {shown(target.resource_id)} has MinCapacity {shown(low)}: copies never go to zero. "
-                "Fix: set MinCapacity 0 (a step-scaling alarm brings the first copy back).",
-            )
+        v.find(
+            TARGET_MIN,
+            "min-capacity",
+            target.ref,
+            f"scalable target {shown(target.resource_id)} has MinCapacity {shown(low)}: {_counted(unit)} never go "
+            f"to zero. Fix: set MinCapacity 0 (a step-scaling alarm brings the first one back).",
+        )
     _target_link(target, unit, v)
     if path.can_reach_zero is False:
         return path
