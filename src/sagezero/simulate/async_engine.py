@@ -57,7 +57,7 @@ _DONE, _READY, _GONE, _ALARM_EVAL, _ALARM_REPEAT, _BWC_TICK, _METRIC_TICK, _TRAC
 
 
 class _Instance:
-    __slots__ = ("busy", "ident", "launched", "ready", "released", "state")
+    __slots__ = ("busy", "drained", "ident", "launched", "ready", "released", "state")
 
     def __init__(self, ident: int, launched: float, ready: float) -> None:
         self.ident = ident
@@ -66,6 +66,8 @@ class _Instance:
         self.busy = 0
         self.state = "starting"  # -> serving -> draining -> gone; or starting -> gone (cancelled)
         self.released: float | None = None
+        self.drained: float | None = None
+        """When it left service (took no more work)."""
 
 
 @dataclass
@@ -81,6 +83,9 @@ class AsyncTimeline:
     scale_ins: list[float] = field(default_factory=list)
     metrics: list[tuple[int, float, float]] = field(default_factory=list)
     """Per minute the clock ran: (minute, ApproximateBacklogSize, ApproximateBacklogSizePerInstance)."""
+    lives: list[tuple[int, float, float, float, float]] = field(default_factory=list)
+    """Every instance: (id, launched, in service from, out of service from, released); billed from launch
+    to release. Never in service when the second time is not before the third (cancelled while starting)."""
 
 
 @dataclass
@@ -348,6 +353,7 @@ class AsyncSimulation:
                 if inst in self.free:
                     self.free.remove(inst)
                 inst.state = "draining"
+                inst.drained = t
                 if inst.busy == 0:
                     self.push(t + m.copy_stop_s, _GONE, inst)
             active -= 1
@@ -359,6 +365,11 @@ class AsyncSimulation:
         inst.released = max(t, inst.launched)
         self.released_seconds += inst.released - inst.launched
         self.instances.remove(inst)
+        self._life(inst, inst.released)
+
+    def _life(self, inst: _Instance, end: float) -> None:
+        until = inst.drained if inst.drained is not None else end
+        self.tl.lives.append((inst.ident, inst.launched, inst.ready, min(until, end), end))
 
     def ready(self, t: float, inst: _Instance) -> None:
         if inst.state != "starting":
@@ -480,6 +491,8 @@ class AsyncSimulation:
 
     def _result(self, end: float, cold: list[bool]) -> AsyncResult:
         instance_seconds = self.released_seconds + sum(end - min(i.launched, end) for i in self.instances)
+        for inst in self.instances:
+            self._life(inst, max(end, inst.launched))
         if self.waking_since is not None:
             self.wakes.append(Wake(self.waking_since, None, self.queued_since_zero))
         return AsyncResult(
