@@ -10,6 +10,7 @@ HasBacklogWithoutCapacity a 1 for that minute; the alarm (one-minute period, 1 o
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -234,10 +235,20 @@ def test_backlog_metric_is_queued_plus_in_flight_and_cost_is_billed_seconds(
     r = sim(m, arrivals, service, horizon)
     a, done = np.asarray(arrivals), r.answered_at
     period = FIXED.async_metric_period_s
-    for q, backlog, _per in r.timeline.metrics:
+    tl = r.timeline
+    for q, backlog, per in tl.metrics:
         lo, hi = q * period, (q + 1) * period
         overlap = np.clip(np.minimum(done, hi) - np.maximum(a, lo), 0, None).sum() if a.size else 0.0
         assert backlog == pytest.approx(overlap / period, abs=1e-6), q
+        # per instance: the same backlog divided by the instances in service (at least 1) at each moment
+        cuts = sorted({lo, hi, *(x for x in (*tl.t, *a, *done) if lo < x < hi)})
+        expected = 0.0
+        for x0, x1 in itertools.pairwise(cuts):
+            mid = (x0 + x1) / 2
+            j = int(np.searchsorted(tl.t, mid, side="right")) - 1
+            in_system = int(((a <= mid) & (mid < done)).sum())
+            expected += in_system / max(1, tl.serving[j] if j >= 0 else 0) * (x1 - x0)
+        assert per == pytest.approx(expected / period, abs=1e-6), q
     billed = sum(released - launched for _i, launched, _r, _o, released in r.timeline.lives)
     assert r.instance_seconds == pytest.approx(billed)
     s = summarise_async(r, PRICES)

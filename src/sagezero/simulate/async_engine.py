@@ -151,11 +151,18 @@ class AsyncSimulation:
         # the queue and the backlog metric
         self.queue: deque[int] = deque()
         self.in_flight = 0
-        self.flow_t = 0.0
-        self.area = 0.0
-        """Integral of the backlog (queued + in flight) since the start."""
-        self.area_per = 0.0
-        """Integral of the backlog per instance in service (at least 1)."""
+        self.arrivals = traffic.arrivals.tolist()
+        self.n_sys = 0
+        self.s_arr = 0.0
+        self.s_done = 0.0
+        """The backlog integral, kept without touching it per event: requests in the system (queued or in
+        flight), the sum of their arrival times, and the summed time in system of those answered —
+        area(t) = s_done + n_sys * t - s_arr."""
+        self.per_base = 0.0
+        self.per_mark = 0.0
+        self.per_c = 1
+        """The per-instance integral: its value and the backlog integral at the last change of instances
+        in service, and that count (at least 1); between changes it grows as the backlog integral / per_c."""
         self.metric_on = False
         self.minute_area = (0.0, 0.0)
         self.dps: dict[int, float] = {}
@@ -170,6 +177,9 @@ class AsyncSimulation:
         self.scale_in_cooldown = tracking.scale_in_cooldown_s if tracking is not None else math.inf
         self.scale_out_cooldown = tracking.scale_out_cooldown_s if tracking is not None else math.inf
         self.scale_out_until = -math.inf
+        self.last_high = -(2**62)
+        self.last_load = -(2**62)
+        """The last minute at or above the scale-in threshold, and the last with any backlog."""
         self.last_scale_in = -math.inf
         self.last_activity = -math.inf
         # wake alarm and step policy
@@ -213,14 +223,23 @@ class AsyncSimulation:
 
     # -- the backlog metrics ------------------------------------------------------------------------
 
+    def area(self, t: float) -> float:
+        """Integral of the backlog (queued + in flight) from the start to t (no event since the last one)."""
+        return self.s_done + self.n_sys * t - self.s_arr
+
+    def area_per(self, t: float) -> float:
+        """Integral of the backlog per instance in service (at least 1) from the start to t."""
+        return self.per_base + (self.area(t) - self.per_mark) / self.per_c
+
     def flow(self, t: float) -> None:
-        """Accumulate the backlog integrals up to t; called before the backlog or the serving count changes."""
-        dt = t - self.flow_t
-        if dt > 0:
-            backlog = len(self.queue) + self.in_flight
-            self.area += backlog * dt
-            self.area_per += backlog / max(1, len(self.serving)) * dt
-            self.flow_t = t
+        """Close the per-instance integral's stretch at t: called before the instances in service change,
+        `recount` after."""
+        area = self.area(t)
+        self.per_base += (area - self.per_mark) / self.per_c
+        self.per_mark = area
+
+    def recount(self) -> None:
+        self.per_c = max(1, len(self.serving))
 
     def _ensure_clocks(self, t: float) -> None:
         """Start the minute clock when there is something to measure, and the HasBacklogWithoutCapacity
@@ -229,9 +248,8 @@ class AsyncSimulation:
         if not self.metric_on and (self.queue or self.in_flight or self.instances or self.desired):
             self.metric_on = True
             q = int(t // period)
-            self.flow(t)
             # The minute so far had no backlog (the clock was off): its integral starts here.
-            self.minute_area = (self.area, self.area_per)
+            self.minute_area = (self.area(t), self.area_per(t))
             self.push((q + 1) * period, _METRIC_TICK, q)
         if self.queue and not self.serving and not self.bwc_on:
             self.bwc_on = True
@@ -253,11 +271,11 @@ class AsyncSimulation:
 
     def metric_tick(self, t: float, q: int) -> None:
         """Minute q closed: its datapoints; target tracking reads them `alarm_evaluation_delay_s` later."""
-        self.flow(t)
         period = self.m.async_metric_period_s
         area, area_per = self.minute_area
-        backlog, per = (self.area - area) / period, (self.area_per - area_per) / period
-        self.minute_area = (self.area, self.area_per)
+        now, now_per = self.area(t), self.area_per(t)
+        backlog, per = (now - area) / period, (now_per - area_per) / period
+        self.minute_area = (now, now_per)
         self.dps[q] = per
         self.tl.metrics.append((q, backlog, per))
         self.push(t + self.m.alarm_evaluation_delay_s, _TRACK, q)
@@ -269,10 +287,18 @@ class AsyncSimulation:
     # -- target tracking ----------------------------------------------------------------------------
 
     def track(self, t: float, q: int) -> None:
-        """Target tracking's two managed alarms, evaluated on minute q's datapoint."""
+        """Target tracking's two managed alarms, evaluated on minute q's datapoint. The windows are read
+        only when they could act (the last minute at or above the low threshold, and the last with any
+        backlog, are kept), so a steady minute costs a few comparisons."""
         dps, m = self.dps, self.m
+        value = dps[q]
+        low = self.target * m.tracking_scale_in_threshold
+        if value >= low:
+            self.last_high = q
+        if value > 0:
+            self.last_load = q
         n_out = m.tracking_scale_out_datapoints
-        if self.tracks_out and t >= self.scale_out_until:
+        if self.tracks_out and value > self.target and t >= self.scale_out_until:
             window = [dps.get(p) for p in range(q - n_out + 1, q + 1)]
             if all(v is not None and v > self.target for v in window):
                 new = math.ceil(max(1, len(self.serving)) * dps[q] / self.target - _EPS)
@@ -281,9 +307,15 @@ class AsyncSimulation:
                     self.set_desired(t, new)
         n_in = m.async_tracking_scale_in_datapoints
         cooldown_end = max(self.last_scale_in, self.last_activity) + self.scale_in_cooldown
-        if self.tracks_in and self.desired > self.min_cap and cooldown_end <= t + _EPS:
-            window_in = [dps.get(p, 0.0) for p in range(q - n_in + 1, q + 1)]
-            low = self.target * m.tracking_scale_in_threshold
+        first = q - n_in + 1
+        if (
+            self.tracks_in
+            and self.desired > self.min_cap
+            and cooldown_end <= t + _EPS
+            and self.last_high < first
+            and not (self.desired == 1 and self.last_load >= first)  # any backlog keeps the last instance
+        ):
+            window_in = [dps.get(p, 0.0) for p in range(first, q + 1)]
             if all(v < low for v in window_in):
                 new = math.ceil(max(1, len(self.serving)) * max(window_in) / self.target - _EPS)
                 if new < self.desired:
@@ -350,6 +382,7 @@ class AsyncSimulation:
                 self.flow(t)
                 inst = min(self.serving, key=lambda i: i.busy)  # the least busy drains soonest
                 self.serving.remove(inst)
+                self.recount()
                 if inst in self.free:
                     self.free.remove(inst)
                 inst.state = "draining"
@@ -382,6 +415,7 @@ class AsyncSimulation:
             self.waking_since = None
         self.queued_since_zero = None
         self.serving.append(inst)
+        self.recount()
         self.free.append(inst)
         self.dispatch(t)
         self.record(t)
@@ -395,13 +429,16 @@ class AsyncSimulation:
 
     def arrive(self, t: float, r: int) -> bool:
         """A request accepted into the queue; returns whether it met no instance in service."""
-        self.flow(t)
         cold = not self.serving
         if cold and self.queued_since_zero is None:
             self.queued_since_zero = t
+        self.n_sys += 1
+        self.s_arr += t
         self.queue.append(r)
-        self.dispatch(t)
-        self._ensure_clocks(t)
+        if self.free:
+            self.dispatch(t)
+        if not self.metric_on or (cold and not self.bwc_on):
+            self._ensure_clocks(t)
         return cold
 
     def dispatch(self, t: float) -> None:
@@ -419,14 +456,18 @@ class AsyncSimulation:
             self.push(t + self.service[r], _DONE, (inst, r))
 
     def done(self, t: float, inst: _Instance, r: int) -> None:
-        self.flow(t)
+        a = self.arrivals[r]
+        self.n_sys -= 1
+        self.s_arr -= a
+        self.s_done += t - a
         self.answered[r] = t
         self.in_flight -= 1
         inst.busy -= 1
         if inst.state == "serving":
             if inst.busy == self.k - 1:
                 self.free.append(inst)
-            self.dispatch(t)
+            if self.queue:
+                self.dispatch(t)
         elif inst.state == "draining" and inst.busy == 0:
             self.push(t + self.m.copy_stop_s, _GONE, inst)
 
@@ -486,6 +527,7 @@ class AsyncSimulation:
             self.instances.append(inst)
             self.serving.append(inst)
             self.free.append(inst)
+        self.recount()
         self._ensure_clocks(0.0)
         self.record(0.0)
 
