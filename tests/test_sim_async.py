@@ -270,3 +270,13 @@ def test_requests_queued_at_zero_are_exactly_the_cold_ones(
         assert bool(r.cold[i]) == (serving == 0), (i, t)
     if m.min_instances:  # the kept instance serves from the start and is billed the whole run
         assert not r.cold.any() and r.instance_seconds >= r.end_s - 1e-6
+
+
+def test_the_settings_mode_selects_the_engine() -> None:
+    from sagezero.simulate import SimResult, run_mode
+
+    traffic = tg.Traffic(np.asarray([10.0]), np.asarray([0.2]), horizon_s=3600.0)
+    queued = run_mode(SimConfig(CPU, PRICES.instance(CPU.instance_type), FIXED), traffic)
+    assert isinstance(queued, AsyncResult) and queued.unanswered == 0
+    realtime = dataclasses.replace(CPU, mode=Mode.SCALE_TO_ZERO, alarm_period_s=30)
+    assert isinstance(run_mode(SimConfig(realtime, PRICES.instance(CPU.instance_type), FIXED), traffic), SimResult)

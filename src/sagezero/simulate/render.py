@@ -78,6 +78,14 @@ def text(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices: P
         f"  client    {client.mode.value}"
         + (f", warm hold {client.hold_s / 60:g} min" if client.mode is not Client.PLAIN else ""),
         f"  settings  {settings_line(scenario)}",
+        *(
+            [
+                "  (async-mode settings: the lines below and the scale-to-zero column replay the real-time "
+                "machinery on the same instance type; the async column is this tenant's endpoint)"
+            ]
+            if scenario.settings.mode.value == "async"
+            else []
+        ),
         "",
     ]
     rows = _users(z)
