@@ -1,11 +1,14 @@
-"""Least-privilege SageMaker execution role: pull one ECR repository, write its logs, read one S3 prefix.
+"""Least-privilege SageMaker execution role: pull one ECR repository, write its logs, read one S3 prefix;
+for an asynchronous endpoint, read its own input prefix, write its own output and failure prefixes and
+publish to its own topics.
 
 Never grants wildcard actions or managed admin policies; the policy pack's role rule holds it to that.
 """
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -59,7 +62,53 @@ VPC_ACTIONS = [
 ]
 
 
-def policy_document(repository_arn: str, s3_prefix: tuple[str, str] | None, *, vpc: bool = False) -> str:
+@dataclass(frozen=True)
+class AsyncAccess:
+    """What an asynchronous endpoint's container role touches: its queue layout in one bucket
+    (`<bucket>/<base>/input|output|failure/`), its notification topics, and the key that encrypts them."""
+
+    bucket: str
+    base: str
+    topics: Sequence[str] = ()
+    kms_key_arn: str | None = None
+
+
+def async_statements(a: AsyncAccess) -> list[dict[str, Any]]:
+    """Grants scoped to this endpoint's own prefixes: SageMaker reads a request from input/ and writes the
+    answer to output/ or failure/; nothing else in the bucket (another tenant's prefix) is reachable."""
+    objects = f"arn:aws:s3:::{a.bucket}/{a.base}"
+    out: list[dict[str, Any]] = [
+        {"Sid": "ReadAsyncRequests", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"{objects}/input/*"},
+        {
+            "Sid": "WriteAsyncResults",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
+            "Resource": [f"{objects}/output/*", f"{objects}/failure/*"],
+        },
+    ]
+    if a.topics:
+        out.append(
+            {"Sid": "PublishAsyncNotices", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": list(a.topics)}
+        )
+    if a.kms_key_arn:
+        out.append(
+            {
+                "Sid": "UseAsyncKey",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": a.kms_key_arn,
+            }
+        )
+    return out
+
+
+def policy_document(
+    repository_arn: str,
+    s3_prefix: tuple[str, str] | None,
+    *,
+    vpc: bool = False,
+    async_access: AsyncAccess | None = None,
+) -> str:
     """The inline policy: exactly what a hosting container needs, nothing account-wide but the ECR token."""
     statements: list[dict[str, Any]] = [
         {
@@ -105,6 +154,8 @@ def policy_document(repository_arn: str, s3_prefix: tuple[str, str] | None, *, v
                 "Condition": {"StringLike": {"s3:prefix": [f"{key}*"]}},
             }
         )
+    if async_access is not None:
+        statements += async_statements(async_access)
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
@@ -121,6 +172,14 @@ class ExecutionRoleArgs(TypedDict):
     """Whether the model runs in a customer VPC (SageMaker then needs to manage network interfaces)."""
     tags: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[str]]]]
     """Tags on the role."""
+    async_bucket: NotRequired[pulumi.Input[str]]
+    """Asynchronous endpoints: the bucket holding the endpoint's input/, output/ and failure/ prefixes."""
+    async_base: NotRequired[str]
+    """Asynchronous endpoints: the key prefix (the endpoint's name) those three sit under."""
+    async_topics: NotRequired[Sequence[pulumi.Input[str]]]
+    """Asynchronous endpoints: the SNS topics the endpoint publishes success and error notices to."""
+    async_kms_key_arn: NotRequired[pulumi.Input[str] | None]
+    """Asynchronous endpoints: the key that encrypts the bucket, the results and the topics."""
 
 
 class ExecutionRole(pulumi.ComponentResource):
@@ -141,15 +200,27 @@ class ExecutionRole(pulumi.ComponentResource):
         )
         vpc = bool(args.get("vpc"))
 
+        asynchronous = "async_bucket" in args
+        async_base = args.get("async_base", "")
+        topics = list(args.get("async_topics") or [])
+
         def document(values: list[Any]) -> str:
-            arn, bucket, prefix = values
-            return policy_document(arn, (bucket, prefix or "") if bucket else None, vpc=vpc)
+            arn, bucket, prefix, async_bucket, key, *topic_arns = values
+            access = AsyncAccess(async_bucket, async_base, [t for t in topic_arns if t], key or None)
+            return policy_document(
+                arn, (bucket, prefix or "") if bucket else None, vpc=vpc, async_access=access if asynchronous else None
+            )
 
         self.policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=role.id,
             policy=pulumi.Output.all(
-                args["repository_arn"], args.get("model_data_bucket"), args.get("model_data_prefix", "")
+                args["repository_arn"],
+                args.get("model_data_bucket"),
+                args.get("model_data_prefix", ""),
+                args.get("async_bucket"),
+                args.get("async_kms_key_arn"),
+                *topics,
             ).apply(document),
             opts=child,
         )

@@ -1,14 +1,16 @@
 """Settings that may come from other resources: validated now when known, when resolved otherwise.
 
-A KMS key, a model-data URL, tags, environment values and VPC subnets/security groups usually come
-from other resources (`key.arn`, `bucket.bucket.apply(...)`, `subnet.id`). The component takes them
-as `pulumi.Input`; what is already known is validated at construction with the other settings,
-and what is not is validated by the same rules (same messages) the moment the engine resolves it,
-before any resource that uses it is created.
+A KMS key, a model-data URL, tags, environment values, VPC subnets/security groups and an async
+endpoint's bucket and topics usually come from other resources (`key.arn`, `bucket.bucket`, `subnet.id`).
+Which settings these are is declared once, on the settings themselves (`input=True` in their metadata).
+The component takes them as `pulumi.Input`; what is already known is validated at construction with the
+other settings, and what is not is validated by the same rules (same messages) the moment the engine
+resolves it, before any resource that uses it is created.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,13 +18,23 @@ from typing import Any
 
 import pulumi
 
-from sagezero.settings import SettingsError, build_settings
+from sagezero.settings import ASYNC_FIELDS, EndpointSettings, SettingsError, build_settings
 
-INPUT_FIELDS = ("model_data_url", "environment", "kms_key_arn", "tags", "vpc_subnet_ids", "vpc_security_group_ids")
+INPUT_FIELDS = tuple(f.name for f in dataclasses.fields(EndpointSettings) if f.metadata.get("input"))
+"""The settings a component arg may give as a `pulumi.Input`, in declaration order (from the settings'
+metadata, so a new Input setting cannot be forgotten here)."""
 
 
 _PARTNERS = {"vpc_subnet_ids": "vpc_security_group_ids", "vpc_security_group_ids": "vpc_subnet_ids"}
-STAND_IN = {"vpc_subnet_ids": "subnet-0", "vpc_security_group_ids": "sg-0"}
+STAND_IN: dict[str, Any] = {
+    "vpc_subnet_ids": ["subnet-0"],
+    "vpc_security_group_ids": ["sg-0"],
+    "async_bucket": "bucket-stand-in",
+    "async_success_topic_arn": "arn:aws:sns:us-east-1:000000000000:stand-in",
+    "async_error_topic_arn": "arn:aws:sns:us-east-1:000000000000:stand-in",
+}
+"""Valid values that stand for an Input not resolved yet, so the rules between settings (VPC pairing;
+async keys only in async mode; created topics or given ones) are checked at construction."""
 
 
 def is_known(value: Any) -> bool:
@@ -41,7 +53,7 @@ def split(args: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     known = {k: v for k, v in args.items() if k not in INPUT_FIELDS or is_known(v)}
     later = {k: v for k, v in args.items() if k in INPUT_FIELDS and not is_known(v)}
     for field in later.keys() & STAND_IN.keys():
-        known[field] = [STAND_IN[field]]  # keeps the VPC pairing rule satisfied; the real value comes later
+        known[field] = STAND_IN[field]  # keeps the cross-setting rules checkable; the real value comes later
     return known, later
 
 
@@ -54,7 +66,9 @@ def validated(where: str, field: str, value: pulumi.Input[Any]) -> pulumi.Output
         # Pairing (subnets with security groups) is checked at construction from which args are given;
         # here a stand-in partner keeps it from masking the value's own rules.
         partner = _PARTNERS.get(field)
-        raw = {field: resolved, **({partner: [STAND_IN[partner]]} if partner else {})}
+        raw = {field: resolved, **({partner: STAND_IN[partner]} if partner else {})}
+        if field in ASYNC_FIELDS:  # the mode was checked at construction; here only the value's own rules
+            raw["mode"] = "async"
         _settings, problems = build_settings(raw, camel_keys=False)
         own = [p for p in problems if p.key == field]
         if own:
@@ -87,6 +101,9 @@ class Resolved:
     tags: pulumi.Input[Mapping[str, str]]
     vpc_subnet_ids: pulumi.Input[Sequence[str]] | None
     vpc_security_group_ids: pulumi.Input[Sequence[str]] | None
+    async_bucket: pulumi.Input[str] | None
+    async_success_topic_arn: pulumi.Input[str] | None
+    async_error_topic_arn: pulumi.Input[str] | None
 
     @property
     def vpc(self) -> bool:

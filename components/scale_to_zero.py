@@ -2,7 +2,8 @@
 
 Model -> endpoint config (min 0 instances) -> endpoint -> inference component -> scalable target
 (min 0) -> target-tracking policy (down) + step policy fired by the NoCapacityInvocationFailures
-alarm (up). Never creates resources inside `.apply`, never reads stack config.
+alarm (up). In async mode the variant itself scales to zero instances and wakes on its S3 backlog
+(`async_endpoint`, `async_storage`). Never creates resources inside `.apply`, never reads stack config.
 """
 
 from collections.abc import Mapping
@@ -13,13 +14,13 @@ import pulumi_aws as aws
 import pulumi_aws_native as aws_native
 
 from sagezero import awsmodel, wiring
-from sagezero.components import inputs
+from sagezero.components import async_endpoint, async_storage, inputs
 from sagezero.components.args import ScaleToZeroEndpointArgs
 from sagezero.components.execution_role import ExecutionRole, ecr_region, ecr_repository_arn
 from sagezero.components.inference_image import InferenceImage
 from sagezero.components.naming import physical_base
 from sagezero.components.providers import matched
-from sagezero.settings import EndpointSettings, Mode, Problem, SettingsError, build_settings
+from sagezero.settings import ASYNC_FIELDS, EndpointSettings, Mode, Problem, SettingsError, build_settings
 from sagezero.stackconfig import secret_placeholder
 
 TYPE_TOKEN = "sagezero:index:ScaleToZeroEndpoint"
@@ -147,6 +148,18 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
     """Name of the SageMaker model."""
     region: pulumi.Output[str]
     """Region every child deploys to (empty when it comes from the environment)."""
+    async_input_location: pulumi.Output[str]
+    """Async mode: s3:// prefix requests are uploaded under before InvokeEndpointAsync. Empty in other modes."""
+    async_output_location: pulumi.Output[str]
+    """Async mode: s3:// prefix SageMaker writes answers under. Empty in other modes."""
+    async_failure_location: pulumi.Output[str]
+    """Async mode: s3:// prefix SageMaker writes errors under. Empty in other modes."""
+    async_bucket_name: pulumi.Output[str]
+    """Async mode: the bucket holding the three prefixes (created or given). Empty in other modes."""
+    async_success_topic_arn: pulumi.Output[str]
+    """Async mode: SNS topic for success notices, if any. Empty otherwise."""
+    async_error_topic_arn: pulumi.Output[str]
+    """Async mode: SNS topic for error notices, if any. Empty otherwise."""
 
     def __init__(self, name: str, args: ScaleToZeroEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, {}, opts)
@@ -185,6 +198,15 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         self, name: str, where: str, s: EndpointSettings, given: inputs.Resolved, args: Mapping[str, Any]
     ) -> None:
         self._given = given
+        stray = [f for f in ASYNC_FIELDS if f in inputs.INPUT_FIELDS and getattr(given, f) is not None]
+        if stray and s.mode is not Mode.ASYNC:  # Inputs given beside settings (from_settings) were not checked yet
+            raise SettingsError(
+                [
+                    Problem(f, f"only async mode uses it but mode is {s.mode.value}; set mode: async or remove it")
+                    for f in stray
+                ],
+                where,
+            )
         # Every child in one region and account: the aws-native inference component follows the aws provider.
         placed = matched(self, where, native_needed=s.mode is Mode.SCALE_TO_ZERO)
         self._native_provider = placed.native
@@ -205,8 +227,21 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         if isinstance(image_uri, str) and placed.aws is None:  # default providers: the region is known now
             same_region_image(where, image_uri, pulumi.Config("aws").get("region") or "")
         image_uri = pulumi.Output.all(image_uri, self.region).apply(lambda v: same_region_image(where, *v))
+        storage = None
+        if s.mode is Mode.ASYNC:
+            storage = async_storage.storage(
+                name,
+                base,
+                s,
+                bucket=given.async_bucket,
+                success_topic_arn=given.async_success_topic_arn,
+                error_topic_arn=given.async_error_topic_arn,
+                kms_key_arn=given.kms_key_arn,
+                tags=tags,
+                child=child,
+            )
         role_arn, role_ready = self._role(
-            name=name, args=args, s=s, repository_arn=repository_arn, tags=tags, child=child
+            name=name, args=args, s=s, repository_arn=repository_arn, tags=tags, child=child, base=base, storage=storage
         )
         # Nothing that SageMaker validates against the role may be created before its policy exists.
         after_role = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=role_ready))
@@ -234,8 +269,13 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
             **model_args,
         )
 
+        empty = pulumi.Output.from_input("")
+        self.async_input_location = self.async_output_location = self.async_failure_location = empty
+        self.async_bucket_name = self.async_success_topic_arn = self.async_error_topic_arn = empty
         if s.mode is Mode.SERVERLESS:
             self._serverless(name=name, base=base, s=s, model=model, tags=tags, child=child)
+        elif storage is not None:
+            self._async(name=name, base=base, s=s, model=model, storage=storage, tags=tags, child=child)
         else:
             self._scale_to_zero(
                 name=name, base=base, s=s, model=model, role_arn=role_arn, tags=tags, child=child, after_role=after_role
@@ -254,6 +294,12 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
                 "target_policy_arn": self.target_policy_arn,
                 "endpoint_config_name": self.endpoint_config_name,
                 "model_name": self.model_name,
+                "async_input_location": self.async_input_location,
+                "async_output_location": self.async_output_location,
+                "async_failure_location": self.async_failure_location,
+                "async_bucket_name": self.async_bucket_name,
+                "async_success_topic_arn": self.async_success_topic_arn,
+                "async_error_topic_arn": self.async_error_topic_arn,
                 # The profile check has no resource to gate; the component's own outputs wait for it.
                 "region": pulumi.Output.all(self.region, placed.profile).apply(lambda v: str(v[0])),
             }
@@ -298,6 +344,8 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         repository_arn: pulumi.Input[str],
         tags: Tags,
         child: pulumi.ResourceOptions,
+        base: str,
+        storage: async_storage.Storage | None,
     ) -> tuple[pulumi.Input[str], list[pulumi.Resource]]:
         if "execution_role_arn" in args:
             return args["execution_role_arn"], []
@@ -305,6 +353,13 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         prefix = inputs.s3_prefix(self._given.model_data_url)
         if prefix is not None:
             role_args["model_data_bucket"], role_args["model_data_prefix"] = prefix
+        if storage is not None:  # SageMaker reads requests and writes answers as the model's role
+            role_args |= {
+                "async_bucket": storage.bucket,
+                "async_base": base,
+                "async_topics": storage.topics,
+                "async_kms_key_arn": self._given.kms_key_arn,
+            }
         role = ExecutionRole(f"{name}-exec", role_args, opts=child)  # type: ignore[arg-type]
         return role.arn, [role.policy]
 
@@ -343,6 +398,41 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         self.alarm_name = empty
         self.step_policy_arn = empty
         self.target_policy_arn = empty
+
+    def _async(
+        self,
+        *,
+        name: str,
+        base: str,
+        s: EndpointSettings,
+        model: aws.sagemaker.Model,
+        storage: async_storage.Storage,
+        tags: Tags,
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        made = async_endpoint.declare(
+            where=f"ScaleToZeroEndpoint {name!r}",
+            name=name,
+            base=base,
+            s=s,
+            model=model,
+            storage=storage,
+            kms_key_arn=self._given.kms_key_arn,
+            tags=tags,
+            child=child,
+        )
+        self.endpoint_name = made.endpoint_name
+        self.endpoint_config_name = made.endpoint_config_name
+        self.inference_component_name = pulumi.Output.from_input("")
+        self.alarm_name = made.alarm_name
+        self.step_policy_arn = made.step_policy_arn
+        self.target_policy_arn = made.target_policy_arn
+        self.async_input_location = storage.layout.input
+        self.async_output_location = storage.layout.output
+        self.async_failure_location = storage.layout.failure
+        self.async_bucket_name = pulumi.Output.from_input(storage.bucket)
+        self.async_success_topic_arn = pulumi.Output.from_input(storage.success_topic_arn or "")
+        self.async_error_topic_arn = pulumi.Output.from_input(storage.error_topic_arn or "")
 
     def _scale_to_zero(
         self,

@@ -89,6 +89,7 @@ POLICIES_WITHOUT_CONFIG = (
     "explicit-container-startup-timeout",
     "least-outstanding-requests-routing",
     "serverless-provisioned-concurrency",
+    "async-bucket-private-and-encrypted",
     "model-in-vpc",
     "model-network-isolation",
 )

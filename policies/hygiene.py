@@ -36,6 +36,15 @@ ECR_TYPES = frozenset({"aws:ecr/repository:Repository", "aws-native:ecr:Reposito
 ROLE_TYPES = frozenset({"aws:iam/role:Role", "aws-native:iam:Role"})
 INLINE_POLICY_TYPES = frozenset({"aws:iam/rolePolicy:RolePolicy", "aws-native:iam:RolePolicy"})
 ATTACHMENT_TYPES = frozenset({"aws:iam/rolePolicyAttachment:RolePolicyAttachment"})
+BUCKET_TYPES = frozenset({"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"})
+PUBLIC_ACCESS_BLOCK_TYPES = frozenset({"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"})
+BUCKET_ENCRYPTION_TYPES = frozenset(
+    {
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    }
+)
+PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
 @guarded
@@ -239,6 +248,58 @@ def step_cooldown_covers_cold_start(args: StackValidationArgs, report: ReportVio
     report_verdicts(args, report, judged(args, {rule: config(rule, args)}).verdicts.for_rule(rule))
 
 
+def _async_buckets(resources: list[Any]) -> dict[str, Any]:
+    """Buckets of this stack that an asynchronous endpoint config writes answers to, by URN: tied by a
+    property dependency (a preview, where the name is not known yet) or by the bucket name in the path."""
+    buckets = {r.urn: r for r in resources if r.resource_type in BUCKET_TYPES}
+    used: dict[str, Any] = {}
+    for cfg in resources:
+        if cfg.resource_type not in ENDPOINT_CONFIG_TYPES or get(cfg.props, "asyncInferenceConfig") is None:
+            continue
+        paths = [get(cfg.props, "asyncInferenceConfig", "outputConfig", k) for k in ("s3OutputPath", "s3FailurePath")]
+        linked = {d.urn for d in cfg.property_dependencies.get("asyncInferenceConfig", [])}
+        for urn, b in buckets.items():
+            name = get(b.props, "bucket")
+            named = isinstance(name, str) and any(isinstance(x, str) and x.startswith(f"s3://{name}/") for x in paths)
+            if urn in linked or named:
+                used[urn] = b
+    return used
+
+
+def _on_bucket(r: Any, bucket: Any) -> bool:
+    name = get(bucket.props, "bucket")
+    linked = any(d.urn == bucket.urn for d in r.property_dependencies.get("bucket", []))
+    return linked or (isinstance(name, str) and get(r.props, "bucket") == name)
+
+
+@guarded
+def async_bucket_private_and_encrypted(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Requests and answers of an asynchronous endpoint are model inputs and outputs: the bucket this stack
+    creates for them must not be reachable from the internet and must be encrypted at rest explicitly."""
+    for bucket in _async_buckets(list(args.resources)).values():
+        on = [r for r in args.resources if _on_bucket(r, bucket)]
+        blocks = [r for r in on if r.resource_type in PUBLIC_ACCESS_BLOCK_TYPES]
+        flags = [get(r.props, f) for r in blocks for f in PUBLIC_ACCESS_FLAGS]
+        if any(isinstance(f, Opaque) for f in flags):
+            args.not_applicable(f"bucket {bucket.name!r}: its public-access block is not known until deployment")
+        if not any(all(get(r.props, f) is True for f in PUBLIC_ACCESS_FLAGS) for r in blocks):
+            report(
+                f"bucket {bucket.name!r} holds asynchronous inference requests and answers but has no "
+                "public-access block with all four settings true. Fix: a BucketPublicAccessBlock on it with "
+                "blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets true (sagezero's "
+                "component creates one).",
+                bucket.urn,
+            )
+        inline = get(bucket.props, "serverSideEncryptionConfiguration")
+        if not inline and not any(r.resource_type in BUCKET_ENCRYPTION_TYPES for r in on):
+            report(
+                f"bucket {bucket.name!r} holds asynchronous inference requests and answers but declares no "
+                "server-side encryption. Fix: a BucketServerSideEncryptionConfiguration on it (aws:kms with your "
+                "key, or AES256).",
+                bucket.urn,
+            )
+
+
 def _policy(name: str, description: str, validate: Any, stack: bool = False) -> Any:
     return make_policy(name, description, validate, EnforcementLevel.ADVISORY, stack=stack)
 
@@ -273,6 +334,12 @@ POLICIES = [
         "step-cooldown-covers-cold-start",
         "With more than one copy allowed, the wake step policy's cooldown covers a cold start (no overshoot).",
         step_cooldown_covers_cold_start,
+        stack=True,
+    ),
+    _policy(
+        "async-bucket-private-and-encrypted",
+        "Buckets this stack creates for asynchronous inference block public access and are encrypted.",
+        async_bucket_private_and_encrypted,
         stack=True,
     ),
     _policy(

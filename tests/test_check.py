@@ -48,7 +48,7 @@ def prod_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_check_passes_a_compliant_export(prod_export: Path) -> None:
     proc = run_cli("check", str(prod_export))
     assert proc.returncode == 0, proc.stderr
-    assert "14 policies: all passed" in proc.stdout
+    assert "15 policies: all passed" in proc.stdout
 
 
 def test_check_fails_on_a_broken_wake_path(prod_export: Path, tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_plan_shows_verdicts_and_our_program_has_no_mandatory_violation(capsys: 
         code, out = _plan(capsys, "--stack", stack, "--json")
         assert code == 0, out
         policies = json.loads(out)["policies"]
-        assert policies["policiesRun"] == 14
+        assert policies["policiesRun"] == 15
         assert [v for v in policies["violations"] if v["level"] == "mandatory"] == []
         if stack == "prod":
             assert policies["violations"] == []

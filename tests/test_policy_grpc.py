@@ -84,7 +84,8 @@ def test_info_lists_every_policy_with_level_and_schema(analyzer: Any) -> None:
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
     assert info.name == "sagezero-scale-to-zero"
     policies = {p.name: p for p in info.policies}
-    assert len(policies) == 16
+    assert len(policies) == 17
+    assert policies["async-bucket-private-and-encrypted"].enforcementLevel == analyzer_pb2.ADVISORY
     assert policies["model-in-vpc"].enforcementLevel == analyzer_pb2.DISABLED
     assert policies["scale-from-zero-alarm"].enforcementLevel == analyzer_pb2.MANDATORY
     assert policies["scale-from-zero-alarm"].policy_type == analyzer_pb2.POLICY_TYPE_STACK

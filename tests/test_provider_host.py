@@ -54,12 +54,16 @@ def test_endpoint_outputs_are_listed(schema: dict[str, Any]) -> None:
     outputs = schema["resources"]["sagezero:index:ScaleToZeroEndpoint"]["properties"]
     for key in ("endpointName", "inferenceComponentName", "imageUri", "roleArn", "alarmName", "stepPolicyArn"):
         assert key in outputs, key
+    for key in ("Input", "Output", "Failure"):
+        assert "s3://" in outputs[f"async{key}Location"]["description"], key
+    for key in ("asyncBucketName", "asyncSuccessTopicArn", "asyncErrorTopicArn"):
+        assert outputs[key]["type"] == "string", key
 
 
 def test_mode_is_a_closed_choice(schema: dict[str, Any]) -> None:
     ref = schema["resources"]["sagezero:index:ScaleToZeroEndpoint"]["inputProperties"]["mode"]["$ref"]
     enum = schema["types"][ref.removeprefix("#/types/")]
-    assert sorted(v["value"] for v in enum["enum"]) == ["scale-to-zero", "serverless"]
+    assert sorted(v["value"] for v in enum["enum"]) == ["async", "scale-to-zero", "serverless"]
 
 
 def test_yaml_example_uses_only_inputs_the_schema_declares(schema: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ import pulumi
 from sagezero.components import InferenceImage, ScaleToZeroEndpoint
 from sagezero.components.inputs import INPUT_FIELDS
 from sagezero.components.naming import physical_base
-from sagezero.settings import EndpointSettings
+from sagezero.settings import EndpointSettings, Mode
 from sagezero.stackconfig import StackConfig, StackConfigError, parse_stack_config
 
 
@@ -25,9 +25,9 @@ def config_values() -> dict[str, Any]:
 
 
 def secret_inputs(settings: EndpointSettings) -> dict[str, Any]:
-    """Every input field the settings set (environment, model data URL, KMS key, tags, VPC ids), wrapped as
-    secrets: a `secure:` value may sit in any of them, and whatever carries one into a resource must stay
-    secret in state."""
+    """Every input field the settings set (environment, model data URL, KMS key, tags, VPC ids, async bucket
+    and topics), wrapped as secrets: a `secure:` value may sit in any of them, and whatever carries one into
+    a resource must stay secret in state."""
     out: dict[str, Any] = {}
     for field in INPUT_FIELDS:
         value = getattr(settings, field)
@@ -70,17 +70,23 @@ def declare(config: StackConfig) -> dict[str, ScaleToZeroEndpoint]:
         # The stack config validated these settings already: the component takes them as they are.
         ep = ScaleToZeroEndpoint.from_settings(tenant.name, settings, extra)
         endpoints[tenant.name] = ep
-        pulumi.export(
-            tenant.name,
-            {
-                "endpoint_name": ep.endpoint_name,
-                "inference_component_name": ep.inference_component_name,
-                "alarm_name": ep.alarm_name,
-                "step_policy_arn": ep.step_policy_arn,
-                "target_policy_arn": ep.target_policy_arn,
-                "mode": tenant.settings.mode.value,
-            },
-        )
+        exported: dict[str, Any] = {
+            "endpoint_name": ep.endpoint_name,
+            "inference_component_name": ep.inference_component_name,
+            "alarm_name": ep.alarm_name,
+            "step_policy_arn": ep.step_policy_arn,
+            "target_policy_arn": ep.target_policy_arn,
+            "mode": tenant.settings.mode.value,
+        }
+        if (
+            tenant.settings.mode is Mode.ASYNC
+        ):  # where to put requests and find answers (the endpoint's tags say it too)
+            exported |= {
+                "async_input_location": ep.async_input_location,
+                "async_output_location": ep.async_output_location,
+                "async_failure_location": ep.async_failure_location,
+            }
+        pulumi.export(tenant.name, exported)
     return endpoints
 
 

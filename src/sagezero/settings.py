@@ -405,6 +405,22 @@ ASYNC_ALARM_PERIOD_S = 60
 shorter alarm period would see missing data between samples."""
 
 
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def s3_bucket_name_problem(name: str) -> str | None:
+    """Why S3 would refuse `name` as a general-purpose bucket name (AWS "Bucket naming rules"), or None.
+    Caught here because the component builds s3:// paths from it, which SageMaker only checks at deploy."""
+    if name.startswith("s3://") or "/" in name:
+        return f"{excerpt(name)} must be a bare bucket name (no s3:// or key); the component lays out <endpoint>/input/ etc."
+    if not _BUCKET_NAME.match(name) or ".." in name or re.match(r"^\d+\.\d+\.\d+\.\d+$", name):
+        return (
+            f"{excerpt(name)} is not an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
 def _mode_problems(s: EndpointSettings) -> list[Problem]:
     out = []
     if s.mode is not Mode.ASYNC:
@@ -415,6 +431,10 @@ def _mode_problems(s: EndpointSettings) -> list[Problem]:
             if getattr(s, name) != getattr(defaults, name)
         ]
         return out
+    if s.async_bucket is not None:
+        bucket_problem = s3_bucket_name_problem(s.async_bucket)
+        if bucket_problem:
+            out.append(Problem("async_bucket", bucket_problem))
     if s.async_notifications and (s.async_success_topic_arn or s.async_error_topic_arn):
         out.append(
             Problem(

@@ -271,7 +271,11 @@ def secret_placeholder(value: Any) -> bool:
     return isinstance(value, str) and value == SECRET_PLACEHOLDER
 
 
-_SECRET_STAND_INS = {"modelDataUrl": f"s3://{SECRET_PLACEHOLDER}/"}
+_SECRET_STAND_INS = {
+    "modelDataUrl": f"s3://{SECRET_PLACEHOLDER}/",
+    "asyncSuccessTopicArn": f"arn:aws:sns:us-east-1:000000000000:{SECRET_PLACEHOLDER}",
+    "asyncErrorTopicArn": f"arn:aws:sns:us-east-1:000000000000:{SECRET_PLACEHOLDER}",
+}
 """Values that pass every check in place of a `secure:` setting `plan` cannot decrypt (the others' checks
 pass on the placeholder itself). The real value is checked where it is known: by the program at `pulumi up`."""
 

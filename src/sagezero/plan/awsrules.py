@@ -32,6 +32,10 @@ OPERATIONS: dict[str, tuple[str, str, dict[str, str]]] = {
     "aws:appautoscaling/target:Target": ("application-autoscaling", "RegisterScalableTarget", {}),
     "aws:appautoscaling/policy:Policy": ("application-autoscaling", "PutScalingPolicy", {"name": "PolicyName"}),
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch", "PutMetricAlarm", {"name": "AlarmName"}),
+    # An async tenant's queue: the bucket name and the topics' names and tags (their other settings are
+    # separate S3 calls or SNS attributes, whose shapes do not follow the Pulumi inputs).
+    "aws:s3/bucket:Bucket": ("s3", "CreateBucket", {}),
+    "aws:sns/topic:Topic": ("sns", "CreateTopic", {}),
 }
 # Nested members whose Pulumi name is not AWS's name with a capital first letter.
 NESTED = {"memorySizeInMb": "MemorySizeInMB", "routingConfigs": "RoutingConfig"}

@@ -171,13 +171,22 @@ class PlaceholderMocks(pulumi_mocks.Mocks):
             }
         elif t == "aws:cloudwatch/metricAlarm:MetricAlarm":
             out = {"name": name, "arn": self._arn("cloudwatch", f"alarm:{name}")}
+        elif t == "aws:s3/bucket:Bucket":
+            # S3 auto-names from bucket_prefix; bucket ARNs carry neither region nor account.
+            bucket = (
+                inputs.get("bucket") or f"{inputs.get('bucketPrefix') or args.name + '-'}{_digest(t, args.name, n=26)}"
+            )
+            out = {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "id": bucket}
+        elif t == "aws:sns/topic:Topic":
+            out = {"name": name, "arn": self._arn("sns", name)}
         elif args.custom:
             out = {"name": name} if "name" not in inputs else {}
             pkg, _, member = t.partition(":")
             if pkg == "aws" and "arn" not in inputs:  # e.g. a KMS key whose ARN another resource takes
                 service, _, kind = member.partition("/")
                 out["arn"] = self._arn(service, f"{kind.partition(':')[0].lower()}/{name}")
-        return (str(out.get("name") or name) if args.custom else None), {**inputs, **out}
+        resource_id = out.pop("id", None) or out.get("name") or name  # a bucket's id is its name
+        return (str(resource_id) if args.custom else None), {**inputs, **out}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         if args.token == "pulumi:providers:aws/terraformConfig":

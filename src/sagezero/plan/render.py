@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from sagezero import wiring
 from sagezero.engine_wiring import build_wiring, get
 from sagezero.plan.engine import PLACEHOLDER_ACCOUNT, Plan, PlannedResource
 from sagezero.plan.placement import FROM_ENVIRONMENT, placements, splits
@@ -59,9 +60,29 @@ def summary(r: PlannedResource) -> str:
     if t == "aws:iam/role:Role":
         return "trusted by sagemaker.amazonaws.com"
     if t == "aws:iam/rolePolicy:RolePolicy":
-        return "ECR pull (one repository), logs, metrics" + (
-            ", S3 model prefix" if "s3:" in str(p.get("policy")) else ""
+        policy = str(p.get("policy"))
+        return (
+            "ECR pull (one repository), logs, metrics"
+            + (", S3 model prefix" if "ReadModelData" in policy else "")
+            + (", async input/output/failure prefixes" if "ReadAsyncRequests" in policy else "")
+            + (", SNS publish" if "sns:Publish" in policy else "")
         )
+    if t == "aws:s3/bucket:Bucket":
+        return f"async queue bucket {_fmt(p.get('bucket'))}"
+    if t == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
+        flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        return "public access blocked" if all(p.get(f) is True for f in flags) else "PUBLIC ACCESS NOT FULLY BLOCKED"
+    if t == "aws:s3/bucketOwnershipControls:BucketOwnershipControls":
+        return f"ownership {get(p, 'rule', 'objectOwnership')} (no ACLs)"
+    if t == "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+        return f"encrypted {get(p, 'rules', 0, 'applyServerSideEncryptionByDefault', 'sseAlgorithm')}"
+    if t == "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration":
+        rule = get(p, "rules", 0) or {}
+        return f"expires {get(rule, 'filter', 'prefix')} after {get(rule, 'expiration', 'days')} day(s)"
+    if t == "aws:s3/bucketPolicy:BucketPolicy":
+        return "denies requests without TLS" if "aws:SecureTransport" in str(p.get("policy")) else ""
+    if t == "aws:sns/topic:Topic":
+        return f"async notices, encrypted with {p.get('kmsMasterKeyId')}"
     if t == "aws:sagemaker/model:Model":
         env = get(p, "primaryContainer", "environment") or {}
         return f"image pinned by digest, {len(env)} env var(s)"
@@ -72,6 +93,13 @@ def summary(r: PlannedResource) -> str:
             return (
                 f"serverless {get(sc, 'memorySizeInMb')} MB, max concurrency {get(sc, 'maxConcurrency')}, "
                 f"provisioned {get(sc, 'provisionedConcurrency') or 0}"
+            )
+        out = get(p, "asyncInferenceConfig", "outputConfig")
+        if out:
+            per = get(p, "asyncInferenceConfig", "clientConfig", "maxConcurrentInvocationsPerInstance")
+            return (
+                f"async {get(v, 'instanceType')}, output {_fmt(get(out, 's3OutputPath'))}, {_fmt(per)} request(s) "
+                f"per instance, startup timeout {get(v, 'containerStartupHealthCheckTimeoutInSeconds')} s"
             )
         mis = get(v, "managedInstanceScaling") or {}
         route = get(v, "routingConfigs", 0, "routingStrategy")
@@ -88,21 +116,27 @@ def summary(r: PlannedResource) -> str:
             f"{get(c, 'numberOfAcceleratorDevicesRequired') or 0} accelerator(s), copies start at "
             f"{get(p, 'runtimeConfig', 'copyCount')} (ignored on update)"
         )
+    unit = "instance" if p.get("scalableDimension") == wiring.VARIANT_DIMENSION else "copy"
     if t == "aws:appautoscaling/target:Target":
-        return f"{p.get('resourceId')} copies {p.get('minCapacity')}..{p.get('maxCapacity')}"
+        return f"{p.get('resourceId')} {_plural(unit)} {p.get('minCapacity')}..{p.get('maxCapacity')}"
     if t == "aws:appautoscaling/policy:Policy":
         if p.get("policyType") == "StepScaling":
             s = get(p, "stepScalingPolicyConfiguration") or {}
             adj = get(s, "stepAdjustments", 0, "scalingAdjustment")
-            return f"step +{adj} copy when alarmed, cooldown {get(s, 'cooldown')} s"
+            return f"step +{adj} {unit} when alarmed, cooldown {get(s, 'cooldown')} s"
         tt = get(p, "targetTrackingScalingPolicyConfiguration") or {}
+        custom = get(tt, "customizedMetricSpecification", "metricName")
         return (
-            f"target tracking {get(tt, 'targetValue')} concurrent req/copy, "
+            f"target tracking {get(tt, 'targetValue')} {custom or 'concurrent req/copy'}, "
             f"in {get(tt, 'scaleInCooldown')} s / out {get(tt, 'scaleOutCooldown')} s"
         )
     if t == "aws:cloudwatch/metricAlarm:MetricAlarm":
         return f"{p.get('metricName')} {p.get('statistic')} >= {p.get('threshold')} over {p.get('period')} s"
     return ""
+
+
+def _plural(unit: str) -> str:
+    return "copies" if unit == "copy" else f"{unit}s"
 
 
 def resources_section(plan: Plan) -> Section:
@@ -165,12 +199,14 @@ def wiring_section(plan: Plan) -> Section:
     data = []
     for path in paths:
         unit = path.unit
+        queued = unit.dimension == wiring.VARIANT_DIMENSION  # an async variant: requests wait in S3
         lines.append(unit.label)
         if path.alarm:
             a = path.alarm
             stat = a.statistic if a.metrics is None else "metric math"
+            start = "request queued in S3 at 0 instances" if queued else "request at 0 capacity"
             lines.append(
-                f"  request at 0 capacity -> alarm {_fmt(a.name)}: {_fmt(a.metric)} {_fmt(stat)} "
+                f"  {start} -> alarm {_fmt(a.name)}: {_fmt(a.metric)} {_fmt(stat)} "
                 f"{_OPS.get(str(a.comparison), _fmt(a.comparison))} {_num(a.threshold)} over {_num(a.period)} s "
                 f"({_num(a.datapoints)} of {_num(a.evaluation_periods)})"
             )
@@ -183,9 +219,14 @@ def wiring_section(plan: Plan) -> Section:
         if path.target:
             t = path.target
             lines.append(f"  -> scalable target {_fmt(t.resource_id)}: {_num(t.min_capacity)}..{_num(t.max_capacity)}")
-            lines.append("  -> capacity added; instances follow (managed instance scaling)")
+            lines.append(
+                "  -> an instance starts and works through the queued requests"
+                if queued
+                else "  -> capacity added; instances follow (managed instance scaling)"
+            )
         if path.tracking:
-            lines.append(f"  idle -> target tracking ({_num(path.tracking.target_value)}) scales back to 0")
+            per = " queued per instance" if queued else ""
+            lines.append(f"  idle -> target tracking ({_num(path.tracking.target_value)}{per}) scales back to 0")
         for f in path.verdicts.findings:
             lines.append(f"  BROKEN [{f.kind}] {f.message}")
         for u in path.verdicts.unjudged:

@@ -141,6 +141,30 @@ def _variant_units(idx: Index, w: Wiring, v: Verdicts) -> list[Unit]:
     return units
 
 
+def _untargeted_variant_policies(w: Wiring, v: Verdicts) -> None:
+    """Scaling policies on an endpoint's variants where no scalable target in the stack scales that
+    endpoint's instances: App Auto Scaling refuses a policy on an unregistered target, so the variant
+    stays at its initial count (a dropped target, or one registered on another dimension). A target of
+    that endpoint on another variant is judged as its own unit (`no-variant`)."""
+    if any(isinstance(t.resource_id, Opaque) or isinstance(t.dimension, Opaque) for t in w.targets):
+        return  # a hidden target may be the one: nothing can be said
+    endpoints = {
+        t.resource_id.split("/")[1].lower()
+        for t in w.targets
+        if t.dimension == wiring.VARIANT_DIMENSION and isinstance(t.resource_id, str) and t.resource_id.count("/") == 3
+    }
+    for p in w.policies:
+        rid = p.resource_id
+        if p.dimension != wiring.VARIANT_DIMENSION or not isinstance(rid, str) or rid.count("/") != 3:
+            continue
+        if rid.split("/")[1].lower() in endpoints:
+            continue
+        v.find(WAKE, "no-scalable-target", p.ref, f"scaling policy {p.label} scales {rid} ({p.dimension}), which no "
+               "scalable target in this stack registers: App Auto Scaling refuses a policy on an unregistered "
+               "target, so the variant never leaves its initial instance count. Fix: register a scalable target "
+               f"(MinCapacity 0) on {rid} with {wiring.VARIANT_DIMENSION}.")  # fmt: skip
+
+
 def _cooldown(path: Path, config: Mapping[str, Any], v: Verdicts) -> None:
     """Advisory, found with the simulator: with more than one copy, a short step cooldown overshoots."""
     step, target = path.step, path.target
@@ -199,6 +223,7 @@ def judge(w: Wiring, config: Mapping[str, Mapping[str, Any]] | None = None) -> J
         j.paths.append(path)
         v.extend(path.verdicts)
     _safely(v, (WAKE,), "", lambda: _orphans(w, used, v))
+    _safely(v, (WAKE,), "", lambda: _untargeted_variant_policies(w, v))
     return j
 
 

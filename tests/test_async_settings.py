@@ -1,0 +1,81 @@
+"""Async mode's settings: parsed from the stack config, refused where they would be ignored or break the
+layout, and given as Inputs exactly where the settings' metadata says."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from sagezero.settings import EndpointSettings, Mode, build_settings
+from sagezero.stackconfig import SECRET_PLACEHOLDER, StackConfigError, parse_stack_config
+
+TOPIC = "arn:aws:sns:eu-west-1:123456789012:done"
+
+
+def _tenant(**keys: object) -> EndpointSettings:
+    cfg = parse_stack_config("dev", {"sagezero:tenants": [{"name": "q", "mode": "async", **keys}]})
+    return cfg.tenants[0].settings
+
+
+def test_an_async_tenant_parses_with_a_minute_alarm_and_no_accelerators() -> None:
+    s = _tenant(instanceType="ml.g5.xlarge", asyncBucket="team-queue", asyncBacklogTarget=2.5)
+    assert s.mode is Mode.ASYNC
+    assert (s.alarm_period_s, s.accelerators) == (60, 0)
+    assert (s.async_bucket, s.async_backlog_target) == ("team-queue", 2.5)
+
+
+@pytest.mark.parametrize(
+    ("keys", "text"),
+    [
+        ({"mode": "scale-to-zero", "asyncExpiryDays": 3}, "tenants[0].asyncExpiryDays: only async mode uses it"),
+        ({"mode": "serverless", "accelerators": 0, "asyncBucket": "b-1"}, "tenants[0].asyncBucket: only async mode"),
+        (
+            {"asyncBucket": "s3://team-queue/x"},
+            "tenants[0].asyncBucket: 's3://team-queue/x' must be a bare bucket name",
+        ),
+        ({"asyncBucket": "Team_Queue"}, "tenants[0].asyncBucket: 'Team_Queue' is not an S3 bucket name"),
+        ({"asyncBucket": "a..b"}, "is not an S3 bucket name"),
+        ({"asyncBucket": "10.0.0.1"}, "is not an S3 bucket name"),
+        ({"asyncNotifications": True, "asyncSuccessTopicArn": TOPIC}, "asyncNotifications: creates the success"),
+        ({"asyncErrorTopicArn": "arn:aws:sqs:eu-west-1:123456789012:q"}, "asyncErrorTopicArn: 'arn:aws:sqs"),
+        ({"alarmPeriodS": 30}, "alarmPeriodS: 30 is shorter than the minute HasBacklogWithoutCapacity"),
+        ({"asyncInvocationTimeoutS": 3601}, "asyncInvocationTimeoutS: 3601 is outside 1-3600"),
+        ({"asyncMaxConcurrentInvocations": 0}, "asyncMaxConcurrentInvocations: 0 is outside 1-1000"),
+        ({"accelerators": 1}, "accelerators: async endpoints have no inference component"),
+    ],
+)
+def test_async_mistakes_name_the_stack_tenant_and_key(keys: dict[str, object], text: str) -> None:
+    entry = {"name": "q", "mode": "async", **keys}
+    with pytest.raises(StackConfigError) as e:
+        parse_stack_config("dev", {"sagezero:tenants": [entry]})
+    assert str(e.value).startswith("stack 'dev' has ")
+    assert text in str(e.value), str(e.value)
+
+
+def test_undecryptable_topic_arns_plan_as_unknown_valid_values() -> None:
+    s = _tenant(asyncSuccessTopicArn=SECRET_PLACEHOLDER, asyncErrorTopicArn=SECRET_PLACEHOLDER)
+    assert s.async_success_topic_arn and s.async_success_topic_arn.endswith(SECRET_PLACEHOLDER)
+
+
+def test_input_fields_are_the_settings_marked_input() -> None:
+    from sagezero.components.inputs import INPUT_FIELDS, Resolved
+
+    marked = [f.name for f in dataclasses.fields(EndpointSettings) if f.metadata.get("input")]
+    assert list(INPUT_FIELDS) == marked
+    assert {"async_bucket", "async_success_topic_arn", "async_error_topic_arn"} <= set(INPUT_FIELDS)
+    assert sorted(f.name for f in dataclasses.fields(Resolved)) == sorted(marked), "every Input reaches the children"
+
+
+def test_a_resolved_async_input_is_checked_by_its_own_rules_only() -> None:
+    _s, problems = build_settings({"mode": "async", "async_bucket": "ok-bucket"}, camel_keys=False)
+    assert problems == []
+
+
+def test_secret_stack_values_reach_the_component_as_secret_inputs() -> None:
+    pytest.importorskip("pulumi")
+    from sagezero.program import secret_inputs
+
+    s = dataclasses.replace(EndpointSettings(), mode=Mode.ASYNC, async_bucket="team-queue", async_error_topic_arn=TOPIC)
+    assert {"async_bucket", "async_error_topic_arn"} <= set(secret_inputs(s))
+    assert "async_success_topic_arn" not in secret_inputs(s)
