@@ -336,3 +336,45 @@ def _ignore_gap(resources: list[EngineResource]) -> bool:
     takes the state as kept (CloudWatch's fill-in of missing datapoints, not settled here)."""
     alarm = next(r for r in resources if r.name == "aalarm").props
     return alarm.get("treatMissingData") == "ignore" and float(alarm.get("datapointsToAlarm", 1)) >= 2
+
+
+def test_the_components_async_wiring_is_what_the_async_simulator_assumes_and_it_works() -> None:
+    """What `ScaleToZeroEndpoint` deploys in async mode, read back field by field, is the machinery
+    `async_from_settings` models (the wiring model does not carry the step policy's aggregation, which
+    cannot matter for a 0/1 signal), and it passes the witness."""
+    import dataclasses
+
+    from sagezero.components import ScaleToZeroEndpoint
+    from sagezero.plan.engine import evaluate as evaluate_program
+    from sagezero.settings import build_settings
+    from sagezero.simulate.machinery import async_from_settings
+    from tests.policy_fixtures import IMAGE, KMS
+
+    args: dict[str, Any] = {"mode": "async", "instance_type": "ml.c5.xlarge", "max_instance_count": 2}
+    rec = evaluate_program(
+        lambda: ScaleToZeroEndpoint(
+            "acme",
+            {
+                "image_uri": IMAGE,
+                "kms_key_arn": KMS,
+                "mode": "async",
+                "instance_type": "ml.c5.xlarge",
+                "max_instance_count": 2,
+            },
+        ),
+        stack="dev",
+        region="eu-west-1",
+    )
+    resources = [r.engine() for r in rec.resources if r.custom]
+    found, problems = async_tenants(build_wiring(resources))
+    assert not problems and len(found) == 1
+    settings_, _ = build_settings(args, camel_keys=False)
+    assert settings_ is not None
+    modelled = async_from_settings(settings_)
+    assert modelled.step is not None and found[0].machinery.step is not None
+    read = dataclasses.replace(
+        found[0].machinery,
+        step=dataclasses.replace(found[0].machinery.step, metric_aggregation=modelled.step.metric_aggregation),
+    )
+    assert read == modelled
+    assert replay_async(resources).works
