@@ -2,8 +2,10 @@
 
 Writes a 1,000,000-row CSV trace (Poisson, business hours, 4 copies on up to 4 instances so the
 machinery works: scale-out by day, scale to zero at night), then times, in this process:
-loading the trace, one simulation, and the always-on comparison run; and, in a fresh process as a
-user runs it, the whole command (`sagezero simulate --traffic FILE`), imports included.
+loading the trace, one simulation, the always-on comparison run, and the async engine on the same
+traffic (min of three, interleaved with the real-time engine, so the ratio is from one run); and,
+in a fresh process as a user runs it, the whole command (`sagezero simulate --traffic FILE`),
+imports included.
 The reference measured in the same run is the floor any simulator pays: reading the CSV.
 Usage: .venv/bin/python bench/simulate_month.py
 """
@@ -24,6 +26,7 @@ from sagezero.settings import EndpointSettings
 from sagezero.simulate import Client, ClientSettings, SimConfig, compare, run
 from sagezero.simulate import prices as price_table
 from sagezero.simulate import traffic as tg
+from sagezero.simulate.async_engine import run_async
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -58,6 +61,14 @@ def main() -> None:
         t0 = time.perf_counter()
         comparison = compare(result, prices)
         compare_s = time.perf_counter() - t0
+        rt_times, async_times = [], []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            run(cfg, traffic)
+            rt_times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            queued = run_async(cfg, traffic)
+            async_times.append(time.perf_counter() - t0)
         cmd = [sys.executable, "-m", "sagezero.cli", "simulate", "--traffic", str(trace),
                "--set", "maxCopies=4", "--set", "maxInstanceCount=4", "--json"]  # fmt: skip
         t0 = time.perf_counter()
@@ -76,6 +87,12 @@ def main() -> None:
         "simulate_vs_trace_load": round(sim_s / load_s, 2),
         "always_on_comparison_s": round(compare_s, 3),
         "cli_end_to_end_s": round(cli_s, 3),
+        "realtime_min_of_3_s": round(min(rt_times), 3),
+        "async_min_of_3_s": round(min(async_times), 3),
+        "async_vs_realtime": round(min(async_times) / min(rt_times), 2),
+        "async_answered": int(queued.answered_at.size - queued.unanswered),
+        "async_instance_hours": round(queued.instance_seconds / 3600, 1),
+        "async_peak_instances": queued.peak_instances,
         "served": z.served,
         "waited": z.waited,
         "failed": z.failed,

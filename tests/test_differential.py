@@ -25,9 +25,10 @@ from sagezero.policies.runner import evaluate
 from sagezero.simulate import Client, ClientSettings, SimConfig, run
 from sagezero.simulate import prices as price_table
 from sagezero.simulate import traffic as tg
+from sagezero.simulate.async_engine import AsyncResult, run_async
 from sagezero.simulate.engine import SERVED, SimResult
-from sagezero.simulate.wired import tenants
-from tests.policy_fixtures import mutate, native_baseline
+from sagezero.simulate.wired import async_tenants, tenants
+from tests.policy_fixtures import async_baseline, mutate, native_baseline
 from tests.wiring_cases import CASES, Case
 
 PRICES = price_table.load()
@@ -195,3 +196,177 @@ def test_every_catalogued_case_agrees_with_the_simulator(case: Case) -> None:
         pytest.skip(f"not simulable: {problems}")  # metric math, extended statistics: judged by the rules alone
     pack_passes = not ({k for _, k in case.expect} & WAKE_KINDS)
     assert replay(resources).works == pack_passes
+
+
+# ---- asynchronous endpoints: the async engine as the witness ------------------------------------------
+
+ASYNC_WAKE_KINDS = WAKE_KINDS | {"no-variant"}
+"""A scalable target on a variant the config lacks leaves the real variant unscaled: a broken wake path."""
+ANSWER_WITHIN = 30 * 60.0
+"""A woken endpoint answers a queued request within a cold start plus a few alarm minutes."""
+
+
+def replay_async(resources: list[EngineResource]) -> Witness:
+    """The async variant replayed by `async_engine` from the same resources the pack judged: a queued
+    request must be answered (it never fails; a dead wake path leaves it queued), the variant must
+    return to zero instances and stay there, wake again right after, and wake for a lone request and
+    for a burst."""
+    found, problems = async_tenants(build_wiring(resources))
+    assert not problems and len(found) == 1, problems
+    t = found[0]
+    config = SimConfig(t.settings, PRICES.instance(t.settings.instance_type), FIXED)
+
+    def go(arrivals: list[float]) -> AsyncResult:
+        a = np.asarray(sorted(arrivals), dtype=np.float64)
+        return run_async(config, tg.Traffic(a, np.full(a.size, 0.2), horizon_s=float(a[-1]) + IDLE), t.machinery)
+
+    def answered(r: AsyncResult, i: int) -> bool:
+        return bool(r.answer_s[i] <= ANSWER_WITHIN)
+
+    def zero_after(r: AsyncResult, since: float) -> float | None:
+        """When the variant reached zero instances for good (at or after `since`); None: it did not."""
+        tl = r.timeline
+        up = [j for j in range(len(tl.t)) if tl.desired[j] > 0 or tl.instances[j] > 0]
+        if not up:
+            return since
+        if up[-1] + 1 == len(tl.t):
+            return None
+        return max(tl.t[up[-1] + 1], since)
+
+    serving = [FIRST + LOOK_AGAIN + 30 + x for x in SERVING]
+    first = go([FIRST, *serving])
+    wakes = answered(first, 0) and answered(first, len(serving))
+    zero = zero_after(first, float(np.nanmax(first.answered_at))) if wakes else None
+    again = False
+    if zero is not None:
+        second = go([FIRST, *serving, zero + 60])
+        again = answered(second, len(serving) + 1)
+    alone = go([FIRST])
+    lone = answered(alone, 0) and zero_after(alone, float(alone.answered_at[0])) is not None
+    burst = go([FIRST + 0.1 * i for i in range(10)])
+    bursts = all(answered(burst, i) for i in range(10))
+    return Witness(wakes, zero is not None, zero is not None, again, lone, bursts, False)
+
+
+ASYNC_SIMULABLE = [c for c in CASES if c.base == "async" and not any(k == "aws-rejects" for _, k in c.expect)]
+
+
+@pytest.mark.parametrize("case", ASYNC_SIMULABLE, ids=[c.id for c in ASYNC_SIMULABLE])
+def test_every_catalogued_async_case_agrees_with_the_async_simulator(case: Case) -> None:
+    resources = case.resources()
+    pack_passes = not ({k for _, k in case.expect} & ASYNC_WAKE_KINDS)
+    assert replay_async(resources).works == pack_passes, replay_async(resources)
+
+
+def test_the_async_witness_sees_a_correct_and_a_broken_wiring() -> None:
+    assert replay_async(async_baseline()).works
+    broken = replay_async(mutate(async_baseline(), "aalarm", lambda p: "drop"))
+    # a backlog above the tracking target still wakes it (FACTS), but a lone request waits for ever
+    assert not broken.lone and not broken.works
+
+
+def async_wiring(draw: Any) -> list[EngineResource]:
+    """The documented async wiring with a few fields changed, each correct eight times in nine."""
+
+    def pick(correct: Any, *others: Any) -> Any:
+        return draw(st.sampled_from([correct] * (8 * len(others)) + list(others)))
+
+    n = pick(2, 1, 3)
+    alarm: dict[str, Any] = {
+        "statistic": pick("Average", "Maximum", "Sum", "Minimum"),
+        "comparisonOperator": pick("GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold"),
+        "threshold": pick(1.0, 0.5, 2.0),
+        "period": pick(60.0, 120.0),
+        "treatMissingData": pick("missing", "notBreaching", "breaching", "ignore"),
+        "actionsEnabled": pick(True, False),
+        "evaluationPeriods": float(n),
+        "datapointsToAlarm": float(draw(st.integers(1, n))),
+    }
+    if pick(False, True):
+        alarm["metricName"] = "NoCapacityInvocationFailures"
+    dims = pick("own", "extra", "other")
+
+    def change_alarm(p: dict[str, Any]) -> None:
+        p.update(alarm)
+        if dims == "extra":
+            p["dimensions"] = [*p["dimensions"], {"name": "VariantName", "value": "AllTraffic"}]
+        elif dims == "other":
+            p["dimensions"] = [{"name": "EndpointName", "value": "other-endpoint"}]
+
+    step: dict[str, Any] = {"metricIntervalLowerBound": pick(0.0, 1.0), "scalingAdjustment": pick(1.0, -1.0, 0.0)}
+    config: dict[str, Any] = {"adjustmentType": pick("ChangeInCapacity", "ExactCapacity"),
+                              "stepAdjustments": [step], "cooldown": pick(300.0, 60.0, 3600.0)}  # fmt: skip
+    target: dict[str, Any] = {"maxCapacity": pick(2.0, 0.0, 1.0)}
+    suspended = pick({}, {"dynamicScalingInSuspended": True}, {"dynamicScalingOutSuspended": True})
+    if suspended:
+        target["suspendedState"] = suspended
+    tracking = pick("ok", "gone", "no-scale-in")
+    out = mutate(async_baseline(), "aalarm", change_alarm)
+    out = mutate(out, "awake", lambda p: p["stepScalingPolicyConfiguration"].update(config))
+    out = mutate(out, "atarget", lambda p: p.update(target))
+    if tracking == "gone":
+        out = mutate(out, "atracking", lambda p: "drop")
+    elif tracking == "no-scale-in":
+        out = mutate(
+            out, "atracking", lambda p: p["targetTrackingScalingPolicyConfiguration"].update(disableScaleIn=True)
+        )
+    return out
+
+
+@settings(max_examples=int(__import__("os").environ.get("SAGEZERO_DIFFERENTIAL_EXAMPLES", "160")) // 4,
+          deadline=None, derandomize=True)  # fmt: skip
+@given(st.data())
+def test_the_pack_passes_exactly_the_async_wirings_the_async_simulator_shows_working(data: st.DataObject) -> None:
+    resources = async_wiring(data.draw)
+    report = evaluate(resources)
+    kinds = {v.message[1 : v.message.index("]")] for v in report.mandatory}
+    if "aws-rejects" in kinds or report.not_judged:
+        return
+    witness = replay_async(resources)
+    if _ignore_gap(resources) and kinds & ASYNC_WAKE_KINDS == {"stays-in-alarm"}:
+        assert witness.works, witness  # the known disagreement, pinned so that either side changing shows
+        return
+    assert (not (kinds & ASYNC_WAKE_KINDS)) == witness.works, (sorted(kinds), witness)
+
+
+def _ignore_gap(resources: list[EngineResource]) -> bool:
+    """A known modelling gap (docs/simulator.md, Limits): `ignore` with DatapointsToAlarm >= 2. Once the
+    backlog is served, the window holds fewer breaching datapoints than needed and missing ones; the
+    simulator's `alarm.evaluate` evaluates the present datapoints (OK), the pack's `stays-in-alarm`
+    takes the state as kept (CloudWatch's fill-in of missing datapoints, not settled here)."""
+    alarm = next(r for r in resources if r.name == "aalarm").props
+    return alarm.get("treatMissingData") == "ignore" and float(alarm.get("datapointsToAlarm", 1)) >= 2
+
+
+def test_the_components_async_wiring_is_what_the_async_simulator_assumes_and_it_works() -> None:
+    """What `ScaleToZeroEndpoint` deploys in async mode, read back field by field, is the machinery
+    `async_from_settings` models (the wiring model does not carry the step policy's aggregation, which
+    cannot matter for a 0/1 signal), and it passes the witness."""
+    import dataclasses
+
+    from sagezero.components import ScaleToZeroEndpoint
+    from sagezero.plan.engine import evaluate as evaluate_program
+    from sagezero.settings import build_settings
+    from sagezero.simulate.machinery import async_from_settings
+    from tests.policy_fixtures import IMAGE, KMS
+
+    args: dict[str, Any] = {"mode": "async", "instance_type": "ml.c5.xlarge", "max_instance_count": 2}
+    # the component's args are a TypedDict; these keys are checked by build_settings below
+    rec = evaluate_program(
+        lambda: ScaleToZeroEndpoint("acme", {"image_uri": IMAGE, "kms_key_arn": KMS, **args}),  # type: ignore[typeddict-item]
+        stack="dev",
+        region="eu-west-1",
+    )
+    resources = [r.engine() for r in rec.resources if r.custom]
+    found, problems = async_tenants(build_wiring(resources))
+    assert not problems and len(found) == 1
+    settings_, _ = build_settings(args, camel_keys=False)
+    assert settings_ is not None
+    modelled = async_from_settings(settings_)
+    assert modelled.step is not None and found[0].machinery.step is not None
+    read = dataclasses.replace(
+        found[0].machinery,
+        step=dataclasses.replace(found[0].machinery.step, metric_aggregation=modelled.step.metric_aggregation),
+    )
+    assert read == modelled
+    assert replay_async(resources).works

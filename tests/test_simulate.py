@@ -301,6 +301,25 @@ def test_cli_simulate_text_json_and_plots(tmp_path: Path) -> None:
     assert doc["traffic"]["requests"] > 0 and doc["scale_to_zero"]["cost"] >= 0
     assert doc["always_on"]["instance_hours"] == pytest.approx(48)
     assert doc["prices"]["date"] == PRICES.date
+    # the async column: the same requests, none failed, each touched by a cold start counted once
+    assert doc["async"]["requests"] == doc["traffic"]["requests"] == doc["async"]["answered"]
+    assert doc["async"]["cold"] <= doc["async"]["requests"] and doc["async"]["cost_per_month"] >= 0
+    assert doc["scale_to_zero"]["touched"] >= doc["scale_to_zero"]["failed"]
+
+
+def test_cli_simulate_compares_the_three_modes_side_by_side() -> None:
+    proc = sagezero("simulate", "--days", "2")
+    assert proc.returncode == 0, proc.stderr
+    header = next(line for line in proc.stdout.splitlines() if "scale to zero" in line and "async" in line)
+    assert header.split() == ["scale", "to", "zero", "async", "always", "on", "(min", "1)", "serverless"]
+    for row in ("cost per 30 days", "answer p95", "touched by a cold start", "failed", "retried"):
+        assert any(line.strip().startswith(row) for line in proc.stdout.splitlines()), row
+    assert "woken by HasBacklogWithoutCapacity" in proc.stdout
+    without = sagezero("simulate", "--days", "2", "--modes", "scale-to-zero,always-on")
+    assert without.returncode == 0 and "woken by" not in without.stdout
+    assert "async" not in json.loads(sagezero("simulate", "--days", "1", "--modes", "always-on", "--json").stdout)
+    bad = sagezero("simulate", "--modes", "asnyc")
+    assert bad.returncode != 0 and "expected a comma-separated list of" in bad.stderr
 
 
 def test_cli_simulate_reads_the_stack_and_sweeps() -> None:

@@ -58,6 +58,14 @@ class Mechanics:
     copy_concurrency: int = 1
     """Requests one copy works on at once (the container's worker pool); more wait in its queue."""
 
+    # -- SageMaker asynchronous inference ------------------------------------------------------------
+    async_metric_period_s: float = 60.0
+    """Period of the backlog metrics an async endpoint publishes (ApproximateBacklogSize,
+    ApproximateBacklogSizePerInstance, HasBacklogWithoutCapacity); target tracking's datapoints."""
+    async_tracking_scale_in_datapoints: int = 15
+    """Target tracking's managed low alarm on a standard-resolution metric: this many one-period datapoints
+    below the scale-in threshold before it scales in (the high alarm uses `tracking_scale_out_datapoints`)."""
+
 
 DEFAULT = Mechanics()
 
@@ -82,11 +90,22 @@ SOURCES: dict[str, str] = {
     "image_size_gb": "measured: sagezero's image is 0.195 GB (docs/benchmarks.md)",
     "copy_concurrency": "conservative: one prediction at a time per copy, as a GPU model; sagezero_serve runs "
     "SAGEZERO_WORKERS (default: the CPU count) at once",
+    "async_metric_period_s": "SageMaker developer guide, 'Monitoring asynchronous endpoints': the backlog metrics "
+    "are published at a one-minute frequency",
+    "async_tracking_scale_in_datapoints": "App Auto Scaling user guide, target tracking: the managed low alarm "
+    "needs 15 datapoints of 1 min (the high alarm 3 of 1 min) on standard-resolution metrics",
 }
 
 
 POSITIVE = frozenset(
-    {"alarm_action_repeat_s", "tracking_period_s", "tracking_scale_out_datapoints", "copy_concurrency"}
+    {
+        "alarm_action_repeat_s",
+        "tracking_period_s",
+        "tracking_scale_out_datapoints",
+        "copy_concurrency",
+        "async_metric_period_s",
+        "async_tracking_scale_in_datapoints",
+    }
 )
 """Intervals and counts the model divides by or steps with: 0 would divide by zero or never advance."""
 

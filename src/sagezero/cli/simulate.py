@@ -33,6 +33,17 @@ if TYPE_CHECKING:
     from sagezero.simulate.scenario import Scenario
 
 MAX_PRICES_BYTES = 16 * 1024 * 1024
+MODES = ("scale-to-zero", "async", "always-on", "serverless")
+"""What `--modes` names; only `async` costs a run of its own that can be left out."""
+
+
+def _modes(value: str) -> frozenset[str]:
+    """`--modes a,b`: known names only, so a typo is refused rather than silently dropping a column."""
+    names = frozenset(v.strip() for v in value.split(",") if v.strip())
+    unknown = sorted(names - set(MODES))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(MODES)}, got {excerpt(value)}")
+    return names
 
 
 def _scenarios(args: argparse.Namespace) -> list[Scenario]:
@@ -105,7 +116,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 continue
             traffic = sc.checked_traffic()
             result = run(sc.sim_config(prices), traffic)
-            comparison = compare(result, prices)
+            comparison = compare(result, prices, with_async="async" in args.modes)
             texts.append(sim_render.text(sc, traffic, comparison, prices))
             docs.append(sim_render.as_json(sc, traffic, comparison, prices))
             if png or page:
@@ -173,5 +184,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     sim.add_argument("--prices", metavar="FILE", help="price table (default: the shipped, dated prices.json)")
     sim.add_argument("--png", metavar="FILE", help="write the timeline (or the sweep's frontier) as PNG")
     sim.add_argument("--html", metavar="FILE", help="write a self-contained HTML page with the report and plot")
+    sim.add_argument("--modes", type=_modes, default=frozenset(MODES),
+                     help="modes compared on the same traffic, comma-separated (default: all; scale-to-zero, "
+                     "always-on and serverless are always shown): " + ", ".join(MODES))  # fmt: skip
     sim.add_argument("--json", action="store_true", help="machine-readable output")
     sim.set_defaults(func=cmd_simulate)

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sagezero.settings import Mode
+from sagezero.simulate.async_engine import AsyncResult, run_async
 from sagezero.simulate.engine import Client, ClientSettings, SimConfig, SimResult, run
 from sagezero.simulate.prices import PriceTable, load
 from sagezero.simulate.scenario import Scenario, ScenarioError, check_profile
-from sagezero.simulate.summary import Comparison, Summary, compare, summarise
+from sagezero.simulate.summary import AsyncSummary, Comparison, Summary, compare, summarise, summarise_async
+from sagezero.simulate.traffic import Traffic
 from sagezero.stackconfig import StackConfig
 
 __all__ = [
+    "AsyncResult",
+    "AsyncSummary",
     "Client",
     "ClientSettings",
     "Comparison",
@@ -30,9 +35,20 @@ __all__ = [
     "load",
     "monthly_estimate",
     "run",
+    "run_async",
+    "run_mode",
     "scenarios_for_stack",
     "summarise",
+    "summarise_async",
 ]
+
+
+def run_mode(config: SimConfig, traffic: Traffic) -> SimResult | AsyncResult:
+    """The engine the settings' mode selects: `async_engine` for an asynchronous endpoint, else the
+    real-time engine (scale-to-zero; serverless is priced, not replayed)."""
+    if config.settings.mode is Mode.ASYNC:
+        return run_async(config, traffic)
+    return run(config, traffic)
 
 
 def scenarios_for_stack(config: StackConfig, project_dir: Path, tenant: str | None = None) -> list[Scenario]:

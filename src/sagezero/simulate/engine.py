@@ -45,7 +45,7 @@ from sagezero import clientbehaviour as behaviour
 from sagezero.mechanics import Mechanics
 from sagezero.settings import EndpointSettings
 from sagezero.simulate import step as stepping
-from sagezero.simulate.machinery import Machinery, from_settings
+from sagezero.simulate.machinery import AsyncMachinery, Machinery, from_settings
 from sagezero.simulate.prices import InstanceSpec
 from sagezero.simulate.traffic import Traffic
 from sagezero.simulate.wake_alarm import WakeAlarm
@@ -85,6 +85,9 @@ class SimConfig:
     machinery: Machinery | None = None
     """The scaling wiring replayed; None: what `ScaleToZeroEndpoint` deploys for `settings`
     (`from_settings`). `settings` still gives what a copy needs (memory, accelerators, CPU cores)."""
+    async_machinery: AsyncMachinery | None = None
+    """The wiring the async engine replays (`async_engine.run_async`); None: the async wiring for
+    `settings` (`machinery.async_from_settings`)."""
 
     @property
     def scaling(self) -> Machinery:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sagezero.settings import EndpointSettings
+from sagezero.settings import ASYNC_ALARM_PERIOD_S, EndpointSettings, Mode
 
 STATISTICS = ("Maximum", "Minimum", "Sum", "SampleCount", "Average")
 COMPARISONS = (
@@ -50,8 +50,9 @@ class AlarmSpec:
     treat_missing: str = "missing"
     actions_enabled: bool = True
     sees_failures: bool = True
-    """The alarm's metric and exact dimension set select this component's NoCapacityInvocationFailures
-    series; False: the alarm only ever sees missing data."""
+    """The alarm's metric and exact dimension set select this component's wake signal — its
+    NoCapacityInvocationFailures series, or an async endpoint's HasBacklogWithoutCapacity; False: the alarm
+    only ever sees missing data."""
     fires_step: bool = True
     """The alarm's actions include the step policy's ARN."""
 
@@ -172,4 +173,79 @@ def from_settings(s: EndpointSettings, *, min_copies: int = 0) -> Machinery:
         ),
         min_instances=0,
         max_instances=s.max_instance_count,
+    )
+
+
+@dataclass(frozen=True)
+class AsyncMachinery:
+    """Everything that decides the instance count of an asynchronous endpoint's variant.
+
+    The scalable target is the variant's DesiredInstanceCount (no inference components, no copies);
+    the wake alarm watches HasBacklogWithoutCapacity (one datapoint a minute, 1 while requests queue
+    with no instance in service) and fires the step policy; target tracking watches
+    ApproximateBacklogSizePerInstance. The same `AlarmSpec`, `StepSpec` and `TrackingSpec` as the
+    real-time machinery, so `alarm`, `step` and `wake_alarm` judge both.
+    """
+
+    min_instances: int = 0
+    """The scalable target's MinCapacity."""
+    max_instances: int = 1
+    """The scalable target's MaxCapacity (sagezero sets it to `max_instance_count`)."""
+    scale_out_suspended: bool = False
+    scale_in_suspended: bool = False
+    alarm: AlarmSpec | None = field(default_factory=lambda: AlarmSpec(period_s=60.0, statistic="Average"))
+    step: StepSpec | None = field(default_factory=StepSpec)
+    tracking: TrackingSpec | None = field(default_factory=TrackingSpec)
+    """Target tracking; `target_value` is queued requests per instance."""
+    concurrency: int = 4
+    """MaxConcurrentInvocationsPerInstance: requests one instance works on at once."""
+
+    def problems(self) -> list[str]:
+        """What the async engine cannot run; empty when it can (as `Machinery.problems`)."""
+        out = Machinery(alarm=self.alarm, step=self.step).problems()
+        if min(self.min_instances, self.max_instances) < 0:
+            out.append("instance counts must be >= 0")
+        if self.concurrency < 1:
+            out.append(f"concurrency {self.concurrency} must be >= 1")
+        return out
+
+    def tracking_scales_out(self) -> bool:
+        t = self.tracking
+        return t is not None and t.metric_applies and not self.scale_out_suspended
+
+    def tracking_scales_in(self) -> bool:
+        t = self.tracking
+        return t is not None and t.metric_applies and t.scale_in_enabled and not self.scale_in_suspended
+
+    def alarm_runs_step(self) -> bool:
+        a = self.alarm
+        return a is not None and a.actions_enabled and a.fires_step and self.step is not None
+
+
+def async_from_settings(s: EndpointSettings, *, min_instances: int = 0) -> AsyncMachinery:
+    """The async wiring for these settings: AWS's documented scale-to-zero recipe for async endpoints
+    (a step policy fired by HasBacklogWithoutCapacity >= 1, Average, one-minute periods; target tracking
+    on ApproximateBacklogSizePerInstance). Settings of another mode give the async twin of the same
+    endpoint (the alarm period raised to the minute the metric is published at)."""
+    period = s.alarm_period_s if s.mode is Mode.ASYNC else max(s.alarm_period_s, ASYNC_ALARM_PERIOD_S)
+    return AsyncMachinery(
+        min_instances=min_instances,
+        max_instances=s.max_instance_count,
+        alarm=AlarmSpec(
+            period_s=float(period),
+            evaluation_periods=s.alarm_evaluation_periods,
+            datapoints=s.alarm_datapoints,
+            statistic="Average",
+        ),
+        step=StepSpec(
+            steps=(StepInterval(0.0, None, float(s.step_adjustment)),),
+            cooldown_s=float(s.step_cooldown_s),
+            metric_aggregation="Average",
+        ),
+        tracking=TrackingSpec(
+            target_value=s.async_backlog_target,
+            scale_in_cooldown_s=float(s.scale_in_cooldown_s),
+            scale_out_cooldown_s=float(s.scale_out_cooldown_s),
+        ),
+        concurrency=s.async_max_concurrent_invocations,
     )

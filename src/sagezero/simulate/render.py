@@ -8,7 +8,7 @@ from typing import Any
 from sagezero.simulate.engine import Client
 from sagezero.simulate.prices import PriceTable
 from sagezero.simulate.scenario import Scenario
-from sagezero.simulate.summary import Comparison, Summary
+from sagezero.simulate.summary import AsyncSummary, Comparison, Summary
 from sagezero.simulate.sweep import Point
 from sagezero.simulate.traffic import Traffic
 
@@ -69,7 +69,7 @@ def _users(s: Summary) -> list[tuple[str, str]]:
 
 
 def text(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices: PriceTable) -> str:
-    z, a, sl = comparison.scale_to_zero, comparison.always_on, comparison.serverless
+    z, sl = comparison.scale_to_zero, comparison.serverless
     cur = prices.currency
     client = scenario.client()
     out = [
@@ -78,26 +78,70 @@ def text(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices: P
         f"  client    {client.mode.value}"
         + (f", warm hold {client.hold_s / 60:g} min" if client.mode is not Client.PLAIN else ""),
         f"  settings  {settings_line(scenario)}",
+        *(
+            [
+                "  (async-mode settings: the lines below and the scale-to-zero column replay the real-time "
+                "machinery on the same instance type; the async column is this tenant's endpoint)"
+            ]
+            if scenario.settings.mode.value == "async"
+            else []
+        ),
         "",
     ]
     rows = _users(z)
     width = max(len(k) for k, _ in rows)
     out += [f"  {k:<{width}}  {v}" for k, v in rows]
+    out += ["", *_table(comparison, cur)]
     out += [
-        "",
-        f"  {'':<22}{'scale to zero':>18}{'always on (min 1)':>20}{'serverless':>16}",
-        f"  {'copy-hours':<22}{z.copy_hours:>18,.1f}{a.copy_hours:>20,.1f}{'-':>16}",
-        f"  {'instance-hours':<22}{z.instance_hours:>18,.1f}{a.instance_hours:>20,.1f}{'-':>16}",
-        f"  {'cost, this run':<22}{_money(z.cost, cur):>18}{_money(a.cost, cur):>20}{_money(sl.cost, cur):>16}",
-        f"  {'cost per 30 days':<22}{_money(z.cost_per_month, cur):>18}{_money(a.cost_per_month, cur):>20}"
-        f"{_money(sl.cost_per_month, cur):>16}",
-        f"  {'wait p99':<22}{_s(z.wait_p99_s):>18}{_s(a.wait_p99_s):>20}{'-':>16}",
-        f"  {'failed':<22}{z.failed:>18,}{a.failed:>20,}{'-':>16}",
         "",
         f"  serverless: {sl.reason}",
         f"  prices: {prices.region}, {prices.date} ({prices.source.split(' ')[0]})",
     ]
     return "\n".join(out)
+
+
+def _table(c: Comparison, cur: str) -> list[str]:
+    """The modes side by side on the same traffic; the async column only when it was run."""
+    z, a, sl, q = c.scale_to_zero, c.always_on, c.serverless, c.async_
+    cols = [("scale to zero", 16), *([("async", 16)] if q is not None else []), ("always on (min 1)", 20),
+            ("serverless", 14)]  # fmt: skip
+
+    def row(label: str, zv: str, qv: str, av: str, sv: str) -> str:
+        values = [zv, *([qv] if q is not None else []), av, sv]
+        return f"  {label:<24}" + "".join(f"{v:>{w}}" for v, (_, w) in zip(values, cols, strict=True))
+
+    def touched(s: Summary) -> str:
+        return f"{s.touched:,} ({s.touched / max(1, s.requests):.1%})"
+
+    qn = max(1, q.requests) if q is not None else 1
+    out = [
+        f"  {'':<24}" + "".join(f"{name:>{w}}" for name, w in cols),
+        row("copy-hours", f"{z.copy_hours:,.1f}", "-", f"{a.copy_hours:,.1f}", "-"),
+        row("instance-hours", f"{z.instance_hours:,.1f}", f"{q.instance_hours:,.1f}" if q else "", f"{a.instance_hours:,.1f}", "-"),
+        row("cost, this run", _money(z.cost, cur), _money(q.cost, cur) if q else "", _money(a.cost, cur), _money(sl.cost, cur)),
+        row("cost per 30 days", _money(z.cost_per_month, cur), _money(q.cost_per_month, cur) if q else "",
+            _money(a.cost_per_month, cur), _money(sl.cost_per_month, cur)),
+        row("answer p50", _s(z.answer_p50_s), _s(q.answer_p50_s) if q else "", _s(a.answer_p50_s), "-"),
+        row("answer p95", _s(z.answer_p95_s), _s(q.answer_p95_s) if q else "", _s(a.answer_p95_s), "-"),
+        row("answer p99", _s(z.answer_p99_s), _s(q.answer_p99_s) if q else "", _s(a.answer_p99_s), "-"),
+        row("wait p99", _s(z.wait_p99_s), _s(q.queue_wait_p99_s) if q else "", _s(a.wait_p99_s), "-"),
+        row("touched by a cold start", touched(z), f"{q.cold:,} ({q.cold / qn:.1%})" if q else "", touched(a), "-"),
+        row("failed", f"{z.failed:,}", f"{q.unanswered:,}" if q else "", f"{a.failed:,}", "-"),
+        row("retried", f"{z.retried:,}", "0" if q else "", f"{a.retried:,}", "-"),
+    ]  # fmt: skip
+    if q is not None:
+        out += [
+            "",
+            f"  async: same instance type, {q.concurrency} request(s) at once per instance, backlog target "
+            f"{q.backlog_target:g} per instance, woken by HasBacklogWithoutCapacity;",
+            "  requests queue instead of failing (answer = queue wait + service); cold start p50 "
+            f"{_s(q.cold_start_p50_s)} (first request queued -> instance in service)",
+        ]
+    return out
+
+
+def _async_json(s: AsyncSummary) -> dict[str, Any]:
+    return {**dataclasses.asdict(s), "cost_per_month": s.cost_per_month}
 
 
 def sweep_text(scenario: Scenario, key: str, points: list[Point], knee: int | None, prices: PriceTable) -> str:
@@ -122,7 +166,7 @@ def sweep_text(scenario: Scenario, key: str, points: list[Point], knee: int | No
 
 
 def _summary_json(s: Summary) -> dict[str, Any]:
-    return {**dataclasses.asdict(s), "cost_per_month": s.cost_per_month}
+    return {**dataclasses.asdict(s), "cost_per_month": s.cost_per_month, "touched": s.touched}
 
 
 def as_json(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices: PriceTable) -> dict[str, Any]:
@@ -146,6 +190,7 @@ def as_json(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices
             **dataclasses.asdict(comparison.serverless),
             "cost_per_month": comparison.serverless.cost_per_month,
         },
+        **({"async": _async_json(comparison.async_)} if comparison.async_ is not None else {}),
         "prices": {"date": prices.date, "region": prices.region, "currency": prices.currency, "source": prices.source},
     }
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from sagezero.simulate.async_engine import AsyncResult, run_async
 from sagezero.simulate.engine import FAILED, PENDING, SERVED, WAITED, SimConfig, SimResult, run
 from sagezero.simulate.prices import PriceTable
 from sagezero.simulate.traffic import DAY, Traffic
@@ -43,6 +44,47 @@ class Summary:
     instance_hours: float
     cost: float
     days: float
+    answer_p50_s: float = 0.0
+    """Time to answer (first attempt to the end of service) of the requests answered; failed ones have none."""
+    answer_p95_s: float = 0.0
+    answer_p99_s: float = 0.0
+    retried: int = 0
+    """Requests that needed more than one attempt (served after a retry, failed, or still retrying)."""
+
+    @property
+    def cost_per_month(self) -> float:
+        return self.cost / self.days * MONTH_DAYS
+
+    @property
+    def touched(self) -> int:
+        """Requests a cold start touched: they waited for one, or failed."""
+        return self.waited + self.failed + self.unfinished
+
+
+@dataclass(frozen=True)
+class AsyncSummary:
+    """What an async endpoint's users would see on the same traffic: nothing fails, answers wait."""
+
+    requests: int
+    answered: int
+    unanswered: int
+    """Still queued when the run gave up (capacity never came)."""
+    cold: int
+    """Requests that arrived while no instance was in service (they waited for a cold start)."""
+    answer_p50_s: float
+    answer_p95_s: float
+    answer_p99_s: float
+    answer_max_s: float
+    queue_wait_p99_s: float
+    cold_starts_per_day: float
+    cold_start_p50_s: float | None
+    """From the first request queued at zero to an instance in service."""
+    peak_instances: int
+    instance_hours: float
+    cost: float
+    days: float
+    concurrency: int
+    backlog_target: float
 
     @property
     def cost_per_month(self) -> float:
@@ -80,6 +122,47 @@ def summarise(result: SimResult, prices: PriceTable) -> Summary:
         instance_hours=result.instance_seconds / 3600,
         cost=result.instance_seconds / 3600 * per_hour,
         days=days,
+        **_answers(result),
+    )
+
+
+def _answers(result: SimResult) -> dict[str, Any]:
+    ok = (result.outcome == SERVED) | (result.outcome == WAITED)
+    answer = (result.finished_at - result.traffic.arrivals)[ok]
+    return {
+        "answer_p50_s": _pct(answer, 50),
+        "answer_p95_s": _pct(answer, 95),
+        "answer_p99_s": _pct(answer, 99),
+        "retried": int((result.attempts > 1).sum()),
+    }
+
+
+def summarise_async(result: AsyncResult, prices: PriceTable) -> AsyncSummary:
+    """The async run's figures; cost is billed instance-seconds at the instance's hourly price."""
+    answer = result.answer_s
+    answered = answer[~np.isnan(answer)]
+    waits = (result.started_at - result.traffic.arrivals)[~np.isnan(result.started_at)]
+    done = [w.served - w.first_failure for w in result.wakes if w.served is not None and w.first_failure is not None]
+    days = result.traffic.horizon_s / DAY
+    mach = result.machinery
+    return AsyncSummary(
+        requests=int(answer.size),
+        answered=int(answered.size),
+        unanswered=result.unanswered,
+        cold=int(result.cold.sum()),
+        answer_p50_s=_pct(answered, 50),
+        answer_p95_s=_pct(answered, 95),
+        answer_p99_s=_pct(answered, 99),
+        answer_max_s=float(answered.max()) if answered.size else 0.0,
+        queue_wait_p99_s=_pct(waits, 99),
+        cold_starts_per_day=len(result.wakes) / days,
+        cold_start_p50_s=float(np.median(done)) if done else None,
+        peak_instances=result.peak_instances,
+        instance_hours=result.instance_seconds / 3600,
+        cost=result.instance_seconds / 3600 * result.config.instance.per_hour,
+        days=days,
+        concurrency=mach.concurrency,
+        backlog_target=mach.tracking.target_value if mach.tracking is not None else math.inf,
     )
 
 
@@ -116,11 +199,19 @@ class Comparison:
     scale_to_zero: Summary
     always_on: Summary
     serverless: Serverless
+    async_: AsyncSummary | None = None
+    """The same traffic through an async endpoint on the same instance type (None: not run)."""
 
 
-def compare(result: SimResult, prices: PriceTable) -> Comparison:
-    """The run beside an always-on run (min 1 copy, same traffic and seed) and serverless."""
+def compare(result: SimResult, prices: PriceTable, *, with_async: bool = False) -> Comparison:
+    """The run beside an always-on run (min 1 copy, same traffic and seed), serverless, and — with
+    `with_async` — an async endpoint scaling to zero (`async_engine`, the async wiring for the same
+    settings), so the three ways to pay only for use are judged on the same requests."""
     always = run(result.config.always_on(), result.traffic)
+    queued = summarise_async(run_async(result.config, result.traffic), prices) if with_async else None
     return Comparison(
-        summarise(result, prices), summarise(always, prices), serverless(result.config, result.traffic, prices)
+        summarise(result, prices),
+        summarise(always, prices),
+        serverless(result.config, result.traffic, prices),
+        queued,
     )

@@ -87,7 +87,9 @@ class WakeAlarm:
     # -- samples --------------------------------------------------------------------------------------
 
     def failure(self, t: float) -> None:
-        """A no-capacity answer at t: a 1 sample (ignored when the alarm watches another series)."""
+        """A 1 sample at t: a no-capacity answer (NoCapacityInvocationFailures), or a minute an async
+        endpoint had a backlog without capacity (HasBacklogWithoutCapacity). Ignored when the alarm
+        watches another series."""
         if not self.spec.sees_failures:
             return
         q = int(t // self.period)

@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from sagezero import wiring
-from sagezero.settings import EndpointSettings
-from sagezero.simulate.machinery import AlarmSpec, Machinery, StepInterval, StepSpec, TrackingSpec
+from sagezero.settings import ASYNC_ALARM_PERIOD_S, EndpointSettings, Mode
+from sagezero.simulate.machinery import AlarmSpec, AsyncMachinery, Machinery, StepInterval, StepSpec, TrackingSpec
 from sagezero.values import Opaque, is_num
-from sagezero.wiring import Alarm, Index, InferenceComponent, ScalableTarget, ScalingPolicy, Wiring
+from sagezero.wiring import Alarm, Endpoint, Index, InferenceComponent, Node, ScalableTarget, ScalingPolicy, Wiring
 
 DEFAULT_COOLDOWN_S = 300.0
 """App Auto Scaling's cooldown when a policy sets none (SageMaker targets)."""
 CONCURRENCY_METRICS = frozenset({"ConcurrentRequestsPerCopy", "InvocationsPerCopy"})
+BACKLOG_METRICS = frozenset({wiring.BACKLOG_TRACKING_METRIC, "ApproximateBacklogSize"})
+"""Target tracking on either follows an async endpoint's backlog (the async engine reads both as per instance:
+they differ only above one instance)."""
 
 
 class NotSimulableError(ValueError):
@@ -49,18 +52,27 @@ def _num(value: Any, what: str, default: float) -> float:
     return float(value) if is_num(value) else default
 
 
-def _alarm(a: Alarm, ic: InferenceComponent, step: ScalingPolicy) -> AlarmSpec:
+def _alarm(
+    a: Alarm,
+    ic: InferenceComponent | Endpoint,
+    step: ScalingPolicy,
+    signal: tuple[str, str] = (wiring.ALARM_METRIC, wiring.ALARM_DIMENSION),
+) -> AlarmSpec:
+    """The alarm as CloudWatch runs it; `sees_failures` when its metric and exact dimension set select the
+    unit's wake signal: (metric, dimension) — NoCapacityInvocationFailures by InferenceComponentName, or
+    an async endpoint's HasBacklogWithoutCapacity by EndpointName."""
+    metric, dimension = signal
     if a.metrics is not None:
         raise NotSimulableError(f"alarm {a.label} is a metric-math alarm; the simulator replays single-metric alarms")
     if a.extended_statistic is not None:
         raise NotSimulableError(f"alarm {a.label} uses an extended statistic ({a.extended_statistic})")
     dims = _known(a.dimensions, f"alarm {a.label} dimensions")
     dims = dict(dims) if isinstance(dims, Mapping) else {}
-    value = _known(dims.get(wiring.ALARM_DIMENSION), f"alarm {a.label} dimension value")
+    value = _known(dims.get(dimension), f"alarm {a.label} dimension value")
     sees = (
         _known(a.namespace, "alarm namespace") == wiring.ALARM_NAMESPACE
-        and _known(a.metric, "alarm metric") == wiring.ALARM_METRIC
-        and set(dims) == {wiring.ALARM_DIMENSION}
+        and _known(a.metric, "alarm metric") == metric
+        and set(dims) == {dimension}
         and isinstance(value, str)
         and value == ic.name  # CloudWatch dimension values are case-sensitive
     )
@@ -122,12 +134,12 @@ def _tracking(p: ScalingPolicy, ic: InferenceComponent) -> TrackingSpec:
     )
 
 
-def _acts_on(p: ScalingPolicy, resource_id: Any) -> bool:
+def _acts_on(p: ScalingPolicy, resource_id: Any, dimension: str = wiring.SCALABLE_DIMENSION) -> bool:
     """App Auto Scaling attaches a policy by its own ids, whatever the program's references say."""
     return (
         _known(p.namespace, "serviceNamespace") in (None, wiring.SERVICE_NAMESPACE)
         and _known(p.resource_id, "resourceId") in (None, resource_id)
-        and _known(p.dimension, "scalableDimension") in (None, wiring.SCALABLE_DIMENSION)
+        and _known(p.dimension, "scalableDimension") in (None, dimension)
     )
 
 
@@ -194,4 +206,97 @@ def tenants(w: Wiring) -> tuple[list[WiredTenant], list[str]]:
             out.append(WiredTenant(name, _settings(idx, ic, machinery), machinery))
         except NotSimulableError as e:
             problems.append(f"{name}: {e}")
+    return out, problems
+
+
+# ---- asynchronous endpoints ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WiredAsync:
+    """One variant of an asynchronous endpoint as the async engine replays it."""
+
+    name: str
+    settings: EndpointSettings
+    machinery: AsyncMachinery
+
+
+def _backlog_tracking(p: ScalingPolicy, endpoint: Endpoint) -> TrackingSpec:
+    """Target tracking on the endpoint's backlog (a customized metric: AWS has no predefined one)."""
+    custom = _known(p.custom_metric, "customized metric")
+    applies = False
+    if custom is not None:
+        ns, name, dims = custom
+        applies = (
+            ns == wiring.ALARM_NAMESPACE
+            and name in BACKLOG_METRICS
+            and isinstance(dims, Mapping)
+            and dims.get(wiring.ENDPOINT_DIMENSION) == endpoint.name
+        )
+    return TrackingSpec(
+        target_value=_num(p.target_value, "targetValue", 1.0),
+        scale_in_cooldown_s=_num(p.scale_in_cooldown, "scaleInCooldown", DEFAULT_COOLDOWN_S),
+        scale_out_cooldown_s=_num(p.scale_out_cooldown, "scaleOutCooldown", DEFAULT_COOLDOWN_S),
+        scale_in_enabled=_known(p.disable_scale_in, "disableScaleIn") is not True,
+        metric_applies=applies,
+    )
+
+
+def _async_machinery(idx: Index, endpoint: Endpoint, target: ScalableTarget | None, initial: int) -> AsyncMachinery:
+    if target is None:  # nothing scales the variant: it keeps its initial instances
+        count = max(1, initial)
+        return AsyncMachinery(min_instances=count, max_instances=count, alarm=None, step=None, tracking=None)
+    if any(a.recurring for a in idx.scheduled_on(target)):
+        raise NotSimulableError("recurring scheduled actions on its scalable target are not replayed")
+    rid = target.resource_id
+    policies = [p for p in idx.policies_on(target) if _acts_on(p, rid, wiring.VARIANT_DIMENSION)]
+    step = next((p for p in policies if p.policy_type == "StepScaling"), None)
+    tracking = next((p for p in policies if p.policy_type == "TargetTrackingScaling"), None)
+    alarms = idx.alarms_firing(step) if step is not None else []
+    alarm = next((a for a in alarms if step is not None and isinstance(step.arn, str) and step.arn in a.actions), None)
+    signal = (wiring.BACKLOG_WAKE_METRIC, wiring.ENDPOINT_DIMENSION)
+    return AsyncMachinery(
+        min_instances=int(_num(target.min_capacity, "minCapacity", 0)),
+        max_instances=int(_num(target.max_capacity, "maxCapacity", 1)),
+        scale_out_suspended=_known(target.scale_out_suspended, "dynamicScalingOutSuspended") is True,
+        scale_in_suspended=_known(target.scale_in_suspended, "dynamicScalingInSuspended") is True,
+        alarm=_alarm(alarm, endpoint, step, signal) if alarm is not None and step is not None else None,
+        step=_step(step) if step is not None else None,
+        tracking=_backlog_tracking(tracking, endpoint) if tracking is not None else None,
+    )
+
+
+def async_tenants(w: Wiring) -> tuple[list[WiredAsync], list[str]]:
+    """Every variant of an asynchronous endpoint that can be replayed by the async engine, and why any
+    other cannot. Read field by field like `tenants`, never through the rules."""
+    idx = w.index()
+    out: list[WiredAsync] = []
+    problems: list[str] = []
+    for endpoint in w.endpoints:
+        cfg = idx.config_of(endpoint)
+        if cfg is None or cfg.is_async is not True or not isinstance(endpoint.name, str):
+            continue
+        for variant in cfg.variants:
+            if variant.shadow or not isinstance(variant.name, str):
+                continue
+            name = f"{endpoint.name}/{variant.name}"
+            rid = wiring.variant_resource_id(endpoint.name, variant.name)
+            owner: Node = endpoint
+            targets = idx.targets_for(rid, owner, wiring.VARIANT_DIMENSION)
+            targets = [t for t in targets if t.resource_id == rid or isinstance(t.resource_id, Opaque)]
+            try:
+                initial = int(_num(variant.initial_count, "initialInstanceCount", 1))
+                machinery = _async_machinery(idx, endpoint, targets[0] if targets else None, initial)
+                instance_type = _known(variant.instance_type, "instanceType")
+                settings = dataclasses.replace(
+                    EndpointSettings(),
+                    mode=Mode.ASYNC,
+                    alarm_period_s=ASYNC_ALARM_PERIOD_S,
+                    accelerators=0,
+                    instance_type=str(instance_type) if instance_type else EndpointSettings().instance_type,
+                    max_instance_count=max(1, machinery.max_instances),
+                )
+                out.append(WiredAsync(name, settings, machinery))
+            except NotSimulableError as e:
+                problems.append(f"{name}: {e}")
     return out, problems
