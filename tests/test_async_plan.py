@@ -73,3 +73,30 @@ def test_plan_json_carries_the_async_path_and_no_native_provider_for_it(project:
     assert doc["awsRules"] == []
     queued = [r for r in doc["resources"] if "queued" in r["name"] and r["custom"]]
     assert not [r for r in queued if r["type"].startswith("aws-native:")]
+
+
+def test_the_monthly_estimate_replays_an_async_tenant_as_a_queue() -> None:
+    """An async tenant's estimate is what the async engine bills, not the real-time replay of its settings."""
+    from sagezero.simulate import load, monthly_estimate, run, run_async, summarise, summarise_async
+    from sagezero.simulate.scenario import Scenario
+    from sagezero.stackconfig import parse_stack_config
+
+    traffic = {"kind": "sessions", "sessionsPerDay": 20, "requestsPerSession": 20, "sessionMinutes": 15}
+    values = {
+        "aws:region": "eu-west-1",
+        "aws-native:region": "eu-west-1",
+        "sagezero:image": {"uri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/model:v1"},
+        "sagezero:defaults": {"instanceType": "ml.c5.xlarge", "accelerators": 0},
+        "sagezero:tenants": [{"name": "queued", "mode": "async", "accelerators": 0}],
+        "sagezero:traffic": traffic,
+    }
+    config = parse_stack_config("a", values)
+    prices = load()
+    estimate = monthly_estimate(config, Path("."), prices)
+    scenario = Scenario("x", config.tenants[0].settings, {"tenant": "queued", **traffic})
+    cfg = scenario.sim_config(prices)
+    queued = summarise_async(run_async(cfg, scenario.checked_traffic()), prices)
+    realtime = summarise(run(cfg, scenario.checked_traffic()), prices)
+    assert estimate["async_tenants"] == 1
+    assert estimate["scale_to_zero"] == pytest.approx(queued.cost_per_month)
+    assert queued.cost_per_month != pytest.approx(realtime.cost_per_month), "the two engines must differ here"

@@ -25,7 +25,13 @@ def cost_section(plan: Plan) -> Section:
     cur = e["currency"]
     line = (
         f"~{e['scale_to_zero']:,.0f} {cur}/30 days scaling to zero vs {e['always_on']:,.0f} {cur} always on "
-        f"({e['tenants']} tenant(s); {e['cold_starts_per_day']:.1f} cold starts/day each; p95 wait "
+        f"({e['tenants']} tenant(s){_of_which_async(e)}; {e['cold_starts_per_day']:.1f} cold starts/day each; p95 wait "
         f"{e['wait_p95_s']:.1f} s; client {e['client']}; {e['traffic']}; prices {e['prices_date']})"
     )
     return Section(TITLE, [line], e, "cost")
+
+
+def _of_which_async(e: dict[str, float | str]) -> str:
+    """Async tenants are replayed as queues (their p95 is the time to answer, not a retry wait)."""
+    n = e.get("async_tenants") or 0
+    return f", {n:g} async" if n else ""

@@ -67,19 +67,30 @@ def scenarios_for_stack(config: StackConfig, project_dir: Path, tenant: str | No
 
 
 def monthly_estimate(config: StackConfig, project_dir: Path, prices: PriceTable) -> dict[str, float | str]:
-    """Every tenant of the stack under its traffic profile, summed and scaled to 30 days."""
+    """Every tenant of the stack under its traffic profile, summed and scaled to 30 days; each tenant
+    replayed by the engine its mode selects (an async tenant queues, a real-time one scales copies)."""
     zero = always = cold = 0.0
     p95 = 0.0
     description = ""
+    asynchronous = 0
     scenarios = scenarios_for_stack(config, project_dir)
     for s in scenarios:
         traffic = s.checked_traffic()
         description = traffic.description
-        c = compare(run(s.sim_config(prices), traffic), prices)
+        cfg = s.sim_config(prices)
+        if cfg.settings.mode is Mode.ASYNC:
+            asynchronous += 1
+            queued = summarise_async(run_async(cfg, traffic), prices)
+            zero += queued.cost_per_month
+            always += summarise(run(cfg.always_on(), traffic), prices).cost_per_month
+            cold += queued.cold_starts_per_day
+            p95 = max(p95, queued.answer_p95_s)
+            continue
+        c = compare(run(cfg, traffic), prices)
         zero += c.scale_to_zero.cost_per_month
         always += c.always_on.cost_per_month
         cold += c.scale_to_zero.cold_starts_per_day
         p95 = max(p95, c.scale_to_zero.wait_p95_s)
     return {"scale_to_zero": zero, "always_on": always, "cold_starts_per_day": cold / len(scenarios),
-            "wait_p95_s": p95, "traffic": description, "tenants": len(scenarios),
+            "wait_p95_s": p95, "traffic": description, "tenants": len(scenarios), "async_tenants": asynchronous,
             "client": scenarios[0].client().mode.value, "currency": prices.currency, "prices_date": prices.date}  # fmt: skip
