@@ -557,3 +557,32 @@ def test_aws_request_rules_see_the_bucket_name_and_topic_tags() -> None:
     assert request["Name"] == topic.outputs["name"] and {"Key": "cost-center", "Value": "ml"} in request["Tags"]
     topic.inputs["tags"] = {"k" * 129: "v"}  # SNS tag keys are at most 128 characters
     assert [f.operation for f in awsrules.check([topic])] == ["CreateTopic"]
+
+
+# ---- review: the KMS key the role is granted ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["alias/queue-key", "arn:aws:kms:eu-west-1:123456789012:alias/queue-key", "1234abcd-12ab-34cd-56ef-1234567890ab"],
+)
+def test_an_async_kms_key_that_iam_cannot_name_is_refused_at_construction(image_uri: str, key: str) -> None:
+    # The role's UseAsyncKey statement puts the key in Resource: IAM refuses a non-ARN there
+    # (MalformedPolicyDocument at `pulumi up`) and an alias ARN grants nothing (requests unreadable).
+    with pytest.raises(SettingsError, match=r"ScaleToZeroEndpoint 'acme'[\s\S]*kms_key_arn: .* must be a key ARN"):
+        ScaleToZeroEndpoint("acme", {**BASE, "image_uri": image_uri, "kms_key_arn": key})  # type: ignore[typeddict-item]
+
+
+def test_an_async_kms_alias_from_another_resource_fails_when_it_resolves(record: Callable[..., Registered]) -> None:
+    program = declare({**BASE, "kms_key_arn": pulumi.Output.from_input("alias/queue-key")})
+    with pytest.raises(Exception, match=r"ScaleToZeroEndpoint 'acme'[\s\S]*kms_key_arn: 'alias/queue-key' must be"):
+        record(program, stack="dev")
+
+
+def test_a_real_time_endpoint_may_still_name_its_kms_key_by_alias(record: Callable[..., Registered]) -> None:
+    reg = record(
+        declare({"image_uri": IMAGE, "kms_key_arn": pulumi.Output.from_input("alias/volume-key")}), stack="dev"
+    )
+    assert reg.one(CONFIG).inputs["kmsKeyArn"] == "alias/volume-key"
+    statements = json.loads(reg.one(ROLE_POLICY).inputs["policy"])["Statement"]
+    assert not [s for s in statements if s["Sid"] == "UseAsyncKey"]

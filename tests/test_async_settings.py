@@ -79,3 +79,20 @@ def test_secret_stack_values_reach_the_component_as_secret_inputs() -> None:
     s = dataclasses.replace(EndpointSettings(), mode=Mode.ASYNC, async_bucket="team-queue", async_error_topic_arn=TOPIC)
     assert {"async_bucket", "async_error_topic_arn"} <= set(secret_inputs(s))
     assert "async_success_topic_arn" not in secret_inputs(s)
+
+
+@pytest.mark.parametrize("key", ["alias/queue-key", "arn:aws:kms:eu-west-1:123456789012:alias/queue-key", "abcd-1234"])
+def test_an_async_tenants_kms_key_must_be_a_key_arn(key: str) -> None:
+    with pytest.raises(StackConfigError, match=r"tenants\[0\]\.kmsKeyArn: .* must be a key ARN"):
+        _tenant(kmsKeyArn=key)
+    realtime = parse_stack_config("dev", {"sagezero:tenants": [{"name": "r", "kmsKeyArn": key}]})
+    assert realtime.tenants[0].settings.kms_key_arn == key
+
+
+def test_an_undecryptable_kms_key_plans_for_an_async_tenant() -> None:
+    from_defaults = parse_stack_config(
+        "dev",
+        {"sagezero:defaults": {"kmsKeyArn": SECRET_PLACEHOLDER}, "sagezero:tenants": [{"name": "q", "mode": "async"}]},
+    )
+    assert from_defaults.tenants[0].settings.mode is Mode.ASYNC
+    assert _tenant(kmsKeyArn=SECRET_PLACEHOLDER).kms_key_arn

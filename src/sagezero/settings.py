@@ -406,6 +406,7 @@ shorter alarm period would see missing data between samples."""
 
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 
 
 def s3_bucket_name_problem(name: str) -> str | None:
@@ -435,6 +436,16 @@ def _mode_problems(s: EndpointSettings) -> list[Problem]:
         bucket_problem = s3_bucket_name_problem(s.async_bucket)
         if bucket_problem:
             out.append(Problem("async_bucket", bucket_problem))
+    if s.kms_key_arn is not None and not _KMS_KEY_ARN.match(s.kms_key_arn):
+        out.append(
+            Problem(
+                "kms_key_arn",
+                f"{excerpt(s.kms_key_arn)} must be a key ARN (arn:aws:kms:<region>:<account>:key/<id>) in async "
+                "mode: the execution role is granted kms:Decrypt and kms:GenerateDataKey on it to read requests and "
+                "write answers, and IAM names a key only by its key ARN (an alias or a bare key id is refused or "
+                "grants nothing)",
+            )
+        )
     if s.async_notifications and (s.async_success_topic_arn or s.async_error_topic_arn):
         out.append(
             Problem(

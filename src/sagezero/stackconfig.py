@@ -273,6 +273,7 @@ def secret_placeholder(value: Any) -> bool:
 
 _SECRET_STAND_INS = {
     "modelDataUrl": f"s3://{SECRET_PLACEHOLDER}/",
+    "kmsKeyArn": f"arn:aws:kms:us-east-1:000000000000:key/{SECRET_PLACEHOLDER}",
     "asyncSuccessTopicArn": f"arn:aws:sns:us-east-1:000000000000:{SECRET_PLACEHOLDER}",
     "asyncErrorTopicArn": f"arn:aws:sns:us-east-1:000000000000:{SECRET_PLACEHOLDER}",
 }
