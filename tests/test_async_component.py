@@ -586,3 +586,13 @@ def test_a_real_time_endpoint_may_still_name_its_kms_key_by_alias(record: Callab
     assert reg.one(CONFIG).inputs["kmsKeyArn"] == "alias/volume-key"
     statements = json.loads(reg.one(ROLE_POLICY).inputs["policy"])["Statement"]
     assert not [s for s in statements if s["Sid"] == "UseAsyncKey"]
+
+
+def test_an_hourly_alarm_over_more_than_a_day_is_not_called_one_aws_rejects() -> None:
+    # AWS allows seven days of evaluation for periods of an hour or more (PutMetricAlarm Period).
+    hourly = mutate(list(_baseline()), "acme-no-capacity", lambda p: p.update(period=3600, evaluationPeriods=30))
+    assert (WAKE, "aws-rejects") not in _kinds(hourly)
+    too_long = mutate(list(_baseline()), "acme-no-capacity", lambda p: p.update(period=86_400, evaluationPeriods=8))
+    assert (WAKE, "aws-rejects") in _kinds(too_long)
+    minutes = mutate(list(_baseline()), "acme-no-capacity", lambda p: p.update(period=1800, evaluationPeriods=49))
+    assert (WAKE, "aws-rejects") in _kinds(minutes)

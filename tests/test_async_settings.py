@@ -96,3 +96,17 @@ def test_an_undecryptable_kms_key_plans_for_an_async_tenant() -> None:
     )
     assert from_defaults.tenants[0].settings.mode is Mode.ASYNC
     assert _tenant(kmsKeyArn=SECRET_PLACEHOLDER).kms_key_arn
+
+
+@pytest.mark.parametrize(
+    ("period", "periods", "accepted"),
+    [(60, 100, True), (1800, 48, True), (1800, 49, False), (3600, 30, True), (86_400, 7, True), (86_400, 8, False)],
+)
+def test_the_alarm_window_is_held_to_cloudwatchs_limit(period: int, periods: int, accepted: bool) -> None:
+    # PutMetricAlarm: Period x EvaluationPeriods <= 604,800 s, and <= 86,400 s when Period < 3,600 s.
+    keys = {"alarmPeriodS": period, "alarmEvaluationPeriods": periods}
+    if accepted:
+        assert _tenant(**keys).alarm_evaluation_periods == periods
+    else:
+        with pytest.raises(StackConfigError, match=r"tenants\[0\]\.alarmEvaluationPeriods: .* CloudWatch allows"):
+            _tenant(**keys)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagezero.quote import excerpt
+from sagezero.wiring import evaluation_window_max
 
 
 class Mode(enum.StrEnum):
@@ -339,6 +340,16 @@ class EndpointSettings:
             out.append(Problem("variant_name", "must be 1-63 letters, digits or hyphens"))
         if self.alarm_period_s not in (10, 20, 30) and self.alarm_period_s % 60:
             out.append(Problem("alarm_period_s", f"{self.alarm_period_s} must be 10, 20, 30 or a multiple of 60"))
+        window = self.alarm_period_s * self.alarm_evaluation_periods
+        if window > evaluation_window_max(self.alarm_period_s):
+            out.append(
+                Problem(
+                    "alarm_evaluation_periods",
+                    f"{self.alarm_evaluation_periods} periods of {self.alarm_period_s} s span {window} s; CloudWatch "
+                    f"allows at most {evaluation_window_max(self.alarm_period_s)} s (one day, or seven days with a "
+                    "period of an hour or more)",
+                )
+            )
         if self.alarm_datapoints > self.alarm_evaluation_periods:
             out.append(
                 Problem(
