@@ -596,3 +596,26 @@ def test_an_hourly_alarm_over_more_than_a_day_is_not_called_one_aws_rejects() ->
     assert (WAKE, "aws-rejects") in _kinds(too_long)
     minutes = mutate(list(_baseline()), "acme-no-capacity", lambda p: p.update(period=1800, evaluationPeriods=49))
     assert (WAKE, "aws-rejects") in _kinds(minutes)
+
+
+def test_in_china_the_role_names_the_queue_logs_and_model_data_in_the_aws_cn_partition(
+    record: Callable[..., Registered],
+) -> None:
+    image = "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/team/model:v1"
+    key = "arn:aws-cn:kms:cn-north-1:123456789012:key/abc"
+    args = {**BASE, "image_uri": image, "async_bucket": "team-queue", "kms_key_arn": key}
+    reg = record(declare({**args, "model_data_url": "s3://team-models/acme/"}), stack="dev")
+    statements = {s["Sid"]: s for s in json.loads(reg.one(ROLE_POLICY).inputs["policy"])["Statement"]}
+    assert statements["ReadAsyncRequests"]["Resource"] == "arn:aws-cn:s3:::team-queue/acme-dev/input/*"
+    assert statements["WriteAsyncResults"]["Resource"] == [
+        "arn:aws-cn:s3:::team-queue/acme-dev/output/*",
+        "arn:aws-cn:s3:::team-queue/acme-dev/failure/*",
+    ]
+    assert statements["ReadModelData"]["Resource"] == "arn:aws-cn:s3:::team-models/acme/*"
+    assert statements["ListModelData"]["Resource"] == "arn:aws-cn:s3:::team-models"
+    assert statements["WriteEndpointLogs"]["Resource"].startswith("arn:aws-cn:logs:")
+    assert statements["PullInferenceImage"]["Resource"].startswith("arn:aws-cn:ecr:cn-north-1:")
+    assert statements["UseAsyncKey"]["Resource"] == key
+    commercial = record(declare({**BASE, "async_bucket": "team-queue"}), stack="dev")
+    policy = json.loads(commercial.one(ROLE_POLICY).inputs["policy"])["Statement"]
+    assert {s["Sid"]: s for s in policy}["ReadAsyncRequests"]["Resource"] == "arn:aws:s3:::team-queue/acme-dev/input/*"
