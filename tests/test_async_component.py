@@ -619,3 +619,15 @@ def test_in_china_the_role_names_the_queue_logs_and_model_data_in_the_aws_cn_par
     commercial = record(declare({**BASE, "async_bucket": "team-queue"}), stack="dev")
     policy = json.loads(commercial.one(ROLE_POLICY).inputs["policy"])["Statement"]
     assert {s["Sid"]: s for s in policy}["ReadAsyncRequests"]["Resource"] == "arn:aws:s3:::team-queue/acme-dev/input/*"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [("max_copies", 3, "use maxInstanceCount"), ("target_value", 2.0, "use asyncBacklogTarget")],
+)
+def test_a_real_time_scaling_arg_is_refused_in_async_mode_not_ignored(
+    image_uri: str, key: str, value: float, says: str
+) -> None:
+    # Ignored, `max_copies: 3` would leave the async variant's scalable target at one instance.
+    with pytest.raises(SettingsError, match=rf"ScaleToZeroEndpoint 'acme'[\s\S]*{key}: .*{says}"):
+        ScaleToZeroEndpoint("acme", {**BASE, "image_uri": image_uri, key: value})  # type: ignore[typeddict-item]

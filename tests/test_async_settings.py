@@ -43,6 +43,11 @@ def test_an_async_tenant_parses_with_a_minute_alarm_and_no_accelerators() -> Non
         ({"asyncInvocationTimeoutS": 3601}, "asyncInvocationTimeoutS: 3601 is outside 1-3600"),
         ({"asyncMaxConcurrentInvocations": 0}, "asyncMaxConcurrentInvocations: 0 is outside 1-1000"),
         ({"accelerators": 1}, "accelerators: async endpoints have no inference component"),
+        ({"maxCopies": 3}, "tenants[0].maxCopies: 3: async endpoints scale instances, not inference-component copies"),
+        ({"targetValue": 2}, "tenants[0].targetValue: 2.0: async target tracking holds queued requests per instance"),
+        ({"minMemoryMb": 4096}, "tenants[0].minMemoryMb: 4096: async endpoints have no inference component"),
+        ({"cpuCores": 2}, "tenants[0].cpuCores: 2.0: async endpoints have no inference component"),
+        ({"serverlessMemoryMb": 4096}, "tenants[0].serverlessMemoryMb: 4096: only serverless mode uses it"),
     ],
 )
 def test_async_mistakes_name_the_stack_tenant_and_key(keys: dict[str, object], text: str) -> None:

@@ -411,6 +411,18 @@ ASYNC_FIELDS = (
 )
 """Settings only async mode reads: given in another mode they would be silently ignored, so they are refused."""
 
+NOT_ASYNC_FIELDS = {
+    "max_copies": "async endpoints scale instances, not inference-component copies: use maxInstanceCount",
+    "target_value": "async target tracking holds queued requests per instance: use asyncBacklogTarget",
+    "min_memory_mb": "async endpoints have no inference component to reserve memory for; remove it",
+    "cpu_cores": "async endpoints have no inference component to reserve CPU cores for; remove it",
+    "serverless_memory_mb": "only serverless mode uses it; remove it",
+    "serverless_max_concurrency": "only serverless mode uses it; remove it",
+    "serverless_provisioned_concurrency": "only serverless mode uses it; remove it",
+}
+"""Settings async mode never reads, with what to do instead: given for an async endpoint they would be
+silently ignored (an async tenant with `maxCopies: 3` would still stop at one instance), so they are refused."""
+
 ASYNC_ALARM_PERIOD_S = 60
 """SageMaker publishes HasBacklogWithoutCapacity once a minute (docs/architecture.md, async mode): a
 shorter alarm period would see missing data between samples."""
@@ -443,6 +455,12 @@ def _mode_problems(s: EndpointSettings) -> list[Problem]:
             if getattr(s, name) != getattr(defaults, name)
         ]
         return out
+    defaults = EndpointSettings()
+    out += [
+        Problem(name, f"{excerpt(getattr(s, name))}: {why}")
+        for name, why in NOT_ASYNC_FIELDS.items()
+        if getattr(s, name) != getattr(defaults, name)
+    ]
     if s.async_bucket is not None:
         bucket_problem = s3_bucket_name_problem(s.async_bucket)
         if bucket_problem:
