@@ -631,3 +631,32 @@ def test_a_real_time_scaling_arg_is_refused_in_async_mode_not_ignored(
     # Ignored, `max_copies: 3` would leave the async variant's scalable target at one instance.
     with pytest.raises(SettingsError, match=rf"ScaleToZeroEndpoint 'acme'[\s\S]*{key}: .*{says}"):
         ScaleToZeroEndpoint("acme", {**BASE, "image_uri": image_uri, key: value})  # type: ignore[typeddict-item]
+
+
+def test_tenants_sharing_a_given_bucket_reach_only_their_own_prefixes(record: Callable[..., Registered]) -> None:
+    # `a` and `a-b` give bases where one is a prefix of the other; the trailing `/` keeps them apart.
+    def program() -> None:
+        for name, extra in (("a", {}), ("a-b", {}), ("c", {"name_prefix": "team-c"})):
+            ScaleToZeroEndpoint(name, {**BASE, "async_bucket": "shared-queue", **extra})  # type: ignore[typeddict-item]
+
+    reg = record(program, stack="dev")
+    assert not reg.of_type(BUCKET)
+    granted = {}
+    for policy in reg.of_type(ROLE_POLICY):
+        statements = json.loads(policy.inputs["policy"])["Statement"]
+        granted[policy.name] = sorted(
+            str(r)
+            for s in statements
+            if any(str(a).startswith("s3:") for a in s["Action"])
+            for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+        )
+    assert granted == {
+        f"{n}-exec-policy": [
+            f"arn:aws:s3:::shared-queue/{base}/failure/*",
+            f"arn:aws:s3:::shared-queue/{base}/input/*",
+            f"arn:aws:s3:::shared-queue/{base}/output/*",
+        ]
+        for n, base in (("a", "a-dev"), ("a-b", "a-b-dev-efc725bf"), ("c", "team-c"))
+    }
+    tags = {e.inputs["name"]: e.inputs["tags"]["sagezero:async-input"] for e in reg.of_type(ENDPOINT)}
+    assert tags == {b: f"s3://shared-queue/{b}/input/" for b in ("a-dev", "a-b-dev-efc725bf", "team-c")}
