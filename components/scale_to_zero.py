@@ -137,11 +137,12 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     """Execution role ARN."""
     alarm_name: pulumi.Output[str]
-    """Name of the NoCapacityInvocationFailures alarm that wakes the endpoint. Empty in serverless mode."""
+    """Name of the alarm that wakes the endpoint (NoCapacityInvocationFailures; HasBacklogWithoutCapacity in async
+    mode). Empty in serverless mode."""
     step_policy_arn: pulumi.Output[str]
     """ARN of the wake-from-zero step-scaling policy. Empty in serverless mode."""
     target_policy_arn: pulumi.Output[str]
-    """ARN of the target-tracking policy that scales copies back to zero. Empty in serverless mode."""
+    """ARN of the target-tracking policy that scales copies (async mode: instances) back to zero. Empty in serverless mode."""
     endpoint_config_name: pulumi.Output[str]
     """Name of the endpoint configuration."""
     model_name: pulumi.Output[str]
