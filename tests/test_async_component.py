@@ -660,3 +660,29 @@ def test_tenants_sharing_a_given_bucket_reach_only_their_own_prefixes(record: Ca
     }
     tags = {e.inputs["name"]: e.inputs["tags"]["sagezero:async-input"] for e in reg.of_type(ENDPOINT)}
     assert tags == {b: f"s3://shared-queue/{b}/input/" for b in ("a-dev", "a-b-dev-efc725bf", "team-c")}
+
+
+def test_a_kms_key_in_another_region_is_refused_with_the_fix(record: Callable[..., Registered]) -> None:
+    # KMS keys are regional: the async bucket's SSE-KMS, the topics and the endpoint config need one in theirs.
+    config = {"aws:region": "eu-west-1", "aws-native:region": "eu-west-1"}
+    east = "arn:aws:kms:us-east-1:123456789012:key/abc"
+    with pytest.raises(ValueError, match=r"ScaleToZeroEndpoint 'acme': kms_key_arn .* is a key in us-east-1 but the "):
+        record(declare({**BASE, "kms_key_arn": east}), config=config)
+    with pytest.raises(Exception, match=r"is a key in us-east-1 but the endpoint deploys to eu-west-1"):
+        record(declare({**BASE, "kms_key_arn": pulumi.Output.from_input(east)}), config=config)
+    with pytest.raises(Exception, match=r"is a key in us-east-1 but the endpoint deploys to eu-west-1"):
+        record(declare({"image_uri": IMAGE, "kms_key_arn": east}), config=config)  # real-time: the volume key
+
+    def explicit() -> None:
+        import pulumi_aws as aws
+
+        west = aws.Provider("west", region="us-west-2")
+        ScaleToZeroEndpoint("acme", {**BASE, "kms_key_arn": KMS}, opts=pulumi.ResourceOptions(provider=west))  # type: ignore[typeddict-item]
+
+    with pytest.raises(Exception, match=r"is a key in eu-west-1 but the endpoint deploys to us-west-2"):
+        record(explicit, config=config)
+    reg = record(declare({**BASE, "kms_key_arn": KMS, "async_notifications": True}), config=config)
+    assert reg.one(CONFIG).inputs["kmsKeyArn"] == KMS
+    assert sorted(t.inputs["kmsMasterKeyId"] for t in reg.of_type(TOPIC)) == [KMS, KMS]
+    realtime = record(declare({"image_uri": IMAGE, "kms_key_arn": "alias/volume-key"}), config=config)
+    assert realtime.one(CONFIG).inputs["kmsKeyArn"] == "alias/volume-key"  # no region to judge
