@@ -22,7 +22,7 @@ from sagezero.components.inference_image import InferenceImage
 from sagezero.components.naming import physical_base
 from sagezero.components.providers import matched
 from sagezero.settings import ASYNC_FIELDS, EndpointSettings, Mode, Problem, SettingsError, build_settings
-from sagezero.stackconfig import secret_placeholder
+from sagezero.stackconfig import SECRET_PLACEHOLDER, secret_placeholder
 
 TYPE_TOKEN = "sagezero:index:ScaleToZeroEndpoint"
 Tags = pulumi.Input[Mapping[str, str]]
@@ -129,7 +129,8 @@ def same_region_key(where: str, key: str | None, region: str) -> str | None:
     """`key` when its ARN names `region` (or no region, or the region is unknown), else a ValueError with
     the fix: KMS keys are regional, so the endpoint config, the async bucket's encryption and the topics
     could not use a key from another region."""
-    key_region = kms_region(key) if isinstance(key, str) else None
+    # The plan's stand-in for an undecrypted `secure:` key names no real region.
+    key_region = kms_region(key) if isinstance(key, str) and SECRET_PLACEHOLDER not in key else None
     if key_region and region and not secret_placeholder(region) and key_region != region:
         raise ValueError(
             f"{where}: kms_key_arn {key!r} is a key in {key_region} but the endpoint deploys to {region}; KMS keys "

@@ -686,3 +686,20 @@ def test_a_kms_key_in_another_region_is_refused_with_the_fix(record: Callable[..
     assert sorted(t.inputs["kmsMasterKeyId"] for t in reg.of_type(TOPIC)) == [KMS, KMS]
     realtime = record(declare({"image_uri": IMAGE, "kms_key_arn": "alias/volume-key"}), config=config)
     assert realtime.one(CONFIG).inputs["kmsKeyArn"] == "alias/volume-key"  # no region to judge
+
+
+def test_plan_takes_a_secure_kms_key_as_unknown_for_an_async_tenant(record: Callable[..., Registered]) -> None:
+    from sagezero.plan.engine import conceal
+    from sagezero.program import declare as declare_stack
+    from sagezero.stackconfig import parse_stack_config
+
+    values, secret_keys = conceal(
+        {
+            "aws:region": "eu-west-1",
+            "sagezero:image": {"uri": IMAGE},
+            "sagezero:tenants": [{"name": "q", "mode": "async", "kmsKeyArn": {"secure": "v1:abc"}}],
+        }
+    )
+    config = parse_stack_config("s", values)  # the placeholder is neither an alias nor a key in another region
+    reg = record(lambda: declare_stack(config), stack="s", config=values, secret_keys=secret_keys)
+    assert len(reg.of_type(CONFIG)) == 1 and len(reg.of_type(ROLE_POLICY)) == 1

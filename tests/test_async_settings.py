@@ -115,3 +115,13 @@ def test_the_alarm_window_is_held_to_cloudwatchs_limit(period: int, periods: int
     else:
         with pytest.raises(StackConfigError, match=r"tenants\[0\]\.alarmEvaluationPeriods: .* CloudWatch allows"):
             _tenant(**keys)
+
+
+def test_an_all_async_stack_needs_no_aws_native_region() -> None:
+    # Async tenants create no aws-native resource (no inference component), like serverless ones.
+    values = {"sagezero:tenants": ["a", "b"], "aws:region": "eu-west-1", "sagezero:defaults": {"mode": "async"}}
+    assert parse_stack_config("s", values).region == "eu-west-1"
+    mixed = {**values, "sagezero:tenants": ["a", {"name": "b", "mode": "serverless", "accelerators": 0}]}
+    assert parse_stack_config("s", mixed).region == "eu-west-1"
+    with pytest.raises(StackConfigError, match="aws-native:region"):
+        parse_stack_config("s", {**values, "sagezero:tenants": ["a", {"name": "b", "mode": "scale-to-zero"}]})
