@@ -35,6 +35,7 @@ def test_an_async_tenant_parses_with_a_minute_alarm_and_no_accelerators() -> Non
             "tenants[0].asyncBucket: 's3://team-queue/x' must be a bare bucket name",
         ),
         ({"asyncBucket": "Team_Queue"}, "tenants[0].asyncBucket: 'Team_Queue' is not an S3 bucket name"),
+        ({"asyncBucket": "arn:aws:s3:::team-queue"}, "must be a bare bucket name, not an ARN (give 'team-queue')"),
         ({"asyncBucket": "a..b"}, "is not an S3 bucket name"),
         ({"asyncBucket": "10.0.0.1"}, "is not an S3 bucket name"),
         ({"asyncNotifications": True, "asyncSuccessTopicArn": TOPIC}, "asyncNotifications: creates the success"),

@@ -435,6 +435,8 @@ _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9
 def s3_bucket_name_problem(name: str) -> str | None:
     """Why S3 would refuse `name` as a general-purpose bucket name (AWS "Bucket naming rules"), or None.
     Caught here because the component builds s3:// paths from it, which SageMaker only checks at deploy."""
+    if name.startswith("arn:"):
+        return f"{excerpt(name)} must be a bare bucket name, not an ARN (give {name.rsplit(':', 1)[-1]!r})"
     if name.startswith("s3://") or "/" in name:
         return f"{excerpt(name)} must be a bare bucket name (no s3:// or key); the component lays out <endpoint>/input/ etc."
     if not _BUCKET_NAME.match(name) or ".." in name or re.match(r"^\d+\.\d+\.\d+\.\d+$", name):
