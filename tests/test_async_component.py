@@ -703,3 +703,15 @@ def test_plan_takes_a_secure_kms_key_as_unknown_for_an_async_tenant(record: Call
     config = parse_stack_config("s", values)  # the placeholder is neither an alias nor a key in another region
     reg = record(lambda: declare_stack(config), stack="s", config=values, secret_keys=secret_keys)
     assert len(reg.of_type(CONFIG)) == 1 and len(reg.of_type(ROLE_POLICY)) == 1
+
+
+def test_an_expiry_for_a_bucket_from_another_resource_is_refused_not_ignored(image_uri: str) -> None:
+    # Only a created bucket gets the lifecycle rule; a given one would keep every request and answer.
+    args = {
+        **BASE,
+        "image_uri": image_uri,
+        "async_bucket": pulumi.Output.from_input("team-queue"),
+        "async_expiry_days": 3,
+    }
+    with pytest.raises(SettingsError, match=r"ScaleToZeroEndpoint 'acme'[\s\S]*async_expiry_days: 3 would be ignored"):
+        ScaleToZeroEndpoint("acme", args)  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ def test_an_async_tenant_parses_with_a_minute_alarm_and_no_accelerators() -> Non
         ),
         ({"asyncBucket": "Team_Queue"}, "tenants[0].asyncBucket: 'Team_Queue' is not an S3 bucket name"),
         ({"asyncBucket": "arn:aws:s3:::team-queue"}, "must be a bare bucket name, not an ARN (give 'team-queue')"),
+        ({"asyncBucket": "team-queue", "asyncExpiryDays": 3}, "tenants[0].asyncExpiryDays: 3 would be ignored"),
         ({"asyncBucket": "a..b"}, "is not an S3 bucket name"),
         ({"asyncBucket": "10.0.0.1"}, "is not an S3 bucket name"),
         ({"asyncNotifications": True, "asyncSuccessTopicArn": TOPIC}, "asyncNotifications: creates the success"),

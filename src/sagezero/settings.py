@@ -467,6 +467,15 @@ def _mode_problems(s: EndpointSettings) -> list[Problem]:
         bucket_problem = s3_bucket_name_problem(s.async_bucket)
         if bucket_problem:
             out.append(Problem("async_bucket", bucket_problem))
+        if s.async_expiry_days != defaults.async_expiry_days:
+            out.append(
+                Problem(
+                    "async_expiry_days",
+                    f"{s.async_expiry_days} would be ignored: only the bucket the component creates gets the expiry "
+                    "rule, and asyncBucket names your own; expire <endpoint>/ in your bucket's lifecycle, or leave "
+                    "asyncBucket out",
+                )
+            )
     if s.kms_key_arn is not None and not _KMS_KEY_ARN.match(s.kms_key_arn):
         out.append(
             Problem(
