@@ -5,6 +5,7 @@ publish to its own topics.
 Never grants wildcard actions or managed admin policies; the policy pack's role rule holds it to that.
 """
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -41,6 +42,12 @@ def ecr_repository_arn(image_uri: str) -> str:
     return f"arn:{partition}:ecr:{m['region']}:{m['account']}:repository/{m['repo']}"
 
 
+def arn_partition(arn: str) -> str:
+    """The partition an ARN is in (`arn:<partition>:...`), `aws` when it is not an ARN."""
+    parts = arn.split(":", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == "arn" and parts[1] else "aws"
+
+
 def ecr_region(image_uri: str) -> str | None:
     """The region of a private-ECR image URI's registry, or None when the URI is not one."""
     m = _ECR_URI.match(image_uri)
@@ -71,12 +78,13 @@ class AsyncAccess:
     base: str
     topics: Sequence[str] = ()
     kms_key_arn: str | None = None
+    partition: str = "aws"
 
 
 def async_statements(a: AsyncAccess) -> list[dict[str, Any]]:
     """Grants scoped to this endpoint's own prefixes: SageMaker reads a request from input/ and writes the
     answer to output/ or failure/; nothing else in the bucket (another tenant's prefix) is reachable."""
-    objects = f"arn:aws:s3:::{a.bucket}/{a.base}"
+    objects = f"arn:{a.partition}:s3:::{a.bucket}/{a.base}"
     out: list[dict[str, Any]] = [
         {"Sid": "ReadAsyncRequests", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"{objects}/input/*"},
         {
@@ -109,7 +117,10 @@ def policy_document(
     vpc: bool = False,
     async_access: AsyncAccess | None = None,
 ) -> str:
-    """The inline policy: exactly what a hosting container needs, nothing account-wide but the ECR token."""
+    """The inline policy: exactly what a hosting container needs, nothing account-wide but the ECR token.
+    ARNs are in the image repository's partition (aws, aws-cn, aws-us-gov): IAM matches `arn:aws:s3:::...`
+    to nothing in China or GovCloud, so the container could read no model data, request or answer there."""
+    partition = arn_partition(repository_arn)
     statements: list[dict[str, Any]] = [
         {
             "Sid": "PullInferenceImage",
@@ -123,7 +134,7 @@ def policy_document(
             "Sid": "WriteEndpointLogs",
             "Effect": "Allow",
             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-            "Resource": "arn:aws:logs:*:*:log-group:/aws/sagemaker/*",
+            "Resource": f"arn:{partition}:logs:*:*:log-group:/aws/sagemaker/*",
         },
         {
             "Sid": "PublishEndpointMetrics",
@@ -142,7 +153,7 @@ def policy_document(
                 "Sid": "ReadModelData",
                 "Effect": "Allow",
                 "Action": ["s3:GetObject"],
-                "Resource": f"arn:aws:s3:::{bucket}/{key}*",
+                "Resource": f"arn:{partition}:s3:::{bucket}/{key}*",
             }
         )
         statements.append(
@@ -150,12 +161,12 @@ def policy_document(
                 "Sid": "ListModelData",
                 "Effect": "Allow",
                 "Action": ["s3:ListBucket"],
-                "Resource": f"arn:aws:s3:::{bucket}",
+                "Resource": f"arn:{partition}:s3:::{bucket}",
                 "Condition": {"StringLike": {"s3:prefix": [f"{key}*"]}},
             }
         )
     if async_access is not None:
-        statements += async_statements(async_access)
+        statements += async_statements(dataclasses.replace(async_access, partition=partition))
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 

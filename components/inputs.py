@@ -18,7 +18,7 @@ from typing import Any
 
 import pulumi
 
-from sagezero.settings import ASYNC_FIELDS, EndpointSettings, SettingsError, build_settings
+from sagezero.settings import ASYNC_FIELDS, EndpointSettings, Mode, SettingsError, build_settings
 
 INPUT_FIELDS = tuple(f.name for f in dataclasses.fields(EndpointSettings) if f.metadata.get("input"))
 """The settings a component arg may give as a `pulumi.Input`, in declaration order (from the settings'
@@ -57,8 +57,9 @@ def split(args: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return known, later
 
 
-def validated(where: str, field: str, value: pulumi.Input[Any]) -> pulumi.Output[Any]:
-    """`value` once resolved, or the SettingsError that field would have raised if known up front."""
+def validated(where: str, field: str, value: pulumi.Input[Any], mode: Mode = Mode.SCALE_TO_ZERO) -> pulumi.Output[Any]:
+    """`value` once resolved, or the SettingsError that field would have raised if known up front (in
+    `mode`: async mode holds some values to stricter rules, e.g. the KMS key must be a key ARN)."""
 
     def check(resolved: Any) -> Any:
         if resolved is None:
@@ -67,7 +68,7 @@ def validated(where: str, field: str, value: pulumi.Input[Any]) -> pulumi.Output
         # here a stand-in partner keeps it from masking the value's own rules.
         partner = _PARTNERS.get(field)
         raw = {field: resolved, **({partner: STAND_IN[partner]} if partner else {})}
-        if field in ASYNC_FIELDS:  # the mode was checked at construction; here only the value's own rules
+        if field in ASYNC_FIELDS or mode is Mode.ASYNC:  # the mode was checked at construction
             raw["mode"] = "async"
         _settings, problems = build_settings(raw, camel_keys=False)
         own = [p for p in problems if p.key == field]
@@ -117,7 +118,7 @@ def resolve(where: str, known: Any, later: Mapping[str, Any]) -> Resolved:
         if field in later and isinstance(later[field], Mapping):
             check_keys(where, field, later[field])
         if field in later:
-            values[field] = validated(where, field, later[field])
+            values[field] = validated(where, field, later[field], known.mode)
         else:
             value = getattr(known, field)
             if isinstance(value, Mapping):

@@ -6,6 +6,7 @@ alarm (up). In async mode the variant itself scales to zero instances and wakes 
 (`async_endpoint`, `async_storage`). Never creates resources inside `.apply`, never reads stack config.
 """
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,7 @@ from sagezero.components.inference_image import InferenceImage
 from sagezero.components.naming import physical_base
 from sagezero.components.providers import matched
 from sagezero.settings import ASYNC_FIELDS, EndpointSettings, Mode, Problem, SettingsError, build_settings
-from sagezero.stackconfig import secret_placeholder
+from sagezero.stackconfig import SECRET_PLACEHOLDER, secret_placeholder
 
 TYPE_TOKEN = "sagezero:index:ScaleToZeroEndpoint"
 Tags = pulumi.Input[Mapping[str, str]]
@@ -118,6 +119,27 @@ def same_region_image(where: str, image_uri: str, region: str) -> str:
     return image_uri
 
 
+def kms_region(key: str) -> str | None:
+    """The region of a KMS key (or alias) ARN, or None for a bare key id or alias name."""
+    parts = key.split(":")
+    return parts[3] if len(parts) >= 6 and parts[0] == "arn" and parts[2] == "kms" and parts[3] else None
+
+
+def same_region_key(where: str, key: str | None, region: str) -> str | None:
+    """`key` when its ARN names `region` (or no region, or the region is unknown), else a ValueError with
+    the fix: KMS keys are regional, so the endpoint config, the async bucket's encryption and the topics
+    could not use a key from another region."""
+    # The plan's stand-in for an undecrypted `secure:` key names no real region.
+    key_region = kms_region(key) if isinstance(key, str) and SECRET_PLACEHOLDER not in key else None
+    if key_region and region and not secret_placeholder(region) and key_region != region:
+        raise ValueError(
+            f"{where}: kms_key_arn {key!r} is a key in {key_region} but the endpoint deploys to {region}; KMS keys "
+            f"are regional (SageMaker, S3 and SNS use only a key of their own region): use a key (or a multi-Region "
+            f"replica) in {region}"
+        )
+    return key
+
+
 def tag_problems(tags: Mapping[str, str]) -> list[Problem]:
     """The full tag set every child carries (the component's own tags included), against AWS's limits."""
     return _aws_problems(
@@ -137,11 +159,12 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     """Execution role ARN."""
     alarm_name: pulumi.Output[str]
-    """Name of the NoCapacityInvocationFailures alarm that wakes the endpoint. Empty in serverless mode."""
+    """Name of the alarm that wakes the endpoint (NoCapacityInvocationFailures; HasBacklogWithoutCapacity in async
+    mode). Empty in serverless mode."""
     step_policy_arn: pulumi.Output[str]
     """ARN of the wake-from-zero step-scaling policy. Empty in serverless mode."""
     target_policy_arn: pulumi.Output[str]
-    """ARN of the target-tracking policy that scales copies back to zero. Empty in serverless mode."""
+    """ARN of the target-tracking policy that scales copies (async mode: instances) back to zero. Empty in serverless mode."""
     endpoint_config_name: pulumi.Output[str]
     """Name of the endpoint configuration."""
     model_name: pulumi.Output[str]
@@ -211,6 +234,14 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
         placed = matched(self, where, native_needed=s.mode is Mode.SCALE_TO_ZERO)
         self._native_provider = placed.native
         self.region = placed.region
+        if given.kms_key_arn is not None:
+            key = given.kms_key_arn
+            if isinstance(key, str) and placed.aws is None:  # default providers: the region is known now
+                same_region_key(where, key, pulumi.Config("aws").get("region") or "")
+            checked: pulumi.Output[Any] = pulumi.Output.all(key, self.region).apply(
+                lambda v: same_region_key(where, *v)
+            )
+            self._given = given = dataclasses.replace(given, kms_key_arn=checked)
         base = args.get("name_prefix") or physical_base(name, pulumi.get_stack())
         if physical_base(base) != base:
             raise ValueError(

@@ -559,3 +559,161 @@ def test_aws_request_rules_see_the_bucket_name_and_topic_tags() -> None:
     assert request["Name"] == topic.outputs["name"] and {"Key": "cost-center", "Value": "ml"} in request["Tags"]
     topic.inputs["tags"] = {"k" * 129: "v"}  # SNS tag keys are at most 128 characters
     assert [f.operation for f in awsrules.check([topic])] == ["CreateTopic"]
+
+
+# ---- review: the KMS key the role is granted ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["alias/queue-key", "arn:aws:kms:eu-west-1:123456789012:alias/queue-key", "1234abcd-12ab-34cd-56ef-1234567890ab"],
+)
+def test_an_async_kms_key_that_iam_cannot_name_is_refused_at_construction(image_uri: str, key: str) -> None:
+    # The role's UseAsyncKey statement puts the key in Resource: IAM refuses a non-ARN there
+    # (MalformedPolicyDocument at `pulumi up`) and an alias ARN grants nothing (requests unreadable).
+    with pytest.raises(SettingsError, match=r"ScaleToZeroEndpoint 'acme'[\s\S]*kms_key_arn: .* must be a key ARN"):
+        ScaleToZeroEndpoint("acme", {**BASE, "image_uri": image_uri, "kms_key_arn": key})  # type: ignore[typeddict-item]
+
+
+def test_an_async_kms_alias_from_another_resource_fails_when_it_resolves(record: Callable[..., Registered]) -> None:
+    program = declare({**BASE, "kms_key_arn": pulumi.Output.from_input("alias/queue-key")})
+    with pytest.raises(Exception, match=r"ScaleToZeroEndpoint 'acme'[\s\S]*kms_key_arn: 'alias/queue-key' must be"):
+        record(program, stack="dev")
+
+
+def test_a_real_time_endpoint_may_still_name_its_kms_key_by_alias(record: Callable[..., Registered]) -> None:
+    reg = record(
+        declare({"image_uri": IMAGE, "kms_key_arn": pulumi.Output.from_input("alias/volume-key")}), stack="dev"
+    )
+    assert reg.one(CONFIG).inputs["kmsKeyArn"] == "alias/volume-key"
+    statements = json.loads(reg.one(ROLE_POLICY).inputs["policy"])["Statement"]
+    assert not [s for s in statements if s["Sid"] == "UseAsyncKey"]
+
+
+def test_an_hourly_alarm_over_more_than_a_day_is_not_called_one_aws_rejects() -> None:
+    # AWS allows seven days of evaluation for periods of an hour or more (PutMetricAlarm Period).
+    hourly = mutate(list(_baseline()), "acme-no-capacity", lambda p: p.update(period=3600, evaluationPeriods=30))
+    assert (WAKE, "aws-rejects") not in _kinds(hourly)
+    too_long = mutate(list(_baseline()), "acme-no-capacity", lambda p: p.update(period=86_400, evaluationPeriods=8))
+    assert (WAKE, "aws-rejects") in _kinds(too_long)
+    minutes = mutate(list(_baseline()), "acme-no-capacity", lambda p: p.update(period=1800, evaluationPeriods=49))
+    assert (WAKE, "aws-rejects") in _kinds(minutes)
+
+
+def test_in_china_the_role_names_the_queue_logs_and_model_data_in_the_aws_cn_partition(
+    record: Callable[..., Registered],
+) -> None:
+    image = "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/team/model:v1"
+    key = "arn:aws-cn:kms:cn-north-1:123456789012:key/abc"
+    args = {**BASE, "image_uri": image, "async_bucket": "team-queue", "kms_key_arn": key}
+    reg = record(declare({**args, "model_data_url": "s3://team-models/acme/"}), stack="dev")
+    statements = {s["Sid"]: s for s in json.loads(reg.one(ROLE_POLICY).inputs["policy"])["Statement"]}
+    assert statements["ReadAsyncRequests"]["Resource"] == "arn:aws-cn:s3:::team-queue/acme-dev/input/*"
+    assert statements["WriteAsyncResults"]["Resource"] == [
+        "arn:aws-cn:s3:::team-queue/acme-dev/output/*",
+        "arn:aws-cn:s3:::team-queue/acme-dev/failure/*",
+    ]
+    assert statements["ReadModelData"]["Resource"] == "arn:aws-cn:s3:::team-models/acme/*"
+    assert statements["ListModelData"]["Resource"] == "arn:aws-cn:s3:::team-models"
+    assert statements["WriteEndpointLogs"]["Resource"].startswith("arn:aws-cn:logs:")
+    assert statements["PullInferenceImage"]["Resource"].startswith("arn:aws-cn:ecr:cn-north-1:")
+    assert statements["UseAsyncKey"]["Resource"] == key
+    commercial = record(declare({**BASE, "async_bucket": "team-queue"}), stack="dev")
+    policy = json.loads(commercial.one(ROLE_POLICY).inputs["policy"])["Statement"]
+    assert {s["Sid"]: s for s in policy}["ReadAsyncRequests"]["Resource"] == "arn:aws:s3:::team-queue/acme-dev/input/*"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [("max_copies", 3, "use maxInstanceCount"), ("target_value", 2.0, "use asyncBacklogTarget")],
+)
+def test_a_real_time_scaling_arg_is_refused_in_async_mode_not_ignored(
+    image_uri: str, key: str, value: float, says: str
+) -> None:
+    # Ignored, `max_copies: 3` would leave the async variant's scalable target at one instance.
+    with pytest.raises(SettingsError, match=rf"ScaleToZeroEndpoint 'acme'[\s\S]*{key}: .*{says}"):
+        ScaleToZeroEndpoint("acme", {**BASE, "image_uri": image_uri, key: value})  # type: ignore[typeddict-item]
+
+
+def test_tenants_sharing_a_given_bucket_reach_only_their_own_prefixes(record: Callable[..., Registered]) -> None:
+    # `a` and `a-b` give bases where one is a prefix of the other; the trailing `/` keeps them apart.
+    def program() -> None:
+        for name, extra in (("a", {}), ("a-b", {}), ("c", {"name_prefix": "team-c"})):
+            ScaleToZeroEndpoint(name, {**BASE, "async_bucket": "shared-queue", **extra})  # type: ignore[typeddict-item]
+
+    reg = record(program, stack="dev")
+    assert not reg.of_type(BUCKET)
+    granted = {}
+    for policy in reg.of_type(ROLE_POLICY):
+        statements = json.loads(policy.inputs["policy"])["Statement"]
+        granted[policy.name] = sorted(
+            str(r)
+            for s in statements
+            if any(str(a).startswith("s3:") for a in s["Action"])
+            for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+        )
+    assert granted == {
+        f"{n}-exec-policy": [
+            f"arn:aws:s3:::shared-queue/{base}/failure/*",
+            f"arn:aws:s3:::shared-queue/{base}/input/*",
+            f"arn:aws:s3:::shared-queue/{base}/output/*",
+        ]
+        for n, base in (("a", "a-dev"), ("a-b", "a-b-dev-efc725bf"), ("c", "team-c"))
+    }
+    tags = {e.inputs["name"]: e.inputs["tags"]["sagezero:async-input"] for e in reg.of_type(ENDPOINT)}
+    assert tags == {b: f"s3://shared-queue/{b}/input/" for b in ("a-dev", "a-b-dev-efc725bf", "team-c")}
+
+
+def test_a_kms_key_in_another_region_is_refused_with_the_fix(record: Callable[..., Registered]) -> None:
+    # KMS keys are regional: the async bucket's SSE-KMS, the topics and the endpoint config need one in theirs.
+    config = {"aws:region": "eu-west-1", "aws-native:region": "eu-west-1"}
+    east = "arn:aws:kms:us-east-1:123456789012:key/abc"
+    with pytest.raises(ValueError, match=r"ScaleToZeroEndpoint 'acme': kms_key_arn .* is a key in us-east-1 but the "):
+        record(declare({**BASE, "kms_key_arn": east}), config=config)
+    with pytest.raises(Exception, match=r"is a key in us-east-1 but the endpoint deploys to eu-west-1"):
+        record(declare({**BASE, "kms_key_arn": pulumi.Output.from_input(east)}), config=config)
+    with pytest.raises(Exception, match=r"is a key in us-east-1 but the endpoint deploys to eu-west-1"):
+        record(declare({"image_uri": IMAGE, "kms_key_arn": east}), config=config)  # real-time: the volume key
+
+    def explicit() -> None:
+        import pulumi_aws as aws
+
+        west = aws.Provider("west", region="us-west-2")
+        ScaleToZeroEndpoint("acme", {**BASE, "kms_key_arn": KMS}, opts=pulumi.ResourceOptions(provider=west))  # type: ignore[typeddict-item]
+
+    with pytest.raises(Exception, match=r"is a key in eu-west-1 but the endpoint deploys to us-west-2"):
+        record(explicit, config=config)
+    reg = record(declare({**BASE, "kms_key_arn": KMS, "async_notifications": True}), config=config)
+    assert reg.one(CONFIG).inputs["kmsKeyArn"] == KMS
+    assert sorted(t.inputs["kmsMasterKeyId"] for t in reg.of_type(TOPIC)) == [KMS, KMS]
+    realtime = record(declare({"image_uri": IMAGE, "kms_key_arn": "alias/volume-key"}), config=config)
+    assert realtime.one(CONFIG).inputs["kmsKeyArn"] == "alias/volume-key"  # no region to judge
+
+
+def test_plan_takes_a_secure_kms_key_as_unknown_for_an_async_tenant(record: Callable[..., Registered]) -> None:
+    from sagezero.plan.engine import conceal
+    from sagezero.program import declare as declare_stack
+    from sagezero.stackconfig import parse_stack_config
+
+    values, secret_keys = conceal(
+        {
+            "aws:region": "eu-west-1",
+            "sagezero:image": {"uri": IMAGE},
+            "sagezero:tenants": [{"name": "q", "mode": "async", "kmsKeyArn": {"secure": "v1:abc"}}],
+        }
+    )
+    config = parse_stack_config("s", values)  # the placeholder is neither an alias nor a key in another region
+    reg = record(lambda: declare_stack(config), stack="s", config=values, secret_keys=secret_keys)
+    assert len(reg.of_type(CONFIG)) == 1 and len(reg.of_type(ROLE_POLICY)) == 1
+
+
+def test_an_expiry_for_a_bucket_from_another_resource_is_refused_not_ignored(image_uri: str) -> None:
+    # Only a created bucket gets the lifecycle rule; a given one would keep every request and answer.
+    args = {
+        **BASE,
+        "image_uri": image_uri,
+        "async_bucket": pulumi.Output.from_input("team-queue"),
+        "async_expiry_days": 3,
+    }
+    with pytest.raises(SettingsError, match=r"ScaleToZeroEndpoint 'acme'[\s\S]*async_expiry_days: 3 would be ignored"):
+        ScaleToZeroEndpoint("acme", args)  # type: ignore[arg-type]

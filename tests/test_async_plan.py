@@ -100,3 +100,27 @@ def test_the_monthly_estimate_replays_an_async_tenant_as_a_queue() -> None:
     assert estimate["async_tenants"] == 1
     assert estimate["scale_to_zero"] == pytest.approx(queued.cost_per_month)
     assert queued.cost_per_month != pytest.approx(realtime.cost_per_month), "the two engines must differ here"
+
+
+ASYNC_ONLY = """\
+config:
+  aws:region: eu-west-1
+  sagezero:image:
+    uri: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/model:v1
+  sagezero:defaults:
+    instanceType: ml.c5.xlarge
+    kmsKeyArn:
+      secure: v1:abc
+  sagezero:tenants:
+    - name: queued
+      mode: async
+"""
+
+
+def test_an_all_async_stack_with_a_secure_key_plans_without_an_aws_native_region(tmp_path: Path) -> None:
+    # No inference component, so no aws-native provider to align; the undecryptable key is no key to judge.
+    project = _copy_project(tmp_path, ASYNC_ONLY)
+    proc = run_cli("plan", "--stack", "bad", "--project-dir", str(project))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "asynchronous endpoint sagezero-bad-queued variant AllTraffic" in proc.stdout
+    assert "wake path complete" in proc.stdout and "0 mandatory" in proc.stdout

@@ -35,6 +35,8 @@ def test_an_async_tenant_parses_with_a_minute_alarm_and_no_accelerators() -> Non
             "tenants[0].asyncBucket: 's3://team-queue/x' must be a bare bucket name",
         ),
         ({"asyncBucket": "Team_Queue"}, "tenants[0].asyncBucket: 'Team_Queue' is not an S3 bucket name"),
+        ({"asyncBucket": "arn:aws:s3:::team-queue"}, "must be a bare bucket name, not an ARN (give 'team-queue')"),
+        ({"asyncBucket": "team-queue", "asyncExpiryDays": 3}, "tenants[0].asyncExpiryDays: 3 would be ignored"),
         ({"asyncBucket": "a..b"}, "is not an S3 bucket name"),
         ({"asyncBucket": "10.0.0.1"}, "is not an S3 bucket name"),
         ({"asyncNotifications": True, "asyncSuccessTopicArn": TOPIC}, "asyncNotifications: creates the success"),
@@ -43,6 +45,11 @@ def test_an_async_tenant_parses_with_a_minute_alarm_and_no_accelerators() -> Non
         ({"asyncInvocationTimeoutS": 3601}, "asyncInvocationTimeoutS: 3601 is outside 1-3600"),
         ({"asyncMaxConcurrentInvocations": 0}, "asyncMaxConcurrentInvocations: 0 is outside 1-1000"),
         ({"accelerators": 1}, "accelerators: async endpoints have no inference component"),
+        ({"maxCopies": 3}, "tenants[0].maxCopies: 3: async endpoints scale instances, not inference-component copies"),
+        ({"targetValue": 2}, "tenants[0].targetValue: 2.0: async target tracking holds queued requests per instance"),
+        ({"minMemoryMb": 4096}, "tenants[0].minMemoryMb: 4096: async endpoints have no inference component"),
+        ({"cpuCores": 2}, "tenants[0].cpuCores: 2.0: async endpoints have no inference component"),
+        ({"serverlessMemoryMb": 4096}, "tenants[0].serverlessMemoryMb: 4096: only serverless mode uses it"),
     ],
 )
 def test_async_mistakes_name_the_stack_tenant_and_key(keys: dict[str, object], text: str) -> None:
@@ -79,3 +86,44 @@ def test_secret_stack_values_reach_the_component_as_secret_inputs() -> None:
     s = dataclasses.replace(EndpointSettings(), mode=Mode.ASYNC, async_bucket="team-queue", async_error_topic_arn=TOPIC)
     assert {"async_bucket", "async_error_topic_arn"} <= set(secret_inputs(s))
     assert "async_success_topic_arn" not in secret_inputs(s)
+
+
+@pytest.mark.parametrize("key", ["alias/queue-key", "arn:aws:kms:eu-west-1:123456789012:alias/queue-key", "abcd-1234"])
+def test_an_async_tenants_kms_key_must_be_a_key_arn(key: str) -> None:
+    with pytest.raises(StackConfigError, match=r"tenants\[0\]\.kmsKeyArn: .* must be a key ARN"):
+        _tenant(kmsKeyArn=key)
+    realtime = parse_stack_config("dev", {"sagezero:tenants": [{"name": "r", "kmsKeyArn": key}]})
+    assert realtime.tenants[0].settings.kms_key_arn == key
+
+
+def test_an_undecryptable_kms_key_plans_for_an_async_tenant() -> None:
+    from_defaults = parse_stack_config(
+        "dev",
+        {"sagezero:defaults": {"kmsKeyArn": SECRET_PLACEHOLDER}, "sagezero:tenants": [{"name": "q", "mode": "async"}]},
+    )
+    assert from_defaults.tenants[0].settings.mode is Mode.ASYNC
+    assert _tenant(kmsKeyArn=SECRET_PLACEHOLDER).kms_key_arn
+
+
+@pytest.mark.parametrize(
+    ("period", "periods", "accepted"),
+    [(60, 100, True), (1800, 48, True), (1800, 49, False), (3600, 30, True), (86_400, 7, True), (86_400, 8, False)],
+)
+def test_the_alarm_window_is_held_to_cloudwatchs_limit(period: int, periods: int, accepted: bool) -> None:
+    # PutMetricAlarm: Period x EvaluationPeriods <= 604,800 s, and <= 86,400 s when Period < 3,600 s.
+    keys = {"alarmPeriodS": period, "alarmEvaluationPeriods": periods}
+    if accepted:
+        assert _tenant(**keys).alarm_evaluation_periods == periods
+    else:
+        with pytest.raises(StackConfigError, match=r"tenants\[0\]\.alarmEvaluationPeriods: .* CloudWatch allows"):
+            _tenant(**keys)
+
+
+def test_an_all_async_stack_needs_no_aws_native_region() -> None:
+    # Async tenants create no aws-native resource (no inference component), like serverless ones.
+    values = {"sagezero:tenants": ["a", "b"], "aws:region": "eu-west-1", "sagezero:defaults": {"mode": "async"}}
+    assert parse_stack_config("s", values).region == "eu-west-1"
+    mixed = {**values, "sagezero:tenants": ["a", {"name": "b", "mode": "serverless", "accelerators": 0}]}
+    assert parse_stack_config("s", mixed).region == "eu-west-1"
+    with pytest.raises(StackConfigError, match="aws-native:region"):
+        parse_stack_config("s", {**values, "sagezero:tenants": ["a", {"name": "b", "mode": "scale-to-zero"}]})

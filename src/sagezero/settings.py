@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagezero.quote import excerpt
+from sagezero.wiring import evaluation_window_max
 
 
 class Mode(enum.StrEnum):
@@ -339,6 +340,16 @@ class EndpointSettings:
             out.append(Problem("variant_name", "must be 1-63 letters, digits or hyphens"))
         if self.alarm_period_s not in (10, 20, 30) and self.alarm_period_s % 60:
             out.append(Problem("alarm_period_s", f"{self.alarm_period_s} must be 10, 20, 30 or a multiple of 60"))
+        window = self.alarm_period_s * self.alarm_evaluation_periods
+        if window > evaluation_window_max(self.alarm_period_s):
+            out.append(
+                Problem(
+                    "alarm_evaluation_periods",
+                    f"{self.alarm_evaluation_periods} periods of {self.alarm_period_s} s span {window} s; CloudWatch "
+                    f"allows at most {evaluation_window_max(self.alarm_period_s)} s (one day, or seven days with a "
+                    "period of an hour or more)",
+                )
+            )
         if self.alarm_datapoints > self.alarm_evaluation_periods:
             out.append(
                 Problem(
@@ -400,17 +411,32 @@ ASYNC_FIELDS = (
 )
 """Settings only async mode reads: given in another mode they would be silently ignored, so they are refused."""
 
+NOT_ASYNC_FIELDS = {
+    "max_copies": "async endpoints scale instances, not inference-component copies: use maxInstanceCount",
+    "target_value": "async target tracking holds queued requests per instance: use asyncBacklogTarget",
+    "min_memory_mb": "async endpoints have no inference component to reserve memory for; remove it",
+    "cpu_cores": "async endpoints have no inference component to reserve CPU cores for; remove it",
+    "serverless_memory_mb": "only serverless mode uses it; remove it",
+    "serverless_max_concurrency": "only serverless mode uses it; remove it",
+    "serverless_provisioned_concurrency": "only serverless mode uses it; remove it",
+}
+"""Settings async mode never reads, with what to do instead: given for an async endpoint they would be
+silently ignored (an async tenant with `maxCopies: 3` would still stop at one instance), so they are refused."""
+
 ASYNC_ALARM_PERIOD_S = 60
 """SageMaker publishes HasBacklogWithoutCapacity once a minute (docs/architecture.md, async mode): a
 shorter alarm period would see missing data between samples."""
 
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 
 
 def s3_bucket_name_problem(name: str) -> str | None:
     """Why S3 would refuse `name` as a general-purpose bucket name (AWS "Bucket naming rules"), or None.
     Caught here because the component builds s3:// paths from it, which SageMaker only checks at deploy."""
+    if name.startswith("arn:"):
+        return f"{excerpt(name)} must be a bare bucket name, not an ARN (give {name.rsplit(':', 1)[-1]!r})"
     if name.startswith("s3://") or "/" in name:
         return f"{excerpt(name)} must be a bare bucket name (no s3:// or key); the component lays out <endpoint>/input/ etc."
     if not _BUCKET_NAME.match(name) or ".." in name or re.match(r"^\d+\.\d+\.\d+\.\d+$", name):
@@ -431,10 +457,35 @@ def _mode_problems(s: EndpointSettings) -> list[Problem]:
             if getattr(s, name) != getattr(defaults, name)
         ]
         return out
+    defaults = EndpointSettings()
+    out += [
+        Problem(name, f"{excerpt(getattr(s, name))}: {why}")
+        for name, why in NOT_ASYNC_FIELDS.items()
+        if getattr(s, name) != getattr(defaults, name)
+    ]
     if s.async_bucket is not None:
         bucket_problem = s3_bucket_name_problem(s.async_bucket)
         if bucket_problem:
             out.append(Problem("async_bucket", bucket_problem))
+        if s.async_expiry_days != defaults.async_expiry_days:
+            out.append(
+                Problem(
+                    "async_expiry_days",
+                    f"{s.async_expiry_days} would be ignored: only the bucket the component creates gets the expiry "
+                    "rule, and asyncBucket names your own; expire <endpoint>/ in your bucket's lifecycle, or leave "
+                    "asyncBucket out",
+                )
+            )
+    if s.kms_key_arn is not None and not _KMS_KEY_ARN.match(s.kms_key_arn):
+        out.append(
+            Problem(
+                "kms_key_arn",
+                f"{excerpt(s.kms_key_arn)} must be a key ARN (arn:aws:kms:<region>:<account>:key/<id>) in async "
+                "mode: the execution role is granted kms:Decrypt and kms:GenerateDataKey on it to read requests and "
+                "write answers, and IAM names a key only by its key ARN (an alias or a bare key id is refused or "
+                "grants nothing)",
+            )
+        )
     if s.async_notifications and (s.async_success_topic_arn or s.async_error_topic_arn):
         out.append(
             Problem(

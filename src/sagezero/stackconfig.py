@@ -186,7 +186,7 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
                 f"only from its own region: push (or replicate) it to ECR in {region} and use that URI",
             )
         )
-    native_needed = not tenants or any(t.settings.mode is not Mode.SERVERLESS for t in tenants)
+    native_needed = not tenants or any(t.settings.mode is Mode.SCALE_TO_ZERO for t in tenants)
     problems.extend(_provider_problems(values, native_needed=native_needed))
     if problems:
         raise StackConfigError(stack, problems)
@@ -227,7 +227,7 @@ def role_fix(aws_role: str | None, native_role: str | None) -> str:
 def _provider_problems(values: Mapping[str, Any], *, native_needed: bool = True) -> list[Problem]:
     """The inference component is an aws-native resource: its provider must deploy where the aws one does,
     as the same identity (region, profile, assumed role, keys). Without aws-native resources (every tenant
-    serverless) there is nothing to compare."""
+    serverless or async) there is nothing to compare."""
     if not native_needed:
         return []
     out = []
@@ -273,6 +273,7 @@ def secret_placeholder(value: Any) -> bool:
 
 _SECRET_STAND_INS = {
     "modelDataUrl": f"s3://{SECRET_PLACEHOLDER}/",
+    "kmsKeyArn": f"arn:aws:kms:us-east-1:000000000000:key/{SECRET_PLACEHOLDER}",
     "asyncSuccessTopicArn": f"arn:aws:sns:us-east-1:000000000000:{SECRET_PLACEHOLDER}",
     "asyncErrorTopicArn": f"arn:aws:sns:us-east-1:000000000000:{SECRET_PLACEHOLDER}",
 }

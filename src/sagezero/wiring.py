@@ -35,6 +35,12 @@ ENDPOINT_DIMENSION = "EndpointName"
 ROUTING_STRATEGY = "LEAST_OUTSTANDING_REQUESTS"
 
 
+def evaluation_window_max(period: float) -> int:
+    """The longest Period x EvaluationPeriods CloudWatch accepts (PutMetricAlarm): seven days, but one day
+    for alarms with a period shorter than an hour."""
+    return 604_800 if period >= 3600 else 86_400
+
+
 def ic_resource_id(inference_component_name: str) -> str:
     """App Auto Scaling resource id of an inference component."""
     return RESOURCE_PREFIX + inference_component_name

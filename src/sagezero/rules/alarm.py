@@ -296,8 +296,9 @@ def _aws_shape(j: AlarmJudgement) -> None:
     m = a.datapoints if a.datapoints is not None else n
     if is_num(period) and not (period in (10, 20, 30) or (period >= 60 and period % 60 == 0)):
         j.rejected.append(("aws-rejects", f"alarm {a.label}: Period {period:g} must be 10, 20, 30 or a multiple of 60"))
-    if is_num(period) and is_num(n) and period * n > 86_400:
-        j.rejected.append(("aws-rejects", f"alarm {a.label}: Period x EvaluationPeriods exceeds one day"))
+    if is_num(period) and is_num(n) and period * n > wiring.evaluation_window_max(period):
+        longest = "seven days" if period >= 3600 else "one day (seven with a period of an hour or more)"
+        j.rejected.append(("aws-rejects", f"alarm {a.label}: Period x EvaluationPeriods exceeds {longest}"))
     if is_num(m) and is_num(n) and m > n:
         j.rejected.append(("aws-rejects", f"alarm {a.label}: DatapointsToAlarm {m:g} exceeds EvaluationPeriods {n:g}"))
 
