@@ -127,3 +127,44 @@ def test_an_all_async_stack_needs_no_aws_native_region() -> None:
     assert parse_stack_config("s", mixed).region == "eu-west-1"
     with pytest.raises(StackConfigError, match="aws-native:region"):
         parse_stack_config("s", {**values, "sagezero:tenants": ["a", {"name": "b", "mode": "scale-to-zero"}]})
+
+
+def _stack(defaults: dict[str, object], tenants: list[dict[str, object]]) -> list[EndpointSettings]:
+    cfg = parse_stack_config("prod", {"sagezero:defaults": defaults, "sagezero:tenants": tenants})
+    return [t.settings for t in cfg.tenants]
+
+
+def test_stack_defaults_serve_tenants_of_both_modes() -> None:
+    """Real-time keys in the defaults (the shipped prod stack's maxCopies, accelerators, targetValue) are
+    left out for an async tenant, and async keys for a real-time one, instead of refusing the stack."""
+    realtime, queued = _stack(
+        {"instanceType": "ml.g5.xlarge", "accelerators": 1, "maxCopies": 2, "targetValue": 5, "asyncExpiryDays": 3},
+        [{"name": "acme"}, {"name": "batch", "mode": "async"}],
+    )
+    assert (realtime.mode, realtime.max_copies, realtime.accelerators) == (Mode.SCALE_TO_ZERO, 2, 1)
+    assert realtime.async_expiry_days == EndpointSettings().async_expiry_days
+    assert (queued.mode, queued.accelerators, queued.async_expiry_days) == (Mode.ASYNC, 0, 3)
+    assert queued.max_copies == EndpointSettings().max_copies
+
+
+def test_async_defaults_with_a_real_time_tenant_that_overrides_the_mode() -> None:
+    queued, realtime = _stack(
+        {"mode": "async", "maxCopies": 3}, [{"name": "b"}, {"name": "a", "mode": "scale-to-zero"}]
+    )
+    assert (queued.mode, realtime.mode, realtime.max_copies) == (Mode.ASYNC, Mode.SCALE_TO_ZERO, 3)
+
+
+def test_a_default_no_tenant_reads_is_refused_naming_the_key() -> None:
+    with pytest.raises(StackConfigError, match=r"sagezero:defaults\.asyncExpiryDays: no tenant reads it: every tenant "
+                       r"that inherits it is in scale-to-zero mode"):  # fmt: skip
+        _stack({"asyncExpiryDays": 3}, [{"name": "acme"}])
+
+
+def test_a_tenants_own_key_its_mode_never_reads_is_still_refused() -> None:
+    with pytest.raises(StackConfigError, match=r"tenants\[1\]\.maxCopies: 3: async endpoints scale instances"):
+        _stack({"maxCopies": 2}, [{"name": "a"}, {"name": "b", "mode": "async", "maxCopies": 3}])
+
+
+def test_a_bad_default_value_is_still_reported_for_the_tenants_that_inherit_it() -> None:
+    with pytest.raises(StackConfigError, match=r"tenants\[0\]\.asyncExpiryDays: 0 is outside 1-3650"):
+        _stack({"asyncExpiryDays": 0}, [{"name": "b", "mode": "async"}])

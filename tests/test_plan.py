@@ -37,7 +37,8 @@ def test_text_plan_shows_tree_properties_and_wiring() -> None:
     assert "offline:" in out and "No AWS call was made" in out
     assert "+ sagezero:ScaleToZeroEndpoint" in out and "    + aws-native:InferenceComponent" in out
     assert "ml.g5.xlarge, instances 0..4 (ENABLED), LEAST_OUTSTANDING_REQUESTS" in out
-    assert out.count("wake path complete") == 3
+    assert out.count("wake path complete") == 4, "three components and the async tenant hooli"
+    assert "asynchronous endpoint sagezero-prod-hooli variant AllTraffic" in out
     assert "alarm sagezero-prod-acme-no-capacity: NoCapacityInvocationFailures Maximum >= 1 over 30 s" in out
     assert "Traceback" not in proc.stderr, proc.stderr
 

@@ -423,6 +423,16 @@ NOT_ASYNC_FIELDS = {
 """Settings async mode never reads, with what to do instead: given for an async endpoint they would be
 silently ignored (an async tenant with `maxCopies: 3` would still stop at one instance), so they are refused."""
 
+
+def unread_by(mode: Mode) -> frozenset[str]:
+    """Settings (field names) an endpoint of `mode` never reads. Given for the endpoint itself they are
+    refused (`_mode_problems`); inherited from a stack's `sagezero:defaults` they are left out for it,
+    since one stack's defaults serve tenants of every mode."""
+    if mode is Mode.ASYNC:
+        return frozenset(NOT_ASYNC_FIELDS) | {"accelerators"}
+    return frozenset(ASYNC_FIELDS)
+
+
 ASYNC_ALARM_PERIOD_S = 60
 """SageMaker publishes HasBacklogWithoutCapacity once a minute (docs/architecture.md, async mode): a
 shorter alarm period would see missing data between samples."""

@@ -22,7 +22,7 @@ import yaml
 
 from sagezero.boundedfile import FileProblemError, NotUtf8Error, read_bytes, utf8
 from sagezero.quote import excerpt
-from sagezero.settings import EndpointSettings, ImageSettings, Mode, Problem, build_settings, camel
+from sagezero.settings import EndpointSettings, ImageSettings, Mode, Problem, build_settings, camel, unread_by
 
 NAMESPACE = "sagezero"
 TENANT_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$")
@@ -164,6 +164,10 @@ def parse_stack_config(stack: str, values: Mapping[str, Any]) -> StackConfig:
     else:
         defaults_raw = _unknown_secrets(defaults_raw)
         built, found = build_settings(defaults_raw, camel_keys=True)
+        # Defaults serve tenants of every mode: a key the defaults' own mode never reads is judged for
+        # the tenants that inherit it, not refused here.
+        unread = {camel(n) for n in unread_by(_mode_of(defaults_raw) or Mode.SCALE_TO_ZERO)}
+        found = [p for p in found if p.key not in unread]
         problems.extend(Problem(f"{NAMESPACE}:defaults.{p.key}", p.message) for p in found)
         defaults = built or defaults
         default_faults = {p.key for p in found}
@@ -299,6 +303,8 @@ def _parse_tenants(
         return []
     tenants: list[Tenant] = []
     seen: set[str] = set()
+    inherited_by_some: set[str] = set()
+    left_out: dict[str, set[str]] = {}
     for i, item in enumerate(raw):
         where = f"{key}[{i}]"
         entry = {"name": item} if isinstance(item, str) else item
@@ -321,13 +327,37 @@ def _parse_tenants(
             continue
         seen.add(name)
         overrides = _unknown_secrets({k: v for k, v in entry.items() if k != "name"})
-        settings, found = build_settings({**defaults_raw, **overrides}, camel_keys=True)
+        mode = _mode_of(overrides) or _mode_of(defaults_raw) or Mode.SCALE_TO_ZERO
+        unread = {camel(n) for n in unread_by(mode)}
+        inherited = {k: v for k, v in defaults_raw.items() if k not in overrides and k not in unread}
+        inherited_by_some.update(inherited)
+        for k in defaults_raw.keys() & unread - overrides.keys():
+            left_out.setdefault(k, set()).add(mode.value)
+        settings, found = build_settings({**inherited, **overrides}, camel_keys=True)
         # A fault already reported under defaults is not repeated for every tenant that inherits it.
         own = [p for p in found if p.key in overrides or p.key not in default_faults]
         problems.extend(Problem(f"{where}.{p.key}", p.message) for p in own)
         if settings is not None:
             tenants.append(Tenant(name, settings))
+    for k in sorted(left_out.keys() - inherited_by_some):
+        modes = " or ".join(sorted(left_out[k]))
+        problems.append(
+            Problem(
+                f"{NAMESPACE}:defaults.{k}",
+                f"no tenant reads it: every tenant that inherits it is in {modes} mode, which does not use it; "
+                "remove it, or set it on the tenants of the mode that does",
+            )
+        )
     return tenants
+
+
+def _mode_of(raw: Mapping[str, Any]) -> Mode | None:
+    """The mode a mapping of settings names, if it names a valid one (an invalid one is reported by its
+    own validation)."""
+    try:
+        return Mode(raw["mode"])
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 def _parse_image(raw: Any, problems: list[Problem]) -> ImageSettings:
