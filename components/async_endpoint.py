@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from sagezero import awsmodel, wiring
+from sagezero.components import wake_path
 from sagezero.components.async_storage import Storage
 from sagezero.settings import EndpointSettings, Problem, SettingsError
 
@@ -118,73 +119,35 @@ def declare(
         tags=endpoint_tags(where, tags, storage.layout.input, s.async_invocation_timeout_s),
         opts=child,
     )
-    target = aws.appautoscaling.Target(
-        f"{name}-target",
-        service_namespace=wiring.SERVICE_NAMESPACE,
-        resource_id=endpoint.name.apply(lambda n: wiring.variant_resource_id(n, s.variant_name)),
-        scalable_dimension=wiring.VARIANT_DIMENSION,
-        min_capacity=0,
-        max_capacity=s.max_instance_count,
-        tags=tags,
-        opts=child,
-    )
-    on_target = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[target]))
-    tracking = aws.appautoscaling.Policy(
-        f"{name}-target-tracking",
-        name=f"{base}-target-tracking",
-        policy_type="TargetTrackingScaling",
-        service_namespace=target.service_namespace,
-        resource_id=target.resource_id,
-        scalable_dimension=target.scalable_dimension,
-        target_tracking_scaling_policy_configuration={
-            "customized_metric_specification": {
-                "metric_name": wiring.BACKLOG_TRACKING_METRIC,
-                "namespace": wiring.ALARM_NAMESPACE,
-                "dimensions": [{"name": wiring.ENDPOINT_DIMENSION, "value": endpoint.name}],
-                "statistic": "Average",
+    path = wake_path.declare(
+        name=name,
+        base=base,
+        s=s,
+        unit=wake_path.Unit(
+            resource_id=endpoint.name.apply(lambda n: wiring.variant_resource_id(n, s.variant_name)),
+            dimension=wiring.VARIANT_DIMENSION,
+            max_capacity=s.max_instance_count,
+            tracking={
+                "customized_metric_specification": {
+                    "metric_name": wiring.BACKLOG_TRACKING_METRIC,
+                    "namespace": wiring.ALARM_NAMESPACE,
+                    "dimensions": [{"name": wiring.ENDPOINT_DIMENSION, "value": endpoint.name}],
+                    "statistic": "Average",
+                }
             },
-            "target_value": s.async_backlog_target,
-            "scale_in_cooldown": s.scale_in_cooldown_s,
-            "scale_out_cooldown": s.scale_out_cooldown_s,
-        },
-        opts=on_target,
-    )
-    step = aws.appautoscaling.Policy(
-        f"{name}-wake-from-zero",
-        name=f"{base}-wake-from-zero",
-        policy_type="StepScaling",
-        service_namespace=target.service_namespace,
-        resource_id=target.resource_id,
-        scalable_dimension=target.scalable_dimension,
-        step_scaling_policy_configuration={
-            "adjustment_type": "ChangeInCapacity",
+            target_value=s.async_backlog_target,
+            wake_metric=wiring.BACKLOG_WAKE_METRIC,
+            wake_dimensions={wiring.ENDPOINT_DIMENSION: endpoint.name},
+            wake_statistic="Average",
             # HasBacklogWithoutCapacity is 0 or 1 per sample: Average and Maximum agree on a breach.
-            "metric_aggregation_type": "Average",
-            "cooldown": s.step_cooldown_s,
-            "step_adjustments": [{"metric_interval_lower_bound": "0", "scaling_adjustment": s.step_adjustment}],
-        },
-        opts=on_target,
-    )
-    alarm = aws.cloudwatch.MetricAlarm(
-        f"{name}-no-capacity",
-        name=f"{base}-no-capacity",
-        alarm_description=(
-            f"Wakes {base} from zero instances: requests are queued and no instance is running, "
-            "so the step policy adds an instance."
+            step_aggregation="Average",
+            description=(
+                f"Wakes {base} from zero instances: requests are queued and no instance is running, "
+                "so the step policy adds an instance."
+            ),
         ),
-        namespace=wiring.ALARM_NAMESPACE,
-        metric_name=wiring.BACKLOG_WAKE_METRIC,
-        dimensions={wiring.ENDPOINT_DIMENSION: endpoint.name},
-        statistic="Average",
-        period=s.alarm_period_s,
-        evaluation_periods=s.alarm_evaluation_periods,
-        datapoints_to_alarm=s.alarm_datapoints,
-        threshold=1,
-        comparison_operator="GreaterThanOrEqualToThreshold",
-        # SageMaker stops publishing when idle: missing data must not hold the alarm in ALARM or trip it.
-        treat_missing_data="missing",
-        alarm_actions=[step.arn],
         tags=tags,
-        opts=child,
+        child=child,
+        target_opts=child,
     )
-    return AsyncEndpoint(endpoint.name, config.name, alarm.name, step.arn, tracking.arn)
+    return AsyncEndpoint(endpoint.name, config.name, path.alarm.name, path.step.arn, path.tracking.arn)

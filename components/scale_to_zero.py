@@ -15,7 +15,7 @@ import pulumi_aws as aws
 import pulumi_aws_native as aws_native
 
 from sagezero import awsmodel, wiring
-from sagezero.components import async_endpoint, async_storage, inputs
+from sagezero.components import async_endpoint, async_storage, inputs, wake_path
 from sagezero.components.args import ScaleToZeroEndpointArgs
 from sagezero.components.execution_role import ExecutionRole, ecr_region, ecr_repository_arn
 from sagezero.components.inference_image import InferenceImage
@@ -536,71 +536,32 @@ class ScaleToZeroEndpoint(pulumi.ComponentResource):
             ),
         )
         ic_name = ic.inference_component_name.apply(lambda n: n or "")
-        target = aws.appautoscaling.Target(
-            f"{name}-target",
-            service_namespace=wiring.SERVICE_NAMESPACE,
-            resource_id=pulumi.Output.concat(wiring.RESOURCE_PREFIX, ic_name),
-            scalable_dimension=wiring.SCALABLE_DIMENSION,
-            min_capacity=0,
-            max_capacity=s.max_copies,
-            tags=tags,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ic])),
-        )
-        on_target = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[target]))
-        tracking = aws.appautoscaling.Policy(
-            f"{name}-target-tracking",
-            name=f"{base}-target-tracking",
-            policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace,
-            resource_id=target.resource_id,
-            scalable_dimension=target.scalable_dimension,
-            target_tracking_scaling_policy_configuration={
-                "predefined_metric_specification": {"predefined_metric_type": wiring.TARGET_TRACKING_METRIC},
-                "target_value": s.target_value,
-                "scale_in_cooldown": s.scale_in_cooldown_s,
-                "scale_out_cooldown": s.scale_out_cooldown_s,
-            },
-            opts=on_target,
-        )
-        step = aws.appautoscaling.Policy(
-            f"{name}-wake-from-zero",
-            name=f"{base}-wake-from-zero",
-            policy_type="StepScaling",
-            service_namespace=target.service_namespace,
-            resource_id=target.resource_id,
-            scalable_dimension=target.scalable_dimension,
-            step_scaling_policy_configuration={
-                "adjustment_type": "ChangeInCapacity",
-                "metric_aggregation_type": "Maximum",
-                "cooldown": s.step_cooldown_s,
-                "step_adjustments": [{"metric_interval_lower_bound": "0", "scaling_adjustment": s.step_adjustment}],
-            },
-            opts=on_target,
-        )
-        alarm = aws.cloudwatch.MetricAlarm(
-            f"{name}-no-capacity",
-            name=f"{base}-no-capacity",
-            alarm_description=(
-                f"Wakes {base}-ic from zero copies: a request failed for lack of capacity, "
-                "so the step policy adds a copy."
+        path = wake_path.declare(
+            name=name,
+            base=base,
+            s=s,
+            unit=wake_path.Unit(
+                resource_id=pulumi.Output.concat(wiring.RESOURCE_PREFIX, ic_name),
+                dimension=wiring.SCALABLE_DIMENSION,
+                max_capacity=s.max_copies,
+                tracking={"predefined_metric_specification": {"predefined_metric_type": wiring.TARGET_TRACKING_METRIC}},
+                target_value=s.target_value,
+                wake_metric=wiring.ALARM_METRIC,
+                wake_dimensions={wiring.ALARM_DIMENSION: ic_name},
+                wake_statistic="Maximum",
+                step_aggregation="Maximum",
+                description=(
+                    f"Wakes {base}-ic from zero copies: a request failed for lack of capacity, "
+                    "so the step policy adds a copy."
+                ),
             ),
-            namespace=wiring.ALARM_NAMESPACE,
-            metric_name=wiring.ALARM_METRIC,
-            dimensions={wiring.ALARM_DIMENSION: ic_name},
-            statistic="Maximum",
-            period=s.alarm_period_s,
-            evaluation_periods=s.alarm_evaluation_periods,
-            datapoints_to_alarm=s.alarm_datapoints,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="missing",
-            alarm_actions=[step.arn],
             tags=tags,
-            opts=child,
+            child=child,
+            target_opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ic])),
         )
         self.endpoint_name = endpoint.name
         self.endpoint_config_name = config.name
         self.inference_component_name = ic_name
-        self.alarm_name = alarm.name
-        self.step_policy_arn = step.arn
-        self.target_policy_arn = tracking.arn
+        self.alarm_name = path.alarm.name
+        self.step_policy_arn = path.step.arn
+        self.target_policy_arn = path.tracking.arn
