@@ -98,7 +98,8 @@ def declare(
         "initial_instance_count": 1,
         "model_data_download_timeout_in_seconds": s.model_download_timeout_s,
         "container_startup_health_check_timeout_in_seconds": s.container_startup_timeout_s,
-        "routing_configs": [{"routing_strategy": wiring.ROUTING_STRATEGY}],
+        # No RoutingConfig: an async endpoint's own queue hands requests to instances with free slots
+        # (MaxConcurrentInvocationsPerInstance), and AWS documents routing strategies for real-time traffic only.
     }
     config = aws.sagemaker.EndpointConfiguration(
         f"{name}-config",

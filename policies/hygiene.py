@@ -128,8 +128,8 @@ def explicit_container_startup_timeout(args: ResourceValidationArgs, report: Rep
 
 @guarded
 def least_outstanding_requests_routing(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in ENDPOINT_CONFIG_TYPES:
-        return
+    if args.resource_type not in ENDPOINT_CONFIG_TYPES or get(args.props, "asyncInferenceConfig") is not None:
+        return  # an async endpoint's queue hands work to instances with free slots: no routing to choose
     for v in variants(args.props, args.resource_type):
         if not v.serverless and v.routing != "LEAST_OUTSTANDING_REQUESTS" and not isinstance(v.routing, Opaque):
             report(

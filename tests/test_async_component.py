@@ -102,7 +102,6 @@ def test_endpoint_config_queues_in_the_endpoints_own_prefixes(queued: Registered
             "initialInstanceCount": 1,
             "modelDataDownloadTimeoutInSeconds": 3600,
             "containerStartupHealthCheckTimeoutInSeconds": 3600,
-            "routingConfigs": [{"routingStrategy": "LEAST_OUTSTANDING_REQUESTS"}],
         }
     ]
     assert "executionRoleArn" not in cfg, "an async variant carries its model, and the model its role"
@@ -531,6 +530,15 @@ def test_from_settings_refuses_an_async_input_beside_real_time_settings(image_ur
         )
 
 
+def test_from_settings_checks_hand_built_async_settings(image_uri: str) -> None:
+    """`EndpointSettings(mode=ASYNC)` built by hand keeps the 30 s alarm period and one accelerator that
+    the parser would have replaced: refused by name, not deployed as an alarm that misses its metric."""
+    from sagezero.settings import EndpointSettings, Mode
+
+    with pytest.raises(SettingsError, match=r"ScaleToZeroEndpoint 'acme'[\s\S]*alarm_period_s: 30 is shorter"):
+        ScaleToZeroEndpoint.from_settings("acme", EndpointSettings(mode=Mode.ASYNC), {"image_uri": image_uri})
+
+
 @pytest.mark.parametrize("base", ["a", "sagezero-prod-acme", "x" * 40, "a" * 35 + "-bcd"])
 def test_bucket_prefix_is_one_s3_auto_naming_accepts(base: str) -> None:
     from sagezero.components.async_storage import BUCKET_PREFIX_MAX, bucket_prefix
@@ -717,3 +725,10 @@ def test_an_expiry_for_a_bucket_from_another_resource_is_refused_not_ignored(ima
     }
     with pytest.raises(SettingsError, match=r"ScaleToZeroEndpoint 'acme'[\s\S]*async_expiry_days: 3 would be ignored"):
         ScaleToZeroEndpoint("acme", args)  # type: ignore[arg-type]
+
+
+def test_no_routing_advice_for_an_async_config() -> None:
+    """The async variant sends no RoutingConfig (its queue dispatches to free slots), and the routing
+    advice, written for copies woken behind busy ones, does not apply to it."""
+    report = run_pack(list(_baseline()))
+    assert [v.message for v in report.verdicts if v.policy == "least-outstanding-requests-routing"] == []

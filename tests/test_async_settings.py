@@ -4,10 +4,11 @@ layout, and given as Inputs exactly where the settings' metadata says."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
-from sagezero.settings import EndpointSettings, Mode, build_settings
+from sagezero.settings import EndpointSettings, Mode, SettingsError, build_settings
 from sagezero.stackconfig import SECRET_PLACEHOLDER, StackConfigError, parse_stack_config
 
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:done"
@@ -168,3 +169,20 @@ def test_a_tenants_own_key_its_mode_never_reads_is_still_refused() -> None:
 def test_a_bad_default_value_is_still_reported_for_the_tenants_that_inherit_it() -> None:
     with pytest.raises(StackConfigError, match=r"tenants\[0\]\.asyncExpiryDays: 0 is outside 1-3650"):
         _stack({"asyncExpiryDays": 0}, [{"name": "b", "mode": "async"}])
+
+
+def test_settings_from_the_parser_are_not_checked_again_but_copies_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _tenant()
+    calls: list[EndpointSettings] = []
+    original = EndpointSettings.problems
+
+    def counted(self: EndpointSettings) -> list[Any]:
+        calls.append(self)
+        return original(self)
+
+    monkeypatch.setattr(EndpointSettings, "problems", counted)
+    assert settings.validated() is settings and calls == []
+    copy = dataclasses.replace(settings, alarm_period_s=30)
+    with pytest.raises(SettingsError, match="alarm_period_s: 30 is shorter"):
+        copy.validated("q")
+    assert calls == [copy]

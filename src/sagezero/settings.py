@@ -165,6 +165,11 @@ def _m(
     return meta
 
 
+_CHECKED = "_sagezero_checked"
+"""Instance attribute (outside the dataclass fields, so never compared or copied) marking settings whose
+problems() came back empty."""
+
+
 @dataclass(frozen=True)
 class EndpointSettings:
     """Every knob of one tenant's endpoint. Defaults are the seed's values (docs/architecture.md).
@@ -384,10 +389,14 @@ class EndpointSettings:
         return out
 
     def validated(self, where: str = "") -> EndpointSettings:
-        """Self, or a SettingsError naming every problem."""
+        """Self, or a SettingsError naming every problem. Settings `build_settings` produced are known
+        good and not checked twice; hand-built ones (and `dataclasses.replace` copies) are."""
+        if self.__dict__.get(_CHECKED):
+            return self
         problems = self.problems()
         if problems:
             raise SettingsError(problems, where)
+        object.__setattr__(self, _CHECKED, True)
         return self
 
     @property
@@ -671,7 +680,10 @@ def build_settings(raw: Mapping[str, Any], *, camel_keys: bool) -> tuple[Endpoin
     settings = EndpointSettings(**kwargs)
     to_key = camel if camel_keys else (lambda n: n)
     problems += [Problem(to_key(p.key), p.message) for p in settings.problems()]
-    return (None if problems else settings), problems
+    if problems:
+        return None, problems
+    object.__setattr__(settings, _CHECKED, True)  # `validated()` need not look again
+    return settings, problems
 
 
 @dataclass(frozen=True)
