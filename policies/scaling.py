@@ -62,7 +62,8 @@ POLICIES = [
     ),
     _policy(
         TARGET_MIN,
-        "Every inference component has a scalable target on its copy count, with MinCapacity 0.",
+        "Every inference component (copies) and asynchronous endpoint variant (instances) has a scalable target "
+        "with MinCapacity 0.",
         _stack_rule(TARGET_MIN),
         stack=True,
     ),
