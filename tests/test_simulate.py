@@ -322,6 +322,44 @@ def test_cli_simulate_compares_the_three_modes_side_by_side() -> None:
     assert bad.returncode != 0 and "expected a comma-separated list of" in bad.stderr
 
 
+ASYNC_STACK = """config:
+  aws:region: eu-west-1
+  aws-native:region: eu-west-1
+  sagezero:defaults:
+    instanceType: ml.c5.xlarge
+    accelerators: 0
+    maxInstanceCount: 2
+  sagezero:tenants:
+    - name: queued
+      mode: async
+    - name: live
+  sagezero:traffic:
+    kind: poisson
+    requestsPerDay: 300
+"""
+
+
+def test_cli_simulate_an_async_tenant_headlines_its_async_run(tmp_path: Path) -> None:
+    """An async-mode tenant's own figures are the async engine's run (headline and column), whatever
+    --modes says; a real-time tenant of the same stack keeps the real-time headline."""
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.mixed.yaml").write_text(ASYNC_STACK)
+    common = ("simulate", "--stack", "mixed", "--project-dir", str(tmp_path), "--days", "2", "--client", "retry")
+    proc = sagezero(*common, "--modes", "scale-to-zero,always-on")
+    assert proc.returncode == 0, proc.stderr
+    queued, live = proc.stdout.split("sagezero simulate — ")[1:]
+    assert "tenant queued" in queued and "tenant live" in live
+    assert "HasBacklogWithoutCapacity" in queued.splitlines()[3], "the settings line is the async wiring"
+    assert "queued for a cold start" in queued and "served at once" not in queued
+    assert "async" in next(line for line in queued.splitlines() if "scale to zero" in line), "never left out"
+    assert "served at once" in live and "async" not in next(ln for ln in live.splitlines() if "scale to zero" in ln)
+    docs = json.loads(sagezero(*common, "--json").stdout)
+    assert [d["headline"] for d in docs] == ["async", "scale_to_zero"]
+    assert docs[0]["async"]["answered"] == docs[0]["traffic"]["requests"] > 0
+    sweep_async = sagezero(*common, "--tenant", "queued", "--sweep", "scaleInCooldownS=60,600")
+    assert sweep_async.returncode != 0 and "asynchronous endpoint" in sweep_async.stderr
+
+
 def test_cli_simulate_reads_the_stack_and_sweeps() -> None:
     proc = sagezero("simulate", "--stack", "dev", "--tenant", "globex", "--days", "2",
                     "--sweep", "scaleInCooldownS=60,600,1800")  # fmt: skip

@@ -85,6 +85,9 @@ class AsyncSummary:
     days: float
     concurrency: int
     backlog_target: float
+    woken_by: str = "HasBacklogWithoutCapacity"
+    """What wakes it from zero: the wake alarm's step policy, target tracking alone once the backlog
+    exceeds its target, or nothing."""
 
     @property
     def cost_per_month(self) -> float:
@@ -163,7 +166,19 @@ def summarise_async(result: AsyncResult, prices: PriceTable) -> AsyncSummary:
         days=days,
         concurrency=mach.concurrency,
         backlog_target=mach.tracking.target_value if mach.tracking is not None else math.inf,
+        woken_by=_woken_by(result),
     )
+
+
+def _woken_by(result: AsyncResult) -> str:
+    mach = result.machinery
+    if mach.min_instances > 0 and mach.max_instances > 0:
+        return f"nothing: it keeps {min(mach.min_instances, mach.max_instances)} instance(s)"
+    if mach.alarm is not None and mach.alarm_runs_step() and mach.alarm.sees_failures:
+        return "HasBacklogWithoutCapacity"
+    if mach.tracking_scales_out():
+        return "target tracking alone, once the backlog per instance exceeds its target"
+    return "nothing (queued requests are never answered)"
 
 
 @dataclass(frozen=True)
