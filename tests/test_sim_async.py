@@ -127,7 +127,8 @@ def test_scale_in_waits_for_the_cooldown() -> None:
 
 
 def test_scale_in_waits_for_in_flight_work() -> None:
-    both = with_step(dataclasses.replace(BASE, max_instances=2, concurrency=1), steps=(StepInterval(0.0, None, 2.0),))
+    both = with_step(dataclasses.replace(BASE, max_instances=2, concurrency=1, invocation_timeout_s=3600.0),
+                     steps=(StepInterval(0.0, None, 2.0),))  # fmt: skip
     r = sim(both, [10.0, 10.0], service=3000.0, horizon=7200.0)
     assert r.started_at.tolist() == [300.0, 300.0] and r.instance_of.tolist() == [0, 1]
     # the backlog per instance (2 before the wake, 1 after) never reached 4.5, so the low alarm holds
@@ -149,6 +150,34 @@ def test_no_capacity_ever_leaves_requests_queued_not_failed() -> None:
     never = dataclasses.replace(BASE, alarm=None, tracking=None)
     r = sim(never, [10.0, 20.0])
     assert r.unanswered == 2 and r.instance_seconds == 0.0 and r.end_s > 3600
+
+
+def test_a_request_queued_longer_than_its_ttl_expires_unanswered() -> None:
+    """RequestTTLSeconds (AWS's default 6 h; sagezero's client sends none): a request still queued 6 h
+    after it arrived is marked expired and never runs. Tracking alone (no wake alarm) wakes only when
+    six more requests come 7 h later; the first is gone by then, the six are answered."""
+    no_wake = dataclasses.replace(BASE, alarm=None)
+    later = 7 * 3600.0
+    r = sim(no_wake, [10.0, *[later] * 6], horizon=8 * 3600.0)
+    assert np.isnan(r.started_at[0]) and np.isnan(r.answered_at[0]), "expired in the queue, never run"
+    assert r.expired.tolist() == [True] + [False] * 6 and r.unanswered == 1
+    assert not np.isnan(r.answered_at[1:]).any()
+    backlog = {q: b for q, b, _ in r.timeline.metrics}
+    assert backlog[359] == 1.0 and backlog[360] == pytest.approx(10 / 60), "in the backlog until 21,610 s"
+    assert 361 not in backlog, "then nothing to measure"
+    s = summarise_async(r, PRICES)
+    assert (s.expired, s.timed_out, s.unanswered, s.answered) == (1, 0, 1, 6)
+
+
+def test_a_request_running_longer_than_the_invocation_timeout_fails_and_frees_its_slot() -> None:
+    """InvocationTimeoutSeconds (`async_invocation_timeout_s`, 900 s by default): processing is cut
+    there, the request fails and the slot takes the next one."""
+    one = dataclasses.replace(BASE, min_instances=1, max_instances=1, concurrency=1, invocation_timeout_s=900.0)
+    r = sim(one, [0.0, 1.0], service=[2000.0, 1.0], horizon=7200.0)
+    assert r.started_at.tolist() == [0.0, 900.0]
+    assert np.isnan(r.answered_at[0]) and r.answered_at[1] == 901.0
+    assert r.timed_out.tolist() == [True, False] and r.unanswered == 1
+    assert async_from_settings(dataclasses.replace(CPU, async_invocation_timeout_s=120)).invocation_timeout_s == 120
 
 
 def test_the_run_drains_requests_queued_at_the_horizon() -> None:

@@ -95,7 +95,7 @@ def _async_users(q: AsyncSummary) -> list[tuple[str, str]]:
         ("requests", f"{q.requests:,}"),
         ("answered", f"{q.answered:,} ({q.answered / n:.1%})"),
         ("queued for a cold start", f"{q.cold:,} ({q.cold / n:.1%})"),
-        *([("never answered", f"{q.unanswered:,} (no capacity came)")] if q.unanswered else []),
+        *([("never answered", f"{q.unanswered:,} ({q.expired:,} expired in the queue, {q.timed_out:,} timed out)")] if q.unanswered else []),
         ("answer p50 / p95 / p99 / max", " / ".join(_s(v) for v in (q.answer_p50_s, q.answer_p95_s, q.answer_p99_s, q.answer_max_s))),
         ("queue wait p99", _s(q.queue_wait_p99_s)),
         ("cold starts per day", f"{q.cold_starts_per_day:.1f}"),

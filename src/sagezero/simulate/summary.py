@@ -68,7 +68,7 @@ class AsyncSummary:
     requests: int
     answered: int
     unanswered: int
-    """Still queued when the run gave up (capacity never came)."""
+    """Never answered: expired in the queue, timed out, or still queued when the run gave up."""
     cold: int
     """Requests that arrived while no instance was in service (they waited for a cold start)."""
     answer_p50_s: float
@@ -85,6 +85,10 @@ class AsyncSummary:
     days: float
     concurrency: int
     backlog_target: float
+    expired: int = 0
+    """Of the unanswered: queued longer than RequestTTLSeconds (6 h), never run."""
+    timed_out: int = 0
+    """Of the unanswered: processing cut off at InvocationTimeoutSeconds."""
     woken_by: str = "HasBacklogWithoutCapacity"
     """What wakes it from zero: the wake alarm's step policy, target tracking alone once the backlog
     exceeds its target, or nothing."""
@@ -166,6 +170,8 @@ def summarise_async(result: AsyncResult, prices: PriceTable) -> AsyncSummary:
         days=days,
         concurrency=mach.concurrency,
         backlog_target=mach.tracking.target_value if mach.tracking is not None else math.inf,
+        expired=int(result.expired.sum()),
+        timed_out=int(result.timed_out.sum()),
         woken_by=_woken_by(result),
     )
 
