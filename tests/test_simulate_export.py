@@ -63,6 +63,19 @@ def test_an_async_endpoint_is_replayed_by_the_async_engine(tmp_path: Path, capsy
     assert json.loads(out)["async"]["woken_by"].startswith("target tracking alone")
 
 
+def test_an_async_endpoint_without_target_tracking_gives_strict_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No tracking policy: no backlog target — not `Infinity`, which is not JSON."""
+
+    def strict(constant: str) -> None:
+        raise AssertionError(f"{constant} in --json output")
+
+    code, out, err = simulate(tmp_path, capsys, mutate(async_baseline(), "atracking", lambda p: "drop"))
+    assert code == 0, err
+    assert json.loads(out, parse_constant=strict)["async"]["backlog_target"] is None
+
+
 @pytest.mark.parametrize(
     ("flags", "says"),
     [

@@ -170,8 +170,13 @@ def _table(c: Comparison, cur: str) -> list[str]:
     if q is not None:
         out += [
             "",
-            f"  async: same instance type, {q.concurrency} request(s) at once per instance, backlog target "
-            f"{q.backlog_target:g} per instance, woken by {q.woken_by};",
+            f"  async: same instance type, {q.concurrency} request(s) at once per instance, "
+            + (
+                "no target tracking"
+                if q.backlog_target is None
+                else f"backlog target {q.backlog_target:g} per instance"
+            )
+            + f", woken by {q.woken_by};",
             "  requests queue instead of failing (answer = queue wait + service); cold start p50 "
             f"{_s(q.cold_start_p50_s)} (first request queued -> instance in service)",
         ]

@@ -84,7 +84,8 @@ class AsyncSummary:
     cost: float
     days: float
     concurrency: int
-    backlog_target: float
+    backlog_target: float | None
+    """Target tracking's backlog per instance (None: no target tracking)."""
     expired: int = 0
     """Of the unanswered: queued longer than RequestTTLSeconds (6 h), never run."""
     timed_out: int = 0
@@ -169,7 +170,7 @@ def summarise_async(result: AsyncResult, prices: PriceTable) -> AsyncSummary:
         cost=result.instance_seconds / 3600 * result.config.instance.per_hour,
         days=days,
         concurrency=mach.concurrency,
-        backlog_target=mach.tracking.target_value if mach.tracking is not None else math.inf,
+        backlog_target=mach.tracking.target_value if mach.tracking is not None else None,
         expired=int(result.expired.sum()),
         timed_out=int(result.timed_out.sum()),
         woken_by=_woken_by(result),
