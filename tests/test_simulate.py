@@ -360,6 +360,19 @@ def test_cli_simulate_an_async_tenant_headlines_its_async_run(tmp_path: Path) ->
     assert sweep_async.returncode != 0 and "asynchronous endpoint" in sweep_async.stderr
 
 
+def test_a_sweep_refuses_what_only_the_async_engine_reads() -> None:
+    """--sweep replays the real-time engine: an async-only constant would give identical points, and an
+    async endpoint would be replayed by the wrong engine."""
+    seed = Scenario("seed", EndpointSettings(), {"days": 1})
+    with pytest.raises(ScenarioError, match="only the async engine reads it"):
+        sweep(seed, "async_tracking_scale_in_datapoints", ["5", "15"], PRICES)
+    cpu = Scenario(
+        "cpu", EndpointSettings(instance_type="ml.c5.xlarge", accelerators=0, alarm_period_s=60), {"days": 1}
+    )
+    with pytest.raises(ScenarioError, match="asynchronous endpoint"):
+        sweep(cpu, "mode", ["scale-to-zero", "async"], PRICES)
+
+
 def test_cli_simulate_reads_the_stack_and_sweeps() -> None:
     proc = sagezero("simulate", "--stack", "dev", "--tenant", "globex", "--days", "2",
                     "--sweep", "scaleInCooldownS=60,600,1800")  # fmt: skip
