@@ -301,6 +301,30 @@ def test_requests_queued_at_zero_are_exactly_the_cold_ones(
         assert not r.cold.any() and r.instance_seconds >= r.end_s - 1e-6
 
 
+@FAST
+@given(runs(), st.sampled_from([60.0, 300.0, 900.0]), st.sampled_from([10.0, 60.0, 900.0]))
+def test_with_a_ttl_and_a_timeout_each_request_ends_once_and_leaves_the_backlog_then(
+    case: tuple[AsyncMachinery, list[float], list[float], float], ttl: float, timeout: float
+) -> None:
+    """Every request is answered, expired in the queue (never started, `ttl` after it arrived) or timed
+    out (started, cut `timeout` later) — exactly one — and it counts in the backlog metric until then."""
+    m, arrivals, service, horizon = case
+    m = dataclasses.replace(m, invocation_timeout_s=timeout)
+    r = sim(m, arrivals, service, horizon, mechanics=dataclasses.replace(FIXED, async_request_ttl_s=ttl))
+    a, svc = np.asarray(arrivals), np.asarray(service)
+    started = ~np.isnan(r.started_at)
+    answered = ~np.isnan(r.answered_at)
+    assert (answered.astype(int) + r.expired + r.timed_out == 1).all(), "exactly one end"
+    assert (r.expired == ~started).all() and (r.timed_out == (started & (svc > timeout))).all()
+    assert (r.started_at[started] - a[started] <= ttl + 1e-6).all(), "nothing starts after it expired"
+    leaves = np.where(r.expired, a + ttl, np.where(r.timed_out, r.started_at + timeout, r.answered_at))
+    period = FIXED.async_metric_period_s
+    for q, backlog, _per in r.timeline.metrics:
+        lo, hi = q * period, (q + 1) * period
+        overlap = np.clip(np.minimum(leaves, hi) - np.maximum(a, lo), 0, None).sum() if a.size else 0.0
+        assert backlog == pytest.approx(overlap / period, abs=1e-6), q
+
+
 def test_the_settings_mode_selects_the_engine() -> None:
     from sagezero.simulate import SimResult, run_mode
 
