@@ -357,7 +357,12 @@ def test_the_components_async_wiring_is_what_the_async_simulator_assumes_and_it_
     from sagezero.simulate.machinery import async_from_settings
     from tests.policy_fixtures import IMAGE, KMS
 
-    args: dict[str, Any] = {"mode": "async", "instance_type": "ml.c5.xlarge", "max_instance_count": 2}
+    args: dict[str, Any] = {
+        "mode": "async",
+        "instance_type": "ml.c5.xlarge",
+        "max_instance_count": 2,
+        "async_max_concurrent_invocations": 2,
+    }  # not the default: read from the config
     # the component's args are a TypedDict; these keys are checked by build_settings below
     rec = evaluate_program(
         lambda: ScaleToZeroEndpoint("acme", {"image_uri": IMAGE, "kms_key_arn": KMS, **args}),  # type: ignore[typeddict-item]

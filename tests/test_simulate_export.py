@@ -55,6 +55,12 @@ def test_an_async_endpoint_is_replayed_by_the_async_engine(tmp_path: Path, capsy
     doc = json.loads(out)
     assert doc["headline"] == "async" and doc["label"].startswith("queued/AllTraffic")
     assert doc["async_machinery"]["alarm"]["evaluation_periods"] == 2, "the deployed alarm, not the settings'"
+    assert doc["async_machinery"]["concurrency"] == 4, "MaxConcurrentInvocationsPerInstance not set: the default"
+    one = mutate(async_baseline(), "aconfig",
+                 lambda p: p["asyncInferenceConfig"].update(clientConfig={"maxConcurrentInvocationsPerInstance": 1.0}))  # fmt: skip
+    code, out, err = simulate(tmp_path, capsys, one)
+    assert code == 0, err
+    assert json.loads(out)["async_machinery"]["concurrency"] == 1, "read from the endpoint config"
     assert doc["async"]["answered"] == doc["traffic"]["requests"] > 0
     code, out, err = simulate(
         tmp_path, capsys, mutate(async_baseline(), "aalarm", lambda p: "drop"), "--tenant", "queued"
