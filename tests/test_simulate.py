@@ -3,6 +3,7 @@ traffic and trace input, costs, sweeps, and the command as a user runs it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from sagezero.mechanics import Mechanics
-from sagezero.settings import EndpointSettings
+from sagezero.settings import EndpointSettings, Mode
 from sagezero.simulate import Client, ClientSettings, SimConfig, compare, run, summarise
 from sagezero.simulate import prices as price_table
 from sagezero.simulate import traffic as tg
@@ -358,6 +359,23 @@ def test_cli_simulate_an_async_tenant_headlines_its_async_run(tmp_path: Path) ->
     assert docs[0]["async"]["answered"] == docs[0]["traffic"]["requests"] > 0
     sweep_async = sagezero(*common, "--tenant", "queued", "--sweep", "scaleInCooldownS=60,600")
     assert sweep_async.returncode != 0 and "asynchronous endpoint" in sweep_async.stderr
+
+
+def test_the_async_column_of_a_real_time_tenant_does_the_same_work_per_instance() -> None:
+    """The async twin runs as many requests at once per instance as the real-time model does (copy
+    concurrency x copies an instance holds), not the async setting's default of 4: otherwise the
+    columns differ by an assumption, not by the mode. An async tenant keeps its own setting."""
+    traffic = tg.poisson(requests_per_day=3000, days=1, seed=3)
+    cpu = EndpointSettings(instance_type="ml.c5.xlarge", accelerators=0)
+    for copy_concurrency, max_copies in ((1, 1), (3, 1), (2, 2)):
+        mech = Mechanics(copy_concurrency=copy_concurrency)
+        cfg = SimConfig(dataclasses.replace(cpu, max_copies=max_copies), PRICES.instance(cpu.instance_type), mech)
+        q = compare(run(cfg, traffic), PRICES, with_async=True).async_
+        assert q is not None and q.concurrency == copy_concurrency * max_copies
+    queued = dataclasses.replace(cpu, mode=Mode.ASYNC, alarm_period_s=60, async_max_concurrent_invocations=6)
+    cfg = SimConfig(queued, PRICES.instance(cpu.instance_type), Mechanics())
+    q = compare(run(cfg, traffic), PRICES, with_async=True).async_
+    assert q is not None and q.concurrency == 6
 
 
 def test_a_sweep_refuses_what_only_the_async_engine_reads() -> None:

@@ -129,7 +129,7 @@ def text(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices: P
     rows = _async_users(q) if queued and q is not None else _users(z)
     width = max(len(k) for k, _ in rows)
     out += [f"  {k:<{width}}  {v}" for k, v in rows]
-    out += ["", *_table(comparison, cur)]
+    out += ["", *_table(comparison, cur, scenario.mechanics.copy_concurrency)]
     out += [
         "",
         f"  serverless: {sl.reason}",
@@ -138,7 +138,7 @@ def text(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices: P
     return "\n".join(out)
 
 
-def _table(c: Comparison, cur: str) -> list[str]:
+def _table(c: Comparison, cur: str, copy_concurrency: int = 1) -> list[str]:
     """The modes side by side on the same traffic; the async column only when it was run."""
     z, a, sl, q = c.scale_to_zero, c.always_on, c.serverless, c.async_
     cols = [("scale to zero", 16), *([("async", 16)] if q is not None else []), ("always on (min 1)", 20),
@@ -170,7 +170,8 @@ def _table(c: Comparison, cur: str) -> list[str]:
     if q is not None:
         out += [
             "",
-            f"  async: same instance type, {q.concurrency} request(s) at once per instance, "
+            f"  async: same instance type, {q.concurrency} request(s) at once per instance (real-time: "
+            f"{copy_concurrency} per copy), "
             + (
                 "no target tracking"
                 if q.backlog_target is None

@@ -8,14 +8,17 @@ memory within Serverless Inference's limit).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from sagezero.settings import Mode
 from sagezero.simulate.async_engine import AsyncResult, run_async
 from sagezero.simulate.engine import FAILED, PENDING, SERVED, WAITED, SimConfig, SimResult, run
+from sagezero.simulate.machinery import AsyncMachinery, async_from_settings
 from sagezero.simulate.prices import PriceTable
 from sagezero.simulate.traffic import DAY, Traffic
 
@@ -225,12 +228,30 @@ class Comparison:
     """The same traffic through an async endpoint on the same instance type (None: not run)."""
 
 
+def async_twin(config: SimConfig) -> AsyncMachinery:
+    """The async endpoint the async column replays. An async tenant's own wiring; for a real-time
+    tenant, the async wiring for its settings doing the same work per instance as the real-time model
+    — `copy_concurrency` per copy, times the copies one instance holds (no more than `max_copies`) —
+    so the columns differ by the mode, not by how many requests an instance is assumed to run at once."""
+    if config.async_machinery is not None:
+        return config.async_machinery
+    mach = async_from_settings(config.settings)
+    if config.settings.mode is Mode.ASYNC:
+        return mach
+    copies = max(1, min(config.settings.max_copies, config.copies_per_instance()))
+    return dataclasses.replace(mach, concurrency=max(1, config.mechanics.copy_concurrency) * copies)
+
+
 def compare(result: SimResult, prices: PriceTable, *, with_async: bool = False) -> Comparison:
     """The run beside an always-on run (min 1 copy, same traffic and seed), serverless, and — with
     `with_async` — an async endpoint scaling to zero (`async_engine`, the async wiring for the same
     settings), so the three ways to pay only for use are judged on the same requests."""
     always = run(result.config.always_on(), result.traffic)
-    queued = summarise_async(run_async(result.config, result.traffic), prices) if with_async else None
+    queued = (
+        summarise_async(run_async(result.config, result.traffic, async_twin(result.config)), prices)
+        if with_async
+        else None
+    )
     return Comparison(
         summarise(result, prices),
         summarise(always, prices),
