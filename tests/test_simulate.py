@@ -209,6 +209,19 @@ def test_trace_errors_name_file_and_line(tmp_path: Path, name: str, text: str, e
     assert "\n" not in str(e.value) and len(str(e.value)) < 300 + 2 * len(str(path))
 
 
+def test_a_csv_trace_with_a_blank_line_loads_without_a_numpy_warning(tmp_path: Path) -> None:
+    """The fast numeric reader left numpy's 'Input line 3 contained no data' UserWarning on stderr (an
+    error under the test suite's warning filter); the row reader now takes such a file."""
+    import warnings
+
+    path = tmp_path / "t.csv"
+    path.write_text("timestamp,service_ms\n1764000000,100\n\n1764000060,100\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traffic = tg.load_trace(path)
+    assert traffic.arrivals.tolist() == [0.0 + (1764000000 % 86400), 60.0 + (1764000000 % 86400)]
+
+
 def test_a_folder_is_not_a_trace(tmp_path: Path) -> None:
     with pytest.raises(tg.TrafficError, match="is a folder, expected a trace file"):
         tg.load_trace(tmp_path)
