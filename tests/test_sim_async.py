@@ -180,6 +180,20 @@ def test_a_request_running_longer_than_the_invocation_timeout_fails_and_frees_it
     assert async_from_settings(dataclasses.replace(CPU, async_invocation_timeout_s=120)).invocation_timeout_s == 120
 
 
+def test_a_drained_instance_is_billed_beside_its_replacement() -> None:
+    """Scale-in to 1 of 2 busy instances drains one (it finishes its 3000 s request); a burst then scales out
+    to 2 again: a new instance launches while the drained one still works, so three are billed at once —
+    never more than the maximum (2) starting or in service."""
+    both = with_step(dataclasses.replace(BASE, max_instances=2, concurrency=1, invocation_timeout_s=3600.0),
+                     steps=(StepInterval(0.0, None, 2.0),))  # fmt: skip
+    r = sim(both, [10.0, 10.0] + [600.0] * 40, service=[3000.0, 3000.0] + [30.0] * 40, horizon=7200.0)
+    lives = r.timeline.lives
+    assert max(r.timeline.instances) == 3 and max(r.timeline.serving) == 2
+    assert _most_at_once([(life[1], life[3]) for life in lives]) == 2
+    assert _most_at_once([(life[1], life[4]) for life in lives]) == 3
+    assert r.instance_seconds == pytest.approx(sum(life[4] - life[1] for life in lives))
+
+
 def test_the_run_drains_requests_queued_at_the_horizon() -> None:
     r = sim(BASE, [3590.0], horizon=3600.0)
     assert r.unanswered == 0 and r.answered_at[0] > 3600 and r.end_s >= r.answered_at[0]
@@ -218,6 +232,18 @@ def runs(draw: st.DrawFn) -> tuple[AsyncMachinery, list[float], list[float], flo
     return m, arrivals, service, horizon
 
 
+def _most_at_once(spans: list[tuple[float, float]]) -> int:
+    """The most half-open [start, end) spans that overlap at one moment."""
+    edges = sorted(
+        [(a, 1) for a, b in spans if a < b] + [(b, -1) for a, b in spans if a < b], key=lambda e: (e[0], e[1])
+    )
+    most = now = 0
+    for _t, d in edges:
+        now += d
+        most = max(most, now)
+    return most
+
+
 def _busy(r: AsyncResult, inst: int, t: float) -> int:
     on = r.instance_of == inst
     return int(((r.started_at <= t) & (t < r.answered_at) & on).sum())
@@ -250,8 +276,9 @@ def test_every_request_is_answered_once_and_never_waits_beside_a_free_slot(
             on = r.instance_of == ident
             points = {lo, *(t for t in r.answered_at[on] if lo <= t < hi)}
             assert all(_busy(r, ident, p) == k for p in points), (i, ident, sorted(points))
-    # bounds
-    assert max(r.timeline.instances, default=0) <= m.max_instances
+    # bounds: instances starting or in service never exceed the maximum (one still finishing its work after a
+    # scale-in is billed beside a new one: test_a_drained_instance_is_billed_beside_its_replacement)
+    assert _most_at_once([(life[1], life[3]) for life in r.timeline.lives]) <= m.max_instances
     assert all(_busy(r, ident, t) <= k for ident in lives for t in r.started_at[r.instance_of == ident])
 
 
