@@ -127,7 +127,8 @@ def test_scale_in_waits_for_the_cooldown() -> None:
 
 
 def test_scale_in_waits_for_in_flight_work() -> None:
-    both = with_step(dataclasses.replace(BASE, max_instances=2, concurrency=1), steps=(StepInterval(0.0, None, 2.0),))
+    both = with_step(dataclasses.replace(BASE, max_instances=2, concurrency=1, invocation_timeout_s=3600.0),
+                     steps=(StepInterval(0.0, None, 2.0),))  # fmt: skip
     r = sim(both, [10.0, 10.0], service=3000.0, horizon=7200.0)
     assert r.started_at.tolist() == [300.0, 300.0] and r.instance_of.tolist() == [0, 1]
     # the backlog per instance (2 before the wake, 1 after) never reached 4.5, so the low alarm holds
@@ -149,6 +150,48 @@ def test_no_capacity_ever_leaves_requests_queued_not_failed() -> None:
     never = dataclasses.replace(BASE, alarm=None, tracking=None)
     r = sim(never, [10.0, 20.0])
     assert r.unanswered == 2 and r.instance_seconds == 0.0 and r.end_s > 3600
+
+
+def test_a_request_queued_longer_than_its_ttl_expires_unanswered() -> None:
+    """RequestTTLSeconds (AWS's default 6 h; sagezero's client sends none): a request still queued 6 h
+    after it arrived is marked expired and never runs. Tracking alone (no wake alarm) wakes only when
+    six more requests come 7 h later; the first is gone by then, the six are answered."""
+    no_wake = dataclasses.replace(BASE, alarm=None)
+    later = 7 * 3600.0
+    r = sim(no_wake, [10.0, *[later] * 6], horizon=8 * 3600.0)
+    assert np.isnan(r.started_at[0]) and np.isnan(r.answered_at[0]), "expired in the queue, never run"
+    assert r.expired.tolist() == [True] + [False] * 6 and r.unanswered == 1
+    assert not np.isnan(r.answered_at[1:]).any()
+    backlog = {q: b for q, b, _ in r.timeline.metrics}
+    assert backlog[359] == 1.0 and backlog[360] == pytest.approx(10 / 60), "in the backlog until 21,610 s"
+    assert 361 not in backlog, "then nothing to measure"
+    s = summarise_async(r, PRICES)
+    assert (s.expired, s.timed_out, s.unanswered, s.answered) == (1, 0, 1, 6)
+
+
+def test_a_request_running_longer_than_the_invocation_timeout_fails_and_frees_its_slot() -> None:
+    """InvocationTimeoutSeconds (`async_invocation_timeout_s`, 900 s by default): processing is cut
+    there, the request fails and the slot takes the next one."""
+    one = dataclasses.replace(BASE, min_instances=1, max_instances=1, concurrency=1, invocation_timeout_s=900.0)
+    r = sim(one, [0.0, 1.0], service=[2000.0, 1.0], horizon=7200.0)
+    assert r.started_at.tolist() == [0.0, 900.0]
+    assert np.isnan(r.answered_at[0]) and r.answered_at[1] == 901.0
+    assert r.timed_out.tolist() == [True, False] and r.unanswered == 1
+    assert async_from_settings(dataclasses.replace(CPU, async_invocation_timeout_s=120)).invocation_timeout_s == 120
+
+
+def test_a_drained_instance_is_billed_beside_its_replacement() -> None:
+    """Scale-in to 1 of 2 busy instances drains one (it finishes its 3000 s request); a burst then scales out
+    to 2 again: a new instance launches while the drained one still works, so three are billed at once —
+    never more than the maximum (2) starting or in service."""
+    both = with_step(dataclasses.replace(BASE, max_instances=2, concurrency=1, invocation_timeout_s=3600.0),
+                     steps=(StepInterval(0.0, None, 2.0),))  # fmt: skip
+    r = sim(both, [10.0, 10.0] + [600.0] * 40, service=[3000.0, 3000.0] + [30.0] * 40, horizon=7200.0)
+    lives = r.timeline.lives
+    assert max(r.timeline.instances) == 3 and max(r.timeline.serving) == 2
+    assert _most_at_once([(life[1], life[3]) for life in lives]) == 2
+    assert _most_at_once([(life[1], life[4]) for life in lives]) == 3
+    assert r.instance_seconds == pytest.approx(sum(life[4] - life[1] for life in lives))
 
 
 def test_the_run_drains_requests_queued_at_the_horizon() -> None:
@@ -189,6 +232,18 @@ def runs(draw: st.DrawFn) -> tuple[AsyncMachinery, list[float], list[float], flo
     return m, arrivals, service, horizon
 
 
+def _most_at_once(spans: list[tuple[float, float]]) -> int:
+    """The most half-open [start, end) spans that overlap at one moment."""
+    edges = sorted(
+        [(a, 1) for a, b in spans if a < b] + [(b, -1) for a, b in spans if a < b], key=lambda e: (e[0], e[1])
+    )
+    most = now = 0
+    for _t, d in edges:
+        now += d
+        most = max(most, now)
+    return most
+
+
 def _busy(r: AsyncResult, inst: int, t: float) -> int:
     on = r.instance_of == inst
     return int(((r.started_at <= t) & (t < r.answered_at) & on).sum())
@@ -221,8 +276,9 @@ def test_every_request_is_answered_once_and_never_waits_beside_a_free_slot(
             on = r.instance_of == ident
             points = {lo, *(t for t in r.answered_at[on] if lo <= t < hi)}
             assert all(_busy(r, ident, p) == k for p in points), (i, ident, sorted(points))
-    # bounds
-    assert max(r.timeline.instances, default=0) <= m.max_instances
+    # bounds: instances starting or in service never exceed the maximum (one still finishing its work after a
+    # scale-in is billed beside a new one: test_a_drained_instance_is_billed_beside_its_replacement)
+    assert _most_at_once([(life[1], life[3]) for life in r.timeline.lives]) <= m.max_instances
     assert all(_busy(r, ident, t) <= k for ident in lives for t in r.started_at[r.instance_of == ident])
 
 
@@ -270,6 +326,30 @@ def test_requests_queued_at_zero_are_exactly_the_cold_ones(
         assert bool(r.cold[i]) == (serving == 0), (i, t)
     if m.min_instances:  # the kept instance serves from the start and is billed the whole run
         assert not r.cold.any() and r.instance_seconds >= r.end_s - 1e-6
+
+
+@FAST
+@given(runs(), st.sampled_from([60.0, 300.0, 900.0]), st.sampled_from([10.0, 60.0, 900.0]))
+def test_with_a_ttl_and_a_timeout_each_request_ends_once_and_leaves_the_backlog_then(
+    case: tuple[AsyncMachinery, list[float], list[float], float], ttl: float, timeout: float
+) -> None:
+    """Every request is answered, expired in the queue (never started, `ttl` after it arrived) or timed
+    out (started, cut `timeout` later) — exactly one — and it counts in the backlog metric until then."""
+    m, arrivals, service, horizon = case
+    m = dataclasses.replace(m, invocation_timeout_s=timeout)
+    r = sim(m, arrivals, service, horizon, mechanics=dataclasses.replace(FIXED, async_request_ttl_s=ttl))
+    a, svc = np.asarray(arrivals), np.asarray(service)
+    started = ~np.isnan(r.started_at)
+    answered = ~np.isnan(r.answered_at)
+    assert (answered.astype(int) + r.expired + r.timed_out == 1).all(), "exactly one end"
+    assert (r.expired == ~started).all() and (r.timed_out == (started & (svc > timeout))).all()
+    assert (r.started_at[started] - a[started] <= ttl + 1e-6).all(), "nothing starts after it expired"
+    leaves = np.where(r.expired, a + ttl, np.where(r.timed_out, r.started_at + timeout, r.answered_at))
+    period = FIXED.async_metric_period_s
+    for q, backlog, _per in r.timeline.metrics:
+        lo, hi = q * period, (q + 1) * period
+        overlap = np.clip(np.minimum(leaves, hi) - np.maximum(a, lo), 0, None).sum() if a.size else 0.0
+        assert backlog == pytest.approx(overlap / period, abs=1e-6), q
 
 
 def test_the_settings_mode_selects_the_engine() -> None:

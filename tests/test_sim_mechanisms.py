@@ -90,14 +90,42 @@ def test_m_of_n_counts_breaching_datapoints() -> None:
     two_of_three = AlarmSpec(evaluation_periods=3, datapoints=2)
     assert cw.evaluate(two_of_three, [1.0, 0.0, 1.0], cw.OK) == cw.ALARM
     assert cw.evaluate(two_of_three, [1.0, 0.0, 0.0], cw.ALARM) == cw.OK
-    assert cw.evaluate(two_of_three, [1.0, None, None], cw.OK) == cw.OK, "missing: evaluate what is there"
+    assert cw.evaluate(two_of_three, [0.0, None, None], cw.ALARM) == cw.OK, "missing: a present 0 decides"
+    assert cw.evaluate(two_of_three, [1.0, None, None], cw.OK) == cw.INSUFFICIENT_DATA, "too few, none against"
+
+
+@pytest.mark.parametrize(
+    ("window", "missing", "ignore", "breaching", "not_breaching"),
+    [
+        # CloudWatch user guide, "How alarm state is evaluated when data is missing", the 2-of-3 table
+        # (its rows read without the look-back before the window, which is not modelled): X breaches,
+        # 0 does not, None is missing; "keep" is "Retain current state".
+        ([1.0, None, 1.0], cw.ALARM, cw.ALARM, cw.ALARM, cw.ALARM),
+        ([1.0, 0.0, 1.0], cw.ALARM, cw.ALARM, cw.ALARM, cw.ALARM),
+        ([None, None, 0.0], cw.OK, cw.OK, cw.ALARM, cw.OK),
+        ([None, None, 1.0], cw.INSUFFICIENT_DATA, "keep", cw.ALARM, cw.OK),
+        ([None, None, None], cw.INSUFFICIENT_DATA, "keep", cw.ALARM, cw.OK),
+    ],
+)
+def test_m_of_n_with_missing_data_follows_cloudwatchs_table(
+    window: list[float | None], missing: str, ignore: str, breaching: str, not_breaching: str
+) -> None:
+    for treat, expected in (("missing", missing), ("ignore", ignore), ("breaching", breaching),
+                            ("notBreaching", not_breaching)):  # fmt: skip
+        spec = AlarmSpec(evaluation_periods=3, datapoints=2, treat_missing=treat)
+        for state in (cw.OK, cw.ALARM, cw.INSUFFICIENT_DATA):
+            want = state if expected == "keep" else expected
+            assert cw.evaluate(spec, window, state) == want, (treat, window, state)
 
 
 @pytest.mark.parametrize(
     ("treat", "window", "state", "expected"),
     [
         ("missing", [None, None], cw.ALARM, cw.INSUFFICIENT_DATA),
-        ("missing", [None, 1.0], cw.OK, cw.OK),  # 2 of 2 needed, one present and breaching
+        ("missing", [None, 1.0], cw.OK, cw.INSUFFICIENT_DATA),  # 2 of 2 needed, one present and breaching
+        ("missing", [None, 0.0], cw.ALARM, cw.OK),
+        ("ignore", [None, 1.0], cw.ALARM, cw.ALARM),  # too few to decide: the state is kept
+        ("ignore", [None, 1.0], cw.OK, cw.OK),
         ("breaching", [None, None], cw.OK, cw.ALARM),
         ("breaching", [None, 0.0], cw.ALARM, cw.OK),
         ("notBreaching", [None, None], cw.ALARM, cw.OK),

@@ -3,6 +3,7 @@ traffic and trace input, costs, sweeps, and the command as a user runs it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from sagezero.mechanics import Mechanics
-from sagezero.settings import EndpointSettings
+from sagezero.settings import EndpointSettings, Mode
 from sagezero.simulate import Client, ClientSettings, SimConfig, compare, run, summarise
 from sagezero.simulate import prices as price_table
 from sagezero.simulate import traffic as tg
@@ -208,6 +209,19 @@ def test_trace_errors_name_file_and_line(tmp_path: Path, name: str, text: str, e
     assert "\n" not in str(e.value) and len(str(e.value)) < 300 + 2 * len(str(path))
 
 
+def test_a_csv_trace_with_a_blank_line_loads_without_a_numpy_warning(tmp_path: Path) -> None:
+    """The fast numeric reader left numpy's 'Input line 3 contained no data' UserWarning on stderr (an
+    error under the test suite's warning filter); the row reader now takes such a file."""
+    import warnings
+
+    path = tmp_path / "t.csv"
+    path.write_text("timestamp,service_ms\n1764000000,100\n\n1764000060,100\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traffic = tg.load_trace(path)
+    assert traffic.arrivals.tolist() == [0.0 + (1764000000 % 86400), 60.0 + (1764000000 % 86400)]
+
+
 def test_a_folder_is_not_a_trace(tmp_path: Path) -> None:
     with pytest.raises(tg.TrafficError, match="is a folder, expected a trace file"):
         tg.load_trace(tmp_path)
@@ -320,6 +334,74 @@ def test_cli_simulate_compares_the_three_modes_side_by_side() -> None:
     assert "async" not in json.loads(sagezero("simulate", "--days", "1", "--modes", "always-on", "--json").stdout)
     bad = sagezero("simulate", "--modes", "asnyc")
     assert bad.returncode != 0 and "expected a comma-separated list of" in bad.stderr
+
+
+ASYNC_STACK = """config:
+  aws:region: eu-west-1
+  aws-native:region: eu-west-1
+  sagezero:defaults:
+    instanceType: ml.c5.xlarge
+    accelerators: 0
+    maxInstanceCount: 2
+  sagezero:tenants:
+    - name: queued
+      mode: async
+    - name: live
+  sagezero:traffic:
+    kind: poisson
+    requestsPerDay: 300
+"""
+
+
+def test_cli_simulate_an_async_tenant_headlines_its_async_run(tmp_path: Path) -> None:
+    """An async-mode tenant's own figures are the async engine's run (headline and column), whatever
+    --modes says; a real-time tenant of the same stack keeps the real-time headline."""
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.mixed.yaml").write_text(ASYNC_STACK)
+    common = ("simulate", "--stack", "mixed", "--project-dir", str(tmp_path), "--days", "2", "--client", "retry")
+    proc = sagezero(*common, "--modes", "scale-to-zero,always-on")
+    assert proc.returncode == 0, proc.stderr
+    queued, live = proc.stdout.split("sagezero simulate — ")[1:]
+    assert "tenant queued" in queued and "tenant live" in live
+    assert "HasBacklogWithoutCapacity" in queued.splitlines()[3], "the settings line is the async wiring"
+    assert "queued for a cold start" in queued and "served at once" not in queued
+    assert "async" in next(line for line in queued.splitlines() if "scale to zero" in line), "never left out"
+    assert "served at once" in live and "async" not in next(ln for ln in live.splitlines() if "scale to zero" in ln)
+    docs = json.loads(sagezero(*common, "--json").stdout)
+    assert [d["headline"] for d in docs] == ["async", "scale_to_zero"]
+    assert docs[0]["async"]["answered"] == docs[0]["traffic"]["requests"] > 0
+    sweep_async = sagezero(*common, "--tenant", "queued", "--sweep", "scaleInCooldownS=60,600")
+    assert sweep_async.returncode != 0 and "asynchronous endpoint" in sweep_async.stderr
+
+
+def test_the_async_column_of_a_real_time_tenant_does_the_same_work_per_instance() -> None:
+    """The async twin runs as many requests at once per instance as the real-time model does (copy
+    concurrency x copies an instance holds), not the async setting's default of 4: otherwise the
+    columns differ by an assumption, not by the mode. An async tenant keeps its own setting."""
+    traffic = tg.poisson(requests_per_day=3000, days=1, seed=3)
+    cpu = EndpointSettings(instance_type="ml.c5.xlarge", accelerators=0)
+    for copy_concurrency, max_copies in ((1, 1), (3, 1), (2, 2)):
+        mech = Mechanics(copy_concurrency=copy_concurrency)
+        cfg = SimConfig(dataclasses.replace(cpu, max_copies=max_copies), PRICES.instance(cpu.instance_type), mech)
+        q = compare(run(cfg, traffic), PRICES, with_async=True).async_
+        assert q is not None and q.concurrency == copy_concurrency * max_copies
+    queued = dataclasses.replace(cpu, mode=Mode.ASYNC, alarm_period_s=60, async_max_concurrent_invocations=6)
+    cfg = SimConfig(queued, PRICES.instance(cpu.instance_type), Mechanics())
+    q = compare(run(cfg, traffic), PRICES, with_async=True).async_
+    assert q is not None and q.concurrency == 6
+
+
+def test_a_sweep_refuses_what_only_the_async_engine_reads() -> None:
+    """--sweep replays the real-time engine: an async-only constant would give identical points, and an
+    async endpoint would be replayed by the wrong engine."""
+    seed = Scenario("seed", EndpointSettings(), {"days": 1})
+    with pytest.raises(ScenarioError, match="only the async engine reads it"):
+        sweep(seed, "async_tracking_scale_in_datapoints", ["5", "15"], PRICES)
+    cpu = Scenario(
+        "cpu", EndpointSettings(instance_type="ml.c5.xlarge", accelerators=0, alarm_period_s=60), {"days": 1}
+    )
+    with pytest.raises(ScenarioError, match="asynchronous endpoint"):
+        sweep(cpu, "mode", ["scale-to-zero", "async"], PRICES)
 
 
 def test_cli_simulate_reads_the_stack_and_sweeps() -> None:

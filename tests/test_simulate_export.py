@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("pulumi")
 
 from sagezero.cli import main
-from tests.policy_fixtures import mutate, native_baseline, two_tenants
+from tests.policy_fixtures import async_baseline, mutate, native_baseline, two_tenants
 from tests.test_check_cases import export_doc
 
 
@@ -45,6 +45,41 @@ def test_a_hand_built_stack_and_one_tenant(tmp_path: Path, capsys: pytest.Captur
     slow = mutate(native_baseline(), "wake", lambda p: p["stepScalingPolicyConfiguration"].update(cooldown=3600.0))
     code, out, _ = simulate(tmp_path, capsys, slow, "--tenant", "byhand-ic")
     assert json.loads(out)["scale_to_zero"]["failed"] > 0
+
+
+def test_an_async_endpoint_is_replayed_by_the_async_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An export holding an asynchronous endpoint is simulated (not "no inference component in it"),
+    its own wiring replayed by the async engine and shown as the headline."""
+    code, out, err = simulate(tmp_path, capsys, async_baseline())
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["headline"] == "async" and doc["label"].startswith("queued/AllTraffic")
+    assert doc["async_machinery"]["alarm"]["evaluation_periods"] == 2, "the deployed alarm, not the settings'"
+    assert doc["async_machinery"]["concurrency"] == 4, "MaxConcurrentInvocationsPerInstance not set: the default"
+    one = mutate(async_baseline(), "aconfig",
+                 lambda p: p["asyncInferenceConfig"].update(clientConfig={"maxConcurrentInvocationsPerInstance": 1.0}))  # fmt: skip
+    code, out, err = simulate(tmp_path, capsys, one)
+    assert code == 0, err
+    assert json.loads(out)["async_machinery"]["concurrency"] == 1, "read from the endpoint config"
+    assert doc["async"]["answered"] == doc["traffic"]["requests"] > 0
+    code, out, err = simulate(
+        tmp_path, capsys, mutate(async_baseline(), "aalarm", lambda p: "drop"), "--tenant", "queued"
+    )
+    assert code == 0, err
+    assert json.loads(out)["async"]["woken_by"].startswith("target tracking alone")
+
+
+def test_an_async_endpoint_without_target_tracking_gives_strict_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No tracking policy: no backlog target — not `Infinity`, which is not JSON."""
+
+    def strict(constant: str) -> None:
+        raise AssertionError(f"{constant} in --json output")
+
+    code, out, err = simulate(tmp_path, capsys, mutate(async_baseline(), "atracking", lambda p: "drop"))
+    assert code == 0, err
+    assert json.loads(out, parse_constant=strict)["async"]["backlog_target"] is None
 
 
 @pytest.mark.parametrize(

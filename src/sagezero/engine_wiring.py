@@ -217,6 +217,7 @@ def to_node(r: EngineResource) -> Node | None:
             name=get(p, "endpointConfigName") if native else get(p, "name"),
             variants=variants(p, native),
             is_async=asynchronous if isinstance(asynchronous, Opaque) else asynchronous is not None,
+            async_concurrency=get(p, "asyncInferenceConfig", "clientConfig", "maxConcurrentInvocationsPerInstance"),
             deps=deps,
         )
     if r.type in SCHEDULED_TYPES:

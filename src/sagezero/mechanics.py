@@ -65,6 +65,9 @@ class Mechanics:
     async_tracking_scale_in_datapoints: int = 15
     """Target tracking's managed low alarm on a standard-resolution metric: this many one-period datapoints
     below the scale-in threshold before it scales in (the high alarm uses `tracking_scale_out_datapoints`)."""
+    async_request_ttl_s: float = 21_600.0
+    """RequestTTLSeconds: a request still queued this long after it arrived is marked expired and never
+    runs (AWS's default; sagezero's client sends none)."""
 
 
 DEFAULT = Mechanics()
@@ -94,6 +97,8 @@ SOURCES: dict[str, str] = {
     "are published at a one-minute frequency",
     "async_tracking_scale_in_datapoints": "App Auto Scaling user guide, target tracking: the managed low alarm "
     "needs 15 datapoints of 1 min (the high alarm 3 of 1 min) on standard-resolution metrics",
+    "async_request_ttl_s": "SageMaker Runtime API, InvokeEndpointAsync RequestTTLSeconds: maximum age in the queue "
+    "before a request is marked expired, default 6 hours (21,600 s); sagezero's invoke-async sends none",
 }
 
 
@@ -105,6 +110,7 @@ POSITIVE = frozenset(
         "copy_concurrency",
         "async_metric_period_s",
         "async_tracking_scale_in_datapoints",
+        "async_request_ttl_s",
     }
 )
 """Intervals and counts the model divides by or steps with: 0 would divide by zero or never advance."""

@@ -102,6 +102,8 @@ class EndpointConfig(Node):
     variants: list[Variant] = field(default_factory=list)
     is_async: Any = False
     """True (or Opaque) when the config has an AsyncInferenceConfig."""
+    async_concurrency: Any = None
+    """AsyncInferenceConfig.ClientConfig.MaxConcurrentInvocationsPerInstance (None: not set)."""
 
 
 @dataclass

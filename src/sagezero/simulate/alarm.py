@@ -56,8 +56,17 @@ def evaluate(spec: AlarmSpec, window: Sequence[float | None], state: str) -> str
     first; None: missing), given its current `state`.
 
     ALARM when at least `datapoints` of them breach. Missing datapoints: `breaching` counts them as
-    breaching, `notBreaching` as not; `missing` evaluates the present ones (all missing:
-    INSUFFICIENT_DATA); `ignore` likewise but keeps the current state when all are missing.
+    breaching, `notBreaching` as not. `missing` and `ignore` fill them with nothing, so the present
+    datapoints decide only when they can: ALARM when enough of them breach, OK when one of them does
+    not breach; otherwise — all missing, or only breaching ones, too few for ALARM —
+    INSUFFICIENT_DATA (`missing`) or the current state (`ignore`).
+
+    That is CloudWatch's table "How alarm state is evaluated when data is missing" (user guide,
+    "Configuring how CloudWatch alarms treat missing data"): with 2 of 3 datapoints to alarm, `- - X`
+    gives INSUFFICIENT_DATA under `missing` and "retain current state" under `ignore`, while `- - 0`
+    gives OK under both. Not modelled: CloudWatch's look-back over a few periods before the window
+    for present datapoints when some are missing (the table's `0 - X - -` is OK because of the 0
+    before the window; read here as `X - -`).
     """
     present = [v for v in window if v is not None]
     missing = len(window) - len(present)
@@ -65,13 +74,14 @@ def evaluate(spec: AlarmSpec, window: Sequence[float | None], state: str) -> str
     treat = spec.treat_missing
     if treat == "breaching":
         bad += missing
-    elif not present and treat == "missing":
-        return INSUFFICIENT_DATA
-    elif not present and treat == "ignore":
-        return state
     elif treat not in ("notBreaching", "missing", "ignore"):
         raise ValueError(f"unknown treat_missing {treat!r}")
-    return ALARM if bad >= spec.datapoints else OK
+    if bad >= spec.datapoints:
+        return ALARM
+    if missing and treat in ("missing", "ignore") and bad == len(present):
+        # nothing present contradicts a breach, yet too few breach: the data cannot decide
+        return INSUFFICIENT_DATA if treat == "missing" else state
+    return OK
 
 
 def breach_delta(aggregation: str, window: Sequence[float | None], threshold: float) -> float:

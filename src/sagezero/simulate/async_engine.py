@@ -22,13 +22,16 @@ modelled (constants in `sagezero.mechanics`, wiring in `machinery.AsyncMachinery
 - instances: launched `scaling_activity_delay_s` after the desired count rises, in service after
   provisioning, image pull and container start (the real-time ranges, no copy placement); a
   removed instance takes no new work, finishes its in-flight requests, then stops
-  (`copy_stop_s`); billed per second from launch to release.
+  (`copy_stop_s`); billed per second from launch to release;
+- limits per request: one still queued `async_request_ttl_s` after it arrived (RequestTTLSeconds,
+  AWS's default 6 h) expires unanswered; processing longer than `invocation_timeout_s`
+  (InvocationTimeoutSeconds) is cut off there and the request fails.
 
 Requests and timers share one heap, so the cost is O(requests + scaling events + minutes with a
 backlog or an instance up): the minute clock of the backlog metrics runs only while there is
 something to measure; an idle endpoint at zero costs nothing. The run drains after the trace:
-requests still queued at the horizon are followed until answered (or `DRAIN_LIMIT_S` passes without
-capacity, e.g. a wiring that never wakes), and instances are billed until then.
+requests still queued at the horizon are followed until answered or expired (or `DRAIN_LIMIT_S`
+passes), and instances are billed until then.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ DRAIN_LIMIT_S = 7 * 86_400.0
 left unanswered (capacity never came)."""
 _EPS = 1e-9
 
-_DONE, _READY, _GONE, _ALARM_EVAL, _ALARM_REPEAT, _BWC_TICK, _METRIC_TICK, _TRACK = range(8)
+_DONE, _READY, _GONE, _ALARM_EVAL, _ALARM_REPEAT, _BWC_TICK, _METRIC_TICK, _TRACK, _EXPIRE = range(9)
 
 
 class _Instance:
@@ -101,6 +104,10 @@ class AsyncResult:
     """Which instance answered each request (-1: none)."""
     cold: npt.NDArray[np.bool_]
     """Requests that arrived while no instance was in service: touched by a cold start."""
+    expired: npt.NDArray[np.bool_]
+    """Requests still queued `async_request_ttl_s` after they arrived: marked expired, never run."""
+    timed_out: npt.NDArray[np.bool_]
+    """Requests whose processing ran into `invocation_timeout_s`: cut off there, failed."""
     instance_seconds: float
     end_s: float
     """When the run ended: the horizon, or later while requests queued at the horizon drained."""
@@ -115,6 +122,7 @@ class AsyncResult:
 
     @property
     def unanswered(self) -> int:
+        """Requests without an answer: expired in the queue, timed out, or still queued at the end."""
         return int(np.isnan(self.answered_at).sum())
 
 
@@ -136,6 +144,12 @@ class AsyncSimulation:
         self.started = [math.nan] * n
         self.answered = [math.nan] * n
         self.instance_of = [-1] * n
+        self.expired = [False] * n
+        self.timed_out = [False] * n
+        self.timeout = mach.invocation_timeout_s
+        self.ttl = config.mechanics.async_request_ttl_s
+        self.expiry_armed = False
+        """One expiry timer at a time, for the head of the queue (the oldest request: FIFO)."""
         # capacity
         self.min_cap = min(mach.min_instances, mach.max_instances)
         self.max_cap = mach.max_instances
@@ -437,6 +451,8 @@ class AsyncSimulation:
         self.queue.append(r)
         if self.free:
             self.dispatch(t)
+        if self.queue and not self.expiry_armed:
+            self._arm_expiry()
         if not self.metric_on or (cold and not self.bwc_on):
             self._ensure_clocks(t)
         return cold
@@ -453,14 +469,36 @@ class AsyncSimulation:
                 free.remove(inst)
             self.started[r] = t
             self.instance_of[r] = inst.ident
-            self.push(t + self.service[r], _DONE, (inst, r))
+            self.push(t + min(self.service[r], self.timeout), _DONE, (inst, r))
+
+    def _arm_expiry(self) -> None:
+        self.expiry_armed = True
+        self.push(self.arrivals[self.queue[0]] + self.ttl, _EXPIRE, None)
+
+    def expire(self, t: float) -> None:
+        """RequestTTLSeconds: requests queued since `ttl` ago leave the queue unanswered. The timer was set
+        for the head when it was armed; that one may have started since — then only re-arm."""
+        self.expiry_armed = False
+        queue, arrivals = self.queue, self.arrivals
+        while queue and arrivals[queue[0]] + self.ttl <= t + _EPS:
+            r = queue.popleft()
+            a = arrivals[r]
+            self.n_sys -= 1
+            self.s_arr -= a
+            self.s_done += t - a
+            self.expired[r] = True
+        if queue:
+            self._arm_expiry()
 
     def done(self, t: float, inst: _Instance, r: int) -> None:
         a = self.arrivals[r]
         self.n_sys -= 1
         self.s_arr -= a
         self.s_done += t - a
-        self.answered[r] = t
+        if self.service[r] > self.timeout:
+            self.timed_out[r] = True  # InvocationTimeoutSeconds: cut off, a failure notice instead of an answer
+        else:
+            self.answered[r] = t
         self.in_flight -= 1
         inst.busy -= 1
         if inst.state == "serving":
@@ -501,6 +539,8 @@ class AsyncSimulation:
                     self.metric_tick(t, payload)  # type: ignore[arg-type]
                 elif kind == _TRACK:
                     self.track(t, payload)  # type: ignore[arg-type]
+                elif kind == _EXPIRE:
+                    self.expire(t)
 
         for r, t in enumerate(arrivals):
             if heap and heap[0][0] <= t:
@@ -545,6 +585,8 @@ class AsyncSimulation:
             answered_at=np.asarray(self.answered, dtype=np.float64),
             instance_of=np.asarray(self.instance_of, dtype=np.int32),
             cold=np.asarray(cold, dtype=np.bool_),
+            expired=np.asarray(self.expired, dtype=np.bool_),
+            timed_out=np.asarray(self.timed_out, dtype=np.bool_),
             instance_seconds=instance_seconds,
             end_s=end,
             timeline=self.tl,

@@ -199,6 +199,9 @@ class AsyncMachinery:
     """Target tracking; `target_value` is queued requests per instance."""
     concurrency: int = 4
     """MaxConcurrentInvocationsPerInstance: requests one instance works on at once."""
+    invocation_timeout_s: float = 900.0
+    """InvocationTimeoutSeconds the client sends (AWS's default 900 s): processing longer than this is cut
+    off and the request fails."""
 
     def problems(self) -> list[str]:
         """What the async engine cannot run; empty when it can (as `Machinery.problems`)."""
@@ -207,6 +210,8 @@ class AsyncMachinery:
             out.append("instance counts must be >= 0")
         if self.concurrency < 1:
             out.append(f"concurrency {self.concurrency} must be >= 1")
+        if not self.invocation_timeout_s > 0:
+            out.append(f"invocation timeout {self.invocation_timeout_s:g} s must be > 0")
         return out
 
     def tracking_scales_out(self) -> bool:
@@ -248,4 +253,5 @@ def async_from_settings(s: EndpointSettings, *, min_instances: int = 0) -> Async
             scale_out_cooldown_s=float(s.scale_out_cooldown_s),
         ),
         concurrency=s.async_max_concurrent_invocations,
+        invocation_timeout_s=float(s.async_invocation_timeout_s),
     )

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from sagezero.simulate.engine import Client
+from sagezero.simulate.machinery import async_from_settings
 from sagezero.simulate.prices import PriceTable
 from sagezero.simulate.scenario import Scenario
 from sagezero.simulate.summary import AsyncSummary, Comparison, Summary
@@ -68,30 +69,67 @@ def _users(s: Summary) -> list[tuple[str, str]]:
     ]  # fmt: skip
 
 
+def async_settings_line(scenario: Scenario) -> str:
+    """The asynchronous endpoint's wiring: what the async engine replays for this tenant."""
+    s = scenario.settings
+    m = scenario.async_machinery or async_from_settings(s)
+    a, st, tr = m.alarm, m.step, m.tracking
+    alarm = (
+        f"alarm HasBacklogWithoutCapacity {a.statistic} {a.comparison} {a.threshold:g}, {a.datapoints}/"
+        f"{a.evaluation_periods} x {a.period_s:g} s"
+        + ("" if m.alarm_runs_step() and a.sees_failures else " (never wakes it)")
+        if a
+        else "no wake alarm"
+    )
+    step = f"step {st.adjustment_type}, cooldown {st.cooldown_s:g} s" if st else "no step policy"
+    tracking = f"backlog target {tr.target_value:g} per instance" if tr else "no target tracking"
+    return (
+        f"{s.instance_type}, instances {m.min_instances}..{m.max_instances}, {m.concurrency} request(s) at once "
+        f"per instance, {tracking}, {step}, {alarm}"
+    )
+
+
+def _async_users(q: AsyncSummary) -> list[tuple[str, str]]:
+    n = max(1, q.requests)
+    return [
+        ("requests", f"{q.requests:,}"),
+        ("answered", f"{q.answered:,} ({q.answered / n:.1%})"),
+        ("queued for a cold start", f"{q.cold:,} ({q.cold / n:.1%})"),
+        *([("never answered", f"{q.unanswered:,} ({q.expired:,} expired in the queue, {q.timed_out:,} timed out)")] if q.unanswered else []),
+        ("answer p50 / p95 / p99 / max", " / ".join(_s(v) for v in (q.answer_p50_s, q.answer_p95_s, q.answer_p99_s, q.answer_max_s))),
+        ("queue wait p99", _s(q.queue_wait_p99_s)),
+        ("cold starts per day", f"{q.cold_starts_per_day:.1f}"),
+        ("cold start p50", f"{_s(q.cold_start_p50_s)} (first request queued -> instance in service)"),
+        ("peak instances", f"{q.peak_instances:,}"),
+    ]  # fmt: skip
+
+
 def text(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices: PriceTable) -> str:
-    z, sl = comparison.scale_to_zero, comparison.serverless
+    z, sl, q = comparison.scale_to_zero, comparison.serverless, comparison.async_
     cur = prices.currency
     client = scenario.client()
+    queued = scenario.is_async and q is not None
     out = [
         f"sagezero simulate — {scenario.label}",
         f"  traffic   {traffic.description}",
         f"  client    {client.mode.value}"
-        + (f", warm hold {client.hold_s / 60:g} min" if client.mode is not Client.PLAIN else ""),
-        f"  settings  {settings_line(scenario)}",
+        + (f", warm hold {client.hold_s / 60:g} min" if client.mode is not Client.PLAIN else "")
+        + (" (the real-time columns; async requests queue)" if queued else ""),
+        f"  settings  {async_settings_line(scenario) if queued else settings_line(scenario)}",
         *(
             [
-                "  (async-mode settings: the lines below and the scale-to-zero column replay the real-time "
-                "machinery on the same instance type; the async column is this tenant's endpoint)"
+                "  (an asynchronous endpoint: the lines below are its async run; the scale-to-zero and always-on "
+                "columns replay the real-time machinery on the same instance type, for comparison)"
             ]
-            if scenario.settings.mode.value == "async"
+            if queued
             else []
         ),
         "",
     ]
-    rows = _users(z)
+    rows = _async_users(q) if queued and q is not None else _users(z)
     width = max(len(k) for k, _ in rows)
     out += [f"  {k:<{width}}  {v}" for k, v in rows]
-    out += ["", *_table(comparison, cur)]
+    out += ["", *_table(comparison, cur, scenario.mechanics.copy_concurrency)]
     out += [
         "",
         f"  serverless: {sl.reason}",
@@ -100,7 +138,7 @@ def text(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices: P
     return "\n".join(out)
 
 
-def _table(c: Comparison, cur: str) -> list[str]:
+def _table(c: Comparison, cur: str, copy_concurrency: int = 1) -> list[str]:
     """The modes side by side on the same traffic; the async column only when it was run."""
     z, a, sl, q = c.scale_to_zero, c.always_on, c.serverless, c.async_
     cols = [("scale to zero", 16), *([("async", 16)] if q is not None else []), ("always on (min 1)", 20),
@@ -132,8 +170,14 @@ def _table(c: Comparison, cur: str) -> list[str]:
     if q is not None:
         out += [
             "",
-            f"  async: same instance type, {q.concurrency} request(s) at once per instance, backlog target "
-            f"{q.backlog_target:g} per instance, woken by HasBacklogWithoutCapacity;",
+            f"  async: same instance type, {q.concurrency} request(s) at once per instance (real-time: "
+            f"{copy_concurrency} per copy), "
+            + (
+                "no target tracking"
+                if q.backlog_target is None
+                else f"backlog target {q.backlog_target:g} per instance"
+            )
+            + f", woken by {q.woken_by};",
             "  requests queue instead of failing (answer = queue wait + service); cold start p50 "
             f"{_s(q.cold_start_p50_s)} (first request queued -> instance in service)",
         ]
@@ -184,6 +228,8 @@ def as_json(scenario: Scenario, traffic: Traffic, comparison: Comparison, prices
         },
         "mechanics": dataclasses.asdict(scenario.mechanics),
         **({"machinery": dataclasses.asdict(scenario.machinery)} if scenario.machinery is not None else {}),
+        "headline": "async" if scenario.is_async and comparison.async_ is not None else "scale_to_zero",
+        **({"async_machinery": dataclasses.asdict(scenario.async_machinery)} if scenario.async_machinery else {}),
         "scale_to_zero": _summary_json(comparison.scale_to_zero),
         "always_on": _summary_json(comparison.always_on),
         "serverless": {

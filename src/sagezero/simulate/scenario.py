@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from sagezero import clientbehaviour as behaviour
 from sagezero.mechanics import Mechanics, MechanicsError, override
 from sagezero.quote import excerpt
-from sagezero.settings import CAMEL_TO_FIELD, FIELD_NAMES, EndpointSettings, build_settings, camel
+from sagezero.settings import CAMEL_TO_FIELD, FIELD_NAMES, EndpointSettings, Mode, build_settings, camel
 from sagezero.simulate import traffic as tg
 from sagezero.simulate.engine import Client, ClientSettings, SimConfig
-from sagezero.simulate.machinery import Machinery
+from sagezero.simulate.machinery import AsyncMachinery, Machinery
 from sagezero.simulate.prices import PriceTable
 from sagezero.simulate.traffic import Traffic, TrafficError
 
@@ -87,6 +87,13 @@ class Scenario:
     base_dir: Path = Path(".")
     machinery: Machinery | None = None
     """The scaling wiring to replay; None: what the component deploys for `settings`."""
+    async_machinery: AsyncMachinery | None = None
+    """An asynchronous endpoint's deployed wiring (`--export`); None: the async wiring for `settings`."""
+
+    @property
+    def is_async(self) -> bool:
+        """The tenant is an asynchronous endpoint: its own figures are the async engine's run."""
+        return self.async_machinery is not None or self.settings.mode is Mode.ASYNC
 
     def client(self) -> ClientSettings:
         p = self.merged()
@@ -148,7 +155,13 @@ class Scenario:
         client = self.client()
         instance = prices.instance(self.settings.instance_type)
         config = SimConfig(
-            self.settings, instance, self.mechanics, client, seed=int(self.merged()["seed"]), machinery=self.machinery
+            self.settings,
+            instance,
+            self.mechanics,
+            client,
+            seed=int(self.merged()["seed"]),
+            machinery=self.machinery,
+            async_machinery=self.async_machinery,
         )
         if (problem := config.fit_problem()) is not None:
             raise ScenarioError(f"{self.label}: {problem}")
@@ -283,7 +296,7 @@ def apply_all(scenario: Scenario, assignments: list[tuple[str, str]]) -> Scenari
                 f"mechanics: {', '.join(sorted(mechanics_names))})"
             )
     settings = scenario.settings
-    if given and scenario.machinery is not None:
+    if given and (scenario.machinery is not None or scenario.async_machinery is not None):
         raise ScenarioError(
             f"{scenario.label}: --set {', '.join(given)}: this tenant replays its deployed wiring (--export); change "
             "the stack and export it again, or simulate the stack config with --stack"

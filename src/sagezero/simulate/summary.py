@@ -8,14 +8,17 @@ memory within Serverless Inference's limit).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from sagezero.settings import Mode
 from sagezero.simulate.async_engine import AsyncResult, run_async
 from sagezero.simulate.engine import FAILED, PENDING, SERVED, WAITED, SimConfig, SimResult, run
+from sagezero.simulate.machinery import AsyncMachinery, async_from_settings
 from sagezero.simulate.prices import PriceTable
 from sagezero.simulate.traffic import DAY, Traffic
 
@@ -68,7 +71,7 @@ class AsyncSummary:
     requests: int
     answered: int
     unanswered: int
-    """Still queued when the run gave up (capacity never came)."""
+    """Never answered: expired in the queue, timed out, or still queued when the run gave up."""
     cold: int
     """Requests that arrived while no instance was in service (they waited for a cold start)."""
     answer_p50_s: float
@@ -84,7 +87,15 @@ class AsyncSummary:
     cost: float
     days: float
     concurrency: int
-    backlog_target: float
+    backlog_target: float | None
+    """Target tracking's backlog per instance (None: no target tracking)."""
+    expired: int = 0
+    """Of the unanswered: queued longer than RequestTTLSeconds (6 h), never run."""
+    timed_out: int = 0
+    """Of the unanswered: processing cut off at InvocationTimeoutSeconds."""
+    woken_by: str = "HasBacklogWithoutCapacity"
+    """What wakes it from zero: the wake alarm's step policy, target tracking alone once the backlog
+    exceeds its target, or nothing."""
 
     @property
     def cost_per_month(self) -> float:
@@ -162,8 +173,22 @@ def summarise_async(result: AsyncResult, prices: PriceTable) -> AsyncSummary:
         cost=result.instance_seconds / 3600 * result.config.instance.per_hour,
         days=days,
         concurrency=mach.concurrency,
-        backlog_target=mach.tracking.target_value if mach.tracking is not None else math.inf,
+        backlog_target=mach.tracking.target_value if mach.tracking is not None else None,
+        expired=int(result.expired.sum()),
+        timed_out=int(result.timed_out.sum()),
+        woken_by=_woken_by(result),
     )
+
+
+def _woken_by(result: AsyncResult) -> str:
+    mach = result.machinery
+    if mach.min_instances > 0 and mach.max_instances > 0:
+        return f"nothing: it keeps {min(mach.min_instances, mach.max_instances)} instance(s)"
+    if mach.alarm is not None and mach.alarm_runs_step() and mach.alarm.sees_failures:
+        return "HasBacklogWithoutCapacity"
+    if mach.tracking_scales_out():
+        return "target tracking alone, once the backlog per instance exceeds its target"
+    return "nothing (queued requests are never answered)"
 
 
 @dataclass(frozen=True)
@@ -203,12 +228,30 @@ class Comparison:
     """The same traffic through an async endpoint on the same instance type (None: not run)."""
 
 
+def async_twin(config: SimConfig) -> AsyncMachinery:
+    """The async endpoint the async column replays. An async tenant's own wiring; for a real-time
+    tenant, the async wiring for its settings doing the same work per instance as the real-time model
+    — `copy_concurrency` per copy, times the copies one instance holds (no more than `max_copies`) —
+    so the columns differ by the mode, not by how many requests an instance is assumed to run at once."""
+    if config.async_machinery is not None:
+        return config.async_machinery
+    mach = async_from_settings(config.settings)
+    if config.settings.mode is Mode.ASYNC:
+        return mach
+    copies = max(1, min(config.settings.max_copies, config.copies_per_instance()))
+    return dataclasses.replace(mach, concurrency=max(1, config.mechanics.copy_concurrency) * copies)
+
+
 def compare(result: SimResult, prices: PriceTable, *, with_async: bool = False) -> Comparison:
     """The run beside an always-on run (min 1 copy, same traffic and seed), serverless, and — with
     `with_async` — an async endpoint scaling to zero (`async_engine`, the async wiring for the same
     settings), so the three ways to pay only for use are judged on the same requests."""
     always = run(result.config.always_on(), result.traffic)
-    queued = summarise_async(run_async(result.config, result.traffic), prices) if with_async else None
+    queued = (
+        summarise_async(run_async(result.config, result.traffic, async_twin(result.config)), prices)
+        if with_async
+        else None
+    )
     return Comparison(
         summarise(result, prices),
         summarise(always, prices),

@@ -55,11 +55,23 @@ def parse(text: str) -> tuple[str, list[str]]:
 
 
 def sweep(scenario: Scenario, key: str, values: list[str], prices: PriceTable) -> list[Point]:
+    """The real-time engine over each value. An asynchronous endpoint, or a key only the async engine
+    reads (its mechanics constants), is refused: every point would be the same, or the wrong engine's."""
+    if key.startswith("async_"):
+        raise ScenarioError(
+            f"--sweep {key}: only the async engine reads it, and --sweep replays the real-time machinery "
+            "(every point would be the same)"
+        )
     # The traffic only changes when a generator key is swept: generate it once otherwise.
     traffic = None if key in PROFILE_KEYS and key not in CLIENT_KEYS else scenario.checked_traffic()
     points = []
     for value in values:
         s = apply(scenario, key, value)
+        if s.is_async:
+            raise ScenarioError(
+                f"--sweep {key}={value}: {s.label} is then an asynchronous endpoint, and --sweep replays the "
+                "real-time machinery only"
+            )
         points.append(Point(value, summarise(run(s.sim_config(prices), traffic or s.checked_traffic()), prices)))
     return points
 

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import stat
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -379,9 +380,12 @@ def _numeric_csv(
     if header[:1] != ["timestamp"] or not set(header[1:]) <= {"service_ms", "service_s"} or len(header) > 2:
         return None
     try:
-        data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64, encoding="utf-8",
-                          max_rows=MAX_TRACE_ROWS + 1)  # fmt: skip
-    except (ValueError, UnicodeDecodeError):
+        with warnings.catch_warnings():
+            # numpy warns about a blank line (and skips it): the row reader then reads the file its own way
+            warnings.simplefilter("error", UserWarning)
+            data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64, encoding="utf-8",
+                              max_rows=MAX_TRACE_ROWS + 1)  # fmt: skip
+    except (ValueError, UnicodeDecodeError, UserWarning):
         return None
     if data.shape[0] > MAX_TRACE_ROWS:
         raise _too_many_rows(path)

@@ -242,10 +242,13 @@ def _backlog_tracking(p: ScalingPolicy, endpoint: Endpoint) -> TrackingSpec:
     )
 
 
-def _async_machinery(idx: Index, endpoint: Endpoint, target: ScalableTarget | None, initial: int) -> AsyncMachinery:
+def _async_machinery(
+    idx: Index, endpoint: Endpoint, target: ScalableTarget | None, initial: int, concurrency: int
+) -> AsyncMachinery:
     if target is None:  # nothing scales the variant: it keeps its initial instances
         count = max(1, initial)
-        return AsyncMachinery(min_instances=count, max_instances=count, alarm=None, step=None, tracking=None)
+        return AsyncMachinery(min_instances=count, max_instances=count, alarm=None, step=None, tracking=None,
+                              concurrency=concurrency)  # fmt: skip
     if any(a.recurring for a in idx.scheduled_on(target)):
         raise NotSimulableError("recurring scheduled actions on its scalable target are not replayed")
     rid = target.resource_id
@@ -263,6 +266,7 @@ def _async_machinery(idx: Index, endpoint: Endpoint, target: ScalableTarget | No
         alarm=_alarm(alarm, endpoint, step, signal) if alarm is not None and step is not None else None,
         step=_step(step) if step is not None else None,
         tracking=_backlog_tracking(tracking, endpoint) if tracking is not None else None,
+        concurrency=concurrency,
     )
 
 
@@ -286,7 +290,9 @@ def async_tenants(w: Wiring) -> tuple[list[WiredAsync], list[str]]:
             targets = [t for t in targets if t.resource_id == rid or isinstance(t.resource_id, Opaque)]
             try:
                 initial = int(_num(variant.initial_count, "initialInstanceCount", 1))
-                machinery = _async_machinery(idx, endpoint, targets[0] if targets else None, initial)
+                default = EndpointSettings().async_max_concurrent_invocations
+                concurrency = max(1, int(_num(cfg.async_concurrency, "maxConcurrentInvocationsPerInstance", default)))
+                machinery = _async_machinery(idx, endpoint, targets[0] if targets else None, initial, concurrency)
                 instance_type = _known(variant.instance_type, "instanceType")
                 settings = dataclasses.replace(
                     EndpointSettings(),
