@@ -84,8 +84,34 @@ class TrackingSpec:
     the policy never sees any load and never acts."""
 
 
+class _Wiring:
+    """What both machineries (copies of a component, instances of an async variant) decide the same way
+    from their alarm, step policy, target tracking and suspended scaling."""
+
+    alarm: AlarmSpec | None
+    step: StepSpec | None
+    tracking: TrackingSpec | None
+    scale_out_suspended: bool
+    scale_in_suspended: bool
+
+    def tracking_scales_out(self) -> bool:
+        """A target-tracking policy that sees this unit's load and may add capacity."""
+        t = self.tracking
+        return t is not None and t.metric_applies and not self.scale_out_suspended
+
+    def tracking_scales_in(self) -> bool:
+        """A target-tracking policy that sees this unit's load and may remove capacity."""
+        t = self.tracking
+        return t is not None and t.metric_applies and t.scale_in_enabled and not self.scale_in_suspended
+
+    def alarm_runs_step(self) -> bool:
+        """The alarm, on entering (and staying in) ALARM, invokes a step policy."""
+        a = self.alarm
+        return a is not None and a.actions_enabled and a.fires_step and self.step is not None
+
+
 @dataclass(frozen=True)
-class Machinery:
+class Machinery(_Wiring):
     """Everything that decides copies and instances for one inference component."""
 
     min_copies: int = 0
@@ -139,21 +165,6 @@ class Machinery:
             return max(1, self.min_instances)
         return min(self.min_instances, self.max_instances)
 
-    def tracking_scales_out(self) -> bool:
-        """A target-tracking policy that sees this component's load and may add copies."""
-        t = self.tracking
-        return t is not None and t.metric_applies and not self.scale_out_suspended
-
-    def tracking_scales_in(self) -> bool:
-        """A target-tracking policy that sees this component's load and may remove copies."""
-        t = self.tracking
-        return t is not None and t.metric_applies and t.scale_in_enabled and not self.scale_in_suspended
-
-    def alarm_runs_step(self) -> bool:
-        """The alarm, on entering (and staying in) ALARM, invokes a step policy."""
-        a = self.alarm
-        return a is not None and a.actions_enabled and a.fires_step and self.step is not None
-
 
 def from_settings(s: EndpointSettings, *, min_copies: int = 0) -> Machinery:
     """The machinery `ScaleToZeroEndpoint` deploys for these settings (min_copies 1: an always-on twin)."""
@@ -177,7 +188,7 @@ def from_settings(s: EndpointSettings, *, min_copies: int = 0) -> Machinery:
 
 
 @dataclass(frozen=True)
-class AsyncMachinery:
+class AsyncMachinery(_Wiring):
     """Everything that decides the instance count of an asynchronous endpoint's variant.
 
     The scalable target is the variant's DesiredInstanceCount (no inference components, no copies);
@@ -213,18 +224,6 @@ class AsyncMachinery:
         if not self.invocation_timeout_s > 0:
             out.append(f"invocation timeout {self.invocation_timeout_s:g} s must be > 0")
         return out
-
-    def tracking_scales_out(self) -> bool:
-        t = self.tracking
-        return t is not None and t.metric_applies and not self.scale_out_suspended
-
-    def tracking_scales_in(self) -> bool:
-        t = self.tracking
-        return t is not None and t.metric_applies and t.scale_in_enabled and not self.scale_in_suspended
-
-    def alarm_runs_step(self) -> bool:
-        a = self.alarm
-        return a is not None and a.actions_enabled and a.fires_step and self.step is not None
 
 
 def async_from_settings(s: EndpointSettings, *, min_instances: int = 0) -> AsyncMachinery:
