@@ -419,8 +419,10 @@ def test_a_result_can_be_streamed_to_a_file(world: World, tmp_path: Path, monkey
     result = invoke_async(world.clients, EP, b"[1]", output=out, wait=FAST)
     assert result.body is None and result.saved_to == out and out.read_bytes() == b'{"bytes": 3}'
     monkeypatch.setattr(mod, "MAX_OUTPUT_IN_MEMORY", 5)
-    with pytest.raises(OpsError, match=r"OutputTooLarge: the result is 12 bytes.*--output FILE"):
+    with pytest.raises(OpsError, match=r"OutputTooLarge: the result is 12 bytes") as e:
         invoke_async(world.clients, EP, b"[1]", wait=FAST)
+    # The result exists: the way out is to copy it, never to send the request again (it would run twice).
+    assert f"aws s3 cp s3://{BUCKET}/{EP}/output/" in str(e.value) and "was accepted" in str(e.value)
 
 
 @pytest.mark.parametrize("policy", [{"deadline_s": float("nan")}, {"deadline_s": -1.0}, {"deadline_s": 1e9},
@@ -594,3 +596,64 @@ def test_the_parser_shows_the_real_time_default_deadline() -> None:
 
     args = build_parser().parse_args(["invoke", "--async", "--endpoint", "e", "f"])
     assert args.deadline == behaviour.DEADLINE_S, "the real-time default is shown (and modelled by the simulator)"
+
+
+# ---- found by a hostile review: each test failed before its fix -----------------------------------
+
+
+def test_a_timeout_tag_holding_a_unicode_digit_is_ignored_not_a_crash(world: World) -> None:
+    """AWS accepts any Unicode digit in a tag value; "²" is a digit to `str.isdigit` but not to `int`."""
+    for value in ("²", "٣٠", "9" * 40):
+        name = f"odd-tag-{len(world.runtime.seen)}"
+        world.endpoint(name, tags={INPUT_TAG: f"s3://{BUCKET}/{name}/input/", TIMEOUT_TAG: value})
+        assert invoke_async(world.clients, name, b"[1]", wait=FAST).body == b'{"bytes": 3}'
+        assert world.runtime.seen[-1]["InvocationTimeoutSeconds"] == "", "AWS's default applies"
+
+
+def test_cli_a_result_that_cannot_be_saved_names_where_it_is(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The --output folder vanishes during a long wait (a cleaned /tmp): the request ran, its result is in
+    S3, and the error must say where (it was a bare `r.json.1a2b: No such file`, exit 2)."""
+    body, folder = tmp_path / "req.json", tmp_path / "results"
+    body.write_bytes(b"[1]")
+    folder.mkdir()
+
+    def clean_tmp(**_: Any) -> None:
+        if folder.exists():
+            folder.rmdir()
+
+    cli.clients.s3.meta.events.register("before-call.s3.HeadObject", clean_tmp)
+    try:
+        code = _run("invoke", "--async", "--endpoint", EP, "--output", str(folder / "r.json"), str(body))
+    finally:
+        cli.clients.s3.meta.events.unregister("before-call.s3.HeadObject", clean_tmp)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and "OutputNotSaved" in lines[-1], lines
+    assert f"its result will appear at s3://{BUCKET}/{EP}/output/" in lines[-1], lines
+    assert "aws s3 cp s3://" in lines[-1]
+
+
+def test_every_copy_of_our_notice_leaves_a_shared_queue(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SNS delivers at least once: a second copy of our notice was made visible again "for its owner",
+    who had already gone, and circled among the other waiters until it expired."""
+    sqs = world.clients.sqs
+    url = sqs.create_queue(QueueName="dups")["QueueUrl"]
+    world.runtime.outcome = "never"
+    world.clients.s3.put_object(Bucket=BUCKET, Key=f"{EP}/output/fixed.out", Body=b"done")
+    notice = json.dumps({"inferenceId": "fixed", "invocationStatus": "Completed",
+                         "responseParameters": {"outputLocation": f"s3://{BUCKET}/{EP}/output/fixed.out"}})  # fmt: skip
+    for _ in range(2):
+        sqs.send_message(QueueUrl=url, MessageBody=notice)
+    original = mod._head
+    heads: list[str] = []
+
+    def first_miss(clients: AwsClients, location: str) -> Any:  # the first HEAD comes before the notice
+        heads.append(location)
+        return None if len(heads) == 1 else original(clients, location)
+
+    monkeypatch.setattr(mod, "_head", first_miss)
+    result = invoke_async(world.clients, EP, b"[1]", sqs_queue_url=url, new_id=lambda: "fixed", wait=SLOW_S3)
+    assert result.notified and result.body == b"done"
+    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+    assert left == [], "no copy of a finished request's notice stays behind"

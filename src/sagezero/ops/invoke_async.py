@@ -168,7 +168,6 @@ def describe_async(clients: AwsClients, endpoint: str) -> AsyncEndpoint:
         except (ClientError, BotoCoreError) as e:
             raise from_boto(endpoint, e) from e
     timeout = tags.get(TIMEOUT_TAG)
-    lo, hi = INVOCATION_TIMEOUT_RANGE
     return AsyncEndpoint(
         name=endpoint,
         output_path=str(out.get("S3OutputPath", "")),
@@ -177,9 +176,19 @@ def describe_async(clients: AwsClients, endpoint: str) -> AsyncEndpoint:
         error_topic=notify.get("ErrorTopic") or None,
         input_prefix=tags.get(INPUT_TAG) or None,
         # A hand-edited tag that AWS would refuse is ignored (AWS's own default applies), not fatal.
-        invocation_timeout_s=int(timeout) if timeout and timeout.isdigit() and lo <= int(timeout) <= hi else None,
+        invocation_timeout_s=_timeout_tag(timeout),
         instances=sum(int(v.get("CurrentInstanceCount", 0) or 0) for v in ep.get("ProductionVariants") or []),
     )
+
+
+def _timeout_tag(value: str | None) -> int | None:
+    """The timeout tag's seconds, or None when it is absent or a value AWS would refuse. ASCII digits
+    only: a tag value may hold any Unicode digit ("²" is one to `str.isdigit`, not to `int`)."""
+    lo, hi = INVOCATION_TIMEOUT_RANGE
+    if not value or not (value.isascii() and value.isdigit()) or len(value) > 6:
+        return None
+    seconds = int(value)
+    return seconds if lo <= seconds <= hi else None
 
 
 # ---- the request --------------------------------------------------------------------------------
@@ -315,12 +324,16 @@ def _fetch(clients: AwsClients, location: str, size: int, output: Path | None) -
     bucket, key = parse_s3_uri(location, key_required=True)
     try:
         if output is not None:
-            clients.s3.download_file(bucket, key, str(output))
+            try:
+                clients.s3.download_file(bucket, key, str(output))
+            except OSError as e:  # the folder went away during the wait, the disk filled, ...
+                raise OpsError(str(output), "OutputNotSaved", f"could not write the result to {output} "
+                               f"({e.strerror or e})", f"copy it yourself: aws s3 cp {location} FILE") from e  # fmt: skip
             return None, output
         if size > MAX_OUTPUT_IN_MEMORY:
-            raise OpsError(
-                location, "OutputTooLarge", f"the result is {size:,} bytes", "save it to a file (--output FILE)"
-            )
+            # The result exists: sending the request again (to add --output) would run it twice.
+            raise OpsError(location, "OutputTooLarge", f"the result is {size:,} bytes, too large to hold in "
+                           "memory", f"copy it: aws s3 cp {location} FILE (next time pass --output FILE)")  # fmt: skip
         obj = clients.s3.get_object(Bucket=bucket, Key=key)
         with obj["Body"] as body:
             data: bytes = body.read()
@@ -346,8 +359,10 @@ class _Queue:
             others = False
             for m in got.get("Messages", []):
                 notice = parse_notice(m.get("Body"))
-                if notice is not None and notice.inference_id == self.inference_id and mine is None:
-                    mine = notice
+                if notice is not None and notice.inference_id == self.inference_id:
+                    # Ours, and every copy of it (SNS delivers at least once): nobody else would ever
+                    # delete a duplicate, and it would circle among the other waiters until it expired.
+                    mine = mine or notice
                     self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
                 else:
                     others = True
