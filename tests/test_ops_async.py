@@ -657,3 +657,51 @@ def test_every_copy_of_our_notice_leaves_a_shared_queue(world: World, monkeypatc
     assert result.notified and result.body == b"done"
     left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
     assert left == [], "no copy of a finished request's notice stays behind"
+
+
+def _answers(world: World, *answers: tuple[int, str]) -> list[int]:
+    """InvokeEndpointAsync answers these (status, code) in turn, then reaches the stand-in; returns the
+    list the number of calls is appended to."""
+    calls: list[int] = []
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        calls.append(1)
+        if len(calls) > len(answers):
+            return None
+        status, code = answers[len(calls) - 1]
+        meta = {"HTTPStatusCode": status}
+        return AWSResponse("https://runtime.invalid", status, {}, None), {  # type: ignore[arg-type]
+            "Error": {"Code": code, "Message": f"{code} from the stand-in"}, "ResponseMetadata": meta}  # fmt: skip
+
+    world.clients.runtime.meta.events.register("before-call.sagemaker-runtime.InvokeEndpointAsync", answer)
+    return calls
+
+
+def test_a_throttled_or_unavailable_enqueue_is_sent_again(world: World) -> None:
+    """The runtime client makes one attempt per call (botocore retries nothing there): a throttled
+    InvokeEndpointAsync ended the call at once, its payload left behind in S3."""
+    calls = _answers(world, (400, "ThrottlingException"), (503, "ServiceUnavailable"))
+    slept: list[float] = []
+    result = invoke_async(world.clients, EP, b"[1]", wait=FAST, sleep=slept.append)
+    assert result.body == b'{"bytes": 3}' and len(calls) == 3 and len(world.runtime.seen) == 1
+    assert len(slept) >= 2 and all(0 <= s <= behaviour.BACKOFF_CAP_S for s in slept)
+
+
+def test_a_refused_enqueue_deletes_its_payload_and_says_nothing_was_queued(world: World) -> None:
+    _answers(world, *[(400, "ThrottlingException")] * behaviour.ASYNC_ENQUEUE_ATTEMPTS)
+    with pytest.raises(OpsError, match=r"ThrottlingException: .*refused the request after 5 attempts, nothing was "
+                       r"queued; the uploaded payload was deleted"):  # fmt: skip
+        invoke_async(world.clients, EP, b"[1]", wait=FAST, sleep=lambda s: None)
+    assert world.keys(f"{EP}/input/") == [] and world.runtime.seen == []
+
+
+def test_an_enqueue_that_may_have_queued_keeps_its_payload_and_names_the_output_path(world: World) -> None:
+    _answers(world, (500, "InternalFailure"))
+    with pytest.raises(OpsError) as e:
+        invoke_async(world.clients, EP, b"[1]", wait=FAST, new_id=lambda: "maybe", sleep=lambda s: None)
+    assert e.value.code == "InternalFailure"
+    assert (
+        f"request maybe may have been queued anyway: if so, its result will appear under s3://{BUCKET}/{EP}/output/"
+        in str(e.value)
+    )
+    assert world.keys(f"{EP}/input/") == [f"{EP}/input/maybe"], "the payload stays for a request that may run"

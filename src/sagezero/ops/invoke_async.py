@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from sagezero import clientbehaviour as behaviour
 from sagezero.ops.errors import (
@@ -342,6 +342,64 @@ def _fetch(clients: AwsClients, location: str, size: int, output: Path | None) -
         raise from_boto(location, e) from e
 
 
+ENQUEUE_RETRYABLE = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "ServiceUnavailable"})
+"""InvokeEndpointAsync's answers that mean "not queued, try again"."""
+
+
+def _enqueue(
+    clients: AwsClients,
+    endpoint: str,
+    request: Mapping[str, Any],
+    *,
+    bucket: str,
+    key: str,
+    output_path: str,
+    sleep: Callable[[float], None],
+    jitter: Callable[[], float],
+    time_left: Callable[[], float],
+) -> Mapping[str, Any]:
+    """InvokeEndpointAsync, sent again while it is throttled or unavailable (within the deadline).
+
+    A refusal (a 4xx answer, or a request botocore would not send) queued nothing: the payload just
+    uploaded is deleted (it is ours, under a fresh key) and the error says so. Any other failure (a 5xx,
+    a connection lost after sending) may have queued the request anyway: the payload stays and the error
+    names the inference id and where its result would appear."""
+    iid = str(request["InferenceId"])
+    input_uri = f"s3://{bucket}/{key}"
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return dict(clients.runtime.invoke_endpoint_async(**request))
+        except ClientError as e:
+            code = error_code(e)
+            status = int(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            retry = code in ENQUEUE_RETRYABLE or status in (429, 503)
+            if retry and attempt < behaviour.ASYNC_ENQUEUE_ATTEMPTS and time_left() > 0:
+                sleep(min(behaviour.backoff_s(attempt, jitter()), max(time_left(), 0.0)))
+                continue
+            refused = retry or 400 <= status < 500
+            error = from_boto(endpoint, e)
+        except ParamValidationError as e:
+            refused, error = True, from_boto(endpoint, e)
+        except BotoCoreError as e:
+            refused, error = False, from_boto(endpoint, e)
+        if refused:
+            try:
+                clients.s3.delete_object(Bucket=bucket, Key=key)
+                fate = "the uploaded payload was deleted"
+            except (ClientError, BotoCoreError):
+                fate = f"the uploaded payload stays at {input_uri}"
+            what = f"after {attempt} attempts" if attempt > 1 else "at once"
+            detail = f"{error.detail}; SageMaker refused the request {what}, nothing was queued; {fate}"
+        else:
+            detail = (
+                f"{error.detail}; request {iid} may have been queued anyway: if so, its result will appear "
+                f"under {output_path} (its payload stays at {input_uri})"
+            )
+        raise OpsError(error.resource, error.code, detail, error.hint) from error
+
+
 class _Queue:
     """Notices from an SQS queue subscribed to the endpoint's topics. Messages about other requests
     are made visible again at once (other clients share the queue); ours is deleted once read."""
@@ -436,7 +494,8 @@ def invoke_async(
     timeout = invocation_timeout_s if invocation_timeout_s is not None else info.invocation_timeout_s
     if timeout is not None:
         request["InvocationTimeoutSeconds"] = timeout
-    accepted = call(endpoint, clients.runtime.invoke_endpoint_async, **request)
+    accepted = _enqueue(clients, endpoint, request, bucket=bucket, key=key, output_path=info.output_path,
+                        sleep=sleep, jitter=jitter, time_left=lambda: wait.deadline_s - (clock() - start))  # fmt: skip
     output_location = str(accepted.get("OutputLocation") or "")
     failure_location = accepted.get("FailureLocation") or None
     inference_id = str(accepted.get("InferenceId") or inference_id)
