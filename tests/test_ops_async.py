@@ -705,3 +705,42 @@ def test_an_enqueue_that_may_have_queued_keeps_its_payload_and_names_the_output_
         in str(e.value)
     )
     assert world.keys(f"{EP}/input/") == [f"{EP}/input/maybe"], "the payload stays for a request that may run"
+
+
+def test_a_queue_in_another_region_is_refused_before_anything_is_uploaded(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The SQS client asks its own region for the queue: every receive answered NonExistentQueue, after
+    the request had been uploaded and queued."""
+    far = cli.session.client("sqs", region_name="us-east-1").create_queue(QueueName="far")["QueueUrl"]
+    assert mod.queue_region(far) == "us-east-1"
+    (tmp_path / "req").write_bytes(b"[1]")
+    assert _run("invoke", "--async", "--endpoint", EP, "--sqs-queue-url", far, str(tmp_path / "req")) == 2
+    err = capsys.readouterr().err
+    assert "QueueInOtherRegion: the queue is in us-east-1, the SQS client in eu-west-1" in err, err
+    assert cli.keys() == [] and cli.runtime.seen == []
+
+
+@pytest.mark.parametrize(
+    ("url", "region"),
+    [("https://sqs.eu-west-1.amazonaws.com/123456789012/q", "eu-west-1"),
+     ("https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q", "cn-north-1"),
+     ("https://ap-south-1.queue.amazonaws.com/123456789012/q", "ap-south-1"),
+     ("https://queue.amazonaws.com/123456789012/q", "us-east-1"),
+     ("http://localhost:4566/000000000000/q", None)],
+)  # fmt: skip
+def test_queue_region_reads_every_sqs_url_form(url: str, region: str | None) -> None:
+    assert mod.queue_region(url) == region
+
+
+def test_a_queue_that_cannot_be_read_costs_the_notice_not_the_result(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A deleted queue (or one the role may not read) ended the wait with an error although the result
+    was about to be in S3; the module says a lost notice costs time, never the result."""
+    gone = "https://sqs.eu-west-1.amazonaws.com/123456789012/deleted-queue"
+    (tmp_path / "req").write_bytes(b"[1]")
+    assert _run("invoke", "--async", "--endpoint", EP, "--sqs-queue-url", gone, str(tmp_path / "req")) == 0
+    out, err = capsys.readouterr()
+    assert out == '{"bytes": 3}\n'
+    assert "warning: cannot read the notification queue" in err and "NonExistentQueue" in err, err

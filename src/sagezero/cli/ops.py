@@ -160,7 +160,13 @@ def _accepted(inference_id: str, output_location: str) -> None:
 def cmd_invoke_async(args: argparse.Namespace) -> int:
     """`invoke --async`: the payload file is checked (and its output file's folder) before any AWS client
     exists; an endpoint that is not asynchronous, or has no input location, is the user's mistake (exit 2)."""
-    from sagezero.ops.errors import BadPayloadError, NoInputLocationError, NotAsyncEndpointError, OpsError
+    from sagezero.ops.errors import (
+        BadPayloadError,
+        NoInputLocationError,
+        NotAsyncEndpointError,
+        OpsError,
+        QueueRegionError,
+    )
     from sagezero.ops.invoke_async import WaitPolicy, invoke_async, payload_problem
 
     if args.file == "-":
@@ -180,9 +186,9 @@ def cmd_invoke_async(args: argparse.Namespace) -> int:
             clients, target.endpoint_name, args.file, content_type=args.content_type, accept=args.accept,
             input_location=args.input_location, invocation_timeout_s=args.invocation_timeout,
             sqs_queue_url=args.sqs_queue_url, output=output, wait=WaitPolicy(deadline_s=deadline),
-            on_accepted=_accepted,
+            on_accepted=_accepted, warn=_warn,
         )  # fmt: skip
-    except (BadPayloadError, NotAsyncEndpointError, NoInputLocationError) as e:
+    except (BadPayloadError, NotAsyncEndpointError, NoInputLocationError, QueueRegionError) as e:
         fail(str(e))
     except OpsError as e:
         fail(str(e), EXIT_FINDINGS)

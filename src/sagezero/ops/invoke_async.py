@@ -12,6 +12,7 @@ the output location to fetch later. boto3 only (a web backend imports this).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import re
@@ -31,6 +32,7 @@ from sagezero.ops.errors import (
     NoInputLocationError,
     NotAsyncEndpointError,
     OpsError,
+    QueueRegionError,
     StillQueuedError,
     call,
     error_code,
@@ -52,6 +54,20 @@ MAX_OUTPUT_IN_MEMORY = 64 * 1024 * 1024
 Clock = Callable[[], float]
 Payload = bytes | str | os.PathLike[str]
 _NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
+# The region in an SQS queue URL: sqs.<region>.amazonaws.com[.cn], or the legacy <region>.queue.amazonaws.com
+# and queue.amazonaws.com (us-east-1). Any other host (a local stand-in) names no region.
+_SQS_HOST = re.compile(r"https?://(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.queue|(queue))\.amazonaws\.com(?:\.cn)?/", re.I)
+_log = logging.getLogger("sagezero.ops")
+
+
+def queue_region(url: str) -> str | None:
+    """The region an SQS queue URL names, or None when its host is not an AWS one."""
+    m = _SQS_HOST.match(url)
+    if not m:
+        return None
+    return (m.group(1) or m.group(2) or "us-east-1").lower()
+
+
 # AWS's bucket naming rules (3-63 lowercase letters, digits, dots, hyphens; starts and ends alphanumeric).
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
@@ -449,6 +465,7 @@ def invoke_async(
     jitter: Callable[[], float] = random.random,
     new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     on_accepted: Callable[[str, str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> AsyncResult:
     """Upload `payload` (bytes, or a file streamed in parts), enqueue it, and wait for its result.
 
@@ -457,11 +474,16 @@ def invoke_async(
     `NotAsyncEndpointError`, `NoInputLocationError` before anything is uploaded; `InferenceFailedError` with the
     failure object's text; `StillQueuedError` at the deadline (the request stays accepted).
     `on_accepted(inference_id, output_location)` is told as soon as SageMaker accepts the request, so a
-    caller that is interrupted while waiting still knows where the result will be."""
+    caller that is interrupted while waiting still knows where the result will be. `warn` hears about a
+    queue that cannot be read (the wait goes on by polling S3); without it, the `sagezero.ops` logger does."""
     if clients.s3 is None:
         raise OpsError(endpoint, "NoS3Client", "asynchronous requests need an S3 client (AwsClients.s3)", "")
     if sqs_queue_url is not None and clients.sqs is None:
         raise OpsError(endpoint, "NoSqsClient", "waiting on a queue needs an SQS client (AwsClients.sqs)", "")
+    if sqs_queue_url is not None:
+        theirs, ours = queue_region(sqs_queue_url), getattr(clients.sqs.meta, "region_name", None)
+        if theirs and ours and theirs != ours:
+            raise QueueRegionError(sqs_queue_url, theirs, ours)
     lo, hi = INVOCATION_TIMEOUT_RANGE
     if invocation_timeout_s is not None and not lo <= invocation_timeout_s <= hi:
         raise ValueError(f"invocation_timeout_s: AWS allows {lo}-{hi} seconds, got {invocation_timeout_s}")
@@ -512,7 +534,7 @@ def invoke_async(
         return _wait(clients, endpoint, info, wait, sleep=sleep, clock=clock, jitter=jitter, start=start,
                      uploaded=uploaded, inference_id=inference_id, input_uri=input_uri,
                      output_location=output_location, failure_location=failure_location,
-                     sqs_queue_url=sqs_queue_url, output=output)  # fmt: skip
+                     sqs_queue_url=sqs_queue_url, output=output, warn=warn or _log.warning)  # fmt: skip
     except (InferenceFailedError, StillQueuedError):
         raise
     except OpsError as e:
@@ -539,6 +561,7 @@ def _wait(
     failure_location: str | None,
     sqs_queue_url: str | None,
     output: str | os.PathLike[str] | None,
+    warn: Callable[[str], None],
 ) -> AsyncResult:
     """Until the deadline: the output object (a result), the failure object (InferenceFailedError), or
     the queue's notice; StillQueuedError when the deadline passes first."""
@@ -568,7 +591,13 @@ def _wait(
         if remaining <= 0:
             raise StillQueuedError(endpoint, inference_id, output_location, failure_location, clock() - start)
         if queue is not None:
-            notice, others = queue.wait(min(wait.sqs_wait_s, int(remaining)))
+            try:
+                notice, others = queue.wait(min(wait.sqs_wait_s, int(remaining)))
+            except OpsError as e:
+                # A queue that cannot be read (deleted, no permission) costs the notice, not the result.
+                warn(f"cannot read the notification queue ({e}); waiting for request {inference_id} by polling S3")
+                queue = None
+                continue
             if notice is not None and notice.completed:
                 head = _head(clients, output_location)
                 if head is not None:
