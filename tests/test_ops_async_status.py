@@ -219,3 +219,27 @@ def test_teardown_removes_an_async_tenant_through_its_variant(clients: AwsClient
     assert aas.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []
     assert clients.cloudwatch.describe_alarms()["MetricAlarms"] == []
     assert sm.list_endpoints()["Endpoints"] == [] and sm.list_models()["Models"] == []
+
+
+def test_cli_teardown_of_an_async_tenant_says_what_it_keeps_and_what_is_lost(
+    clients: AwsClients, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """`teardown --outputs` refused an async tenant ("has no inference component ... invoke --async"),
+    and with --endpoint it deleted the endpoint without a word about the S3 data it leaves (and bills)
+    or the queued requests it drops."""
+    from sagezero import cli
+    from sagezero.ops import target as target_mod
+
+    monkeypatch.setattr(target_mod.AwsClients, "create", classmethod(lambda cls, **kw: clients))
+    Tenant().build(clients)
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"queued": {"endpoint_name": EP, "inference_component_name": "", "mode": "async"}}))
+    assert cli.main(["teardown", "--outputs", str(outputs)]) == 0
+    plan = capsys.readouterr().out
+    assert f"endpoint             {EP}" in plan and "not deleted, and not touched:" in plan, plan
+    assert f"S3 objects under s3://b/{EP}/output/ and s3://b/{EP}/failure/" in plan
+    assert "requests still queued on the endpoint are dropped with it" in plan
+    assert cli.main(["teardown", "--outputs", str(outputs), "--yes"]) == 0
+    done = capsys.readouterr().out
+    assert "deleted 7 resource(s)" in done and f"S3 objects under s3://b/{EP}/output/" in done
+    assert clients.sagemaker.list_endpoints()["Endpoints"] == []

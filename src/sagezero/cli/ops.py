@@ -277,22 +277,28 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     from sagezero.ops import OpsError
     from sagezero.ops.teardown import Deletion, teardown
 
-    clients, target = _target(args)
+    # An asynchronous tenant has no component: its endpoint variant is what teardown removes.
+    clients, target = _target(args, needs_component=False)
+    kept: list[str] = []
 
     def show(d: Deletion) -> None:
         sys.stderr.write(f"  deleting {d.kind} {d.name}\n")
 
     try:
-        steps = teardown(clients, target, execute=args.yes, progress=show)
+        steps = teardown(clients, target, execute=args.yes, progress=show, kept=kept.append)
     except OpsError as e:
         fail(str(e), EXIT_FINDINGS)
+    # Said in the plan and after the deletion alike: what stays (user data) and what is lost (the queue).
+    notes = "".join(f"  - {note}\n" for note in kept)
     if not steps:
         sys.stdout.write("nothing to delete: no resources of this tenant were found\n")
     elif not args.yes:
         sys.stdout.write("would delete, in this order (run again with --yes to do it):\n")
         sys.stdout.write("".join(f"  {i}. {d.kind:<20} {d.name}\n" for i, d in enumerate(steps, 1)))
+        sys.stdout.write(f"not deleted, and not touched:\n{notes}" if notes else "")
     else:
         sys.stdout.write(f"deleted {len(steps)} resource(s)\n")
+        sys.stdout.write(f"not deleted:\n{notes}" if notes else "")
     return EXIT_OK
 
 
@@ -366,7 +372,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="delete a hand-built tenant in the order AWS accepts (shows the plan; --yes to delete)",
         description="For endpoints not managed by Pulumi (use `pulumi destroy` for those). Deletes alarms, "
         "policies, the scalable target, the inference component (waiting until gone), the endpoint, its "
-        "config and the model, in that order.",
+        "config and the model, in that order. An asynchronous endpoint's S3 objects (payloads, results) and "
+        "SNS topics are never deleted; the plan says so.",
     )
     _add_target_args(td)
     td.add_argument("--yes", action="store_true", help="really delete")
