@@ -744,3 +744,43 @@ def test_a_queue_that_cannot_be_read_costs_the_notice_not_the_result(
     out, err = capsys.readouterr()
     assert out == '{"bytes": 3}\n'
     assert "warning: cannot read the notification queue" in err and "NonExistentQueue" in err, err
+
+
+def test_a_non_ascii_input_prefix_is_refused_before_upload(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The input location travels in an HTTP header: botocore sent the key's UTF-8 bytes, the stand-in
+    (an HTTP/1.1 server, as AWS's front door is) read them as Latin-1, and the request was queued for an
+    object that does not exist; it waited out the deadline. Refused at once now, nothing uploaded."""
+    with pytest.raises(OpsError, match="BadInputLocation: --input-location: .*non-ASCII"):
+        invoke_async(world.clients, EP, b"[1]", input_location=f"s3://{BUCKET}/données/", wait=FAST)
+    world.endpoint("tagged", tags={INPUT_TAG: f"s3://{BUCKET}/日本/"})
+    with pytest.raises(OpsError, match=f"BadInputLocation: tag {INPUT_TAG}: .*non-ASCII"):
+        invoke_async(world.clients, "tagged", b"[1]", wait=FAST)
+    assert world.keys() == [] and world.runtime.seen == []
+    (tmp_path / "req").write_bytes(b"[1]")
+    assert (
+        _run("invoke", "--async", "--endpoint", EP, "--input-location", f"s3://{BUCKET}/é/", str(tmp_path / "req")) == 2
+    )
+    assert "non-ASCII" in capsys.readouterr().err
+
+
+def test_an_upload_that_fails_midway_leaves_no_parts_behind(world: World, tmp_path: Path) -> None:
+    """A part refused midway (here the second of four): the multipart upload is aborted (no stored,
+    billed parts), nothing is queued, and the error names the object."""
+    big = tmp_path / "big.bin"
+    with big.open("wb") as f:
+        f.truncate(3 * behaviour.ASYNC_UPLOAD_CHUNK_BYTES + 1)
+    parts: list[int] = []
+
+    def second_refused(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        parts.append(1)
+        if len(parts) < 2:
+            return None
+        return AWSResponse("https://s3.invalid", 403, {}, None), {"Error": {"Code": "AccessDenied", "Message": "no"}}  # type: ignore[arg-type]
+
+    world.clients.s3.meta.events.register("before-call.s3.UploadPart", second_refused)
+    with pytest.raises(OpsError, match=f"s3://{BUCKET}/{EP}/input/.*AccessDenied"):
+        invoke_async(world.clients, EP, big, wait=FAST)
+    assert world.clients.s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads") is None
+    assert world.keys() == [] and world.runtime.seen == []

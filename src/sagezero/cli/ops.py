@@ -133,10 +133,10 @@ class _DefaultDeadline(float):
 
 def s3_location(text: str) -> str:
     """An `s3://bucket/prefix/` the payload is uploaded under (checked before credentials are read)."""
-    from sagezero.ops.invoke_async import S3UriError, parse_s3_uri
+    from sagezero.ops.invoke_async import S3UriError, parse_input_prefix
 
     try:
-        parse_s3_uri(text)
+        parse_input_prefix(text)
     except S3UriError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
     return text

@@ -94,6 +94,18 @@ def parse_s3_uri(uri: object, *, key_required: bool = False) -> tuple[str, str]:
     return bucket, key
 
 
+def parse_input_prefix(uri: object) -> tuple[str, str]:
+    """(bucket, key prefix) of the `s3://bucket/prefix/` payloads are uploaded under. ASCII only: the
+    payload's location travels to SageMaker in an HTTP header (X-Amzn-SageMaker-InputLocation), where
+    botocore sends a non-ASCII key as raw UTF-8 bytes that an HTTP/1.1 server reads as Latin-1: the
+    request would be queued for an object that does not exist."""
+    bucket, key = parse_s3_uri(uri)
+    if not key.isascii():
+        raise S3UriError(f"{str(uri)[:120]!r}: the prefix holds non-ASCII characters, which SageMaker receives "
+                         "in an HTTP header; use an ASCII prefix")  # fmt: skip
+    return bucket, key
+
+
 @dataclass(frozen=True)
 class Notice:
     """What SageMaker's SNS notification says about one request."""
@@ -496,7 +508,7 @@ def invoke_async(
     if prefix is None:
         raise NoInputLocationError(endpoint, INPUT_TAG)
     try:
-        bucket, key_prefix = parse_s3_uri(prefix)
+        bucket, key_prefix = parse_input_prefix(prefix)
     except S3UriError as e:
         where = "--input-location" if input_location else f"tag {INPUT_TAG}"
         raise OpsError(endpoint, "BadInputLocation", f"{where}: {e}", "") from e
