@@ -267,12 +267,12 @@ def test_a_result_that_cannot_be_read_still_names_the_accepted_request(world: Wo
         return AWSResponse("https://s3.invalid", 403, {}, None), {"Error": {"Code": "403", "Message": "Forbidden"}}  # type: ignore[arg-type]
 
     heard: list[tuple[str, str]] = []
-    world.clients.s3.meta.events.register("before-call.s3.HeadObject", forbidden)
+    world.clients.s3.meta.events.register("before-call.s3.GetObject", forbidden)
     try:
         with pytest.raises(OpsError) as e:
             invoke_async(world.clients, EP, b"[1]", wait=FAST, on_accepted=lambda i, o: heard.append((i, o)))
     finally:
-        world.clients.s3.meta.events.unregister("before-call.s3.HeadObject", forbidden)
+        world.clients.s3.meta.events.unregister("before-call.s3.GetObject", forbidden)
     ((iid, output),) = heard
     assert e.value.code == "403" and f"request {iid} was accepted and its result will appear at {output}" in str(
         e.value
@@ -784,3 +784,40 @@ def test_an_upload_that_fails_midway_leaves_no_parts_behind(world: World, tmp_pa
         invoke_async(world.clients, EP, big, wait=FAST)
     assert world.clients.s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads") is None
     assert world.keys() == [] and world.runtime.seen == []
+
+
+def _no_list_bucket(world: World) -> None:
+    """S3 as an identity with s3:GetObject but not s3:ListBucket sees it: HEAD of a missing key is 403."""
+    asked: list[str] = []
+    plain = world.session.client("s3")
+
+    def remember(params: dict[str, Any], **_: Any) -> None:
+        asked.append(params["Key"])
+
+    def forbid_missing(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if plain.list_objects_v2(Bucket=BUCKET, Prefix=asked[-1]).get("KeyCount"):
+            return None
+        return AWSResponse("https://s3.invalid", 403, {}, None), {"Error": {"Code": "403", "Message": "Forbidden"}}  # type: ignore[arg-type]
+
+    world.clients.s3.meta.events.register("before-parameter-build.s3.HeadObject", remember)
+    world.clients.s3.meta.events.register("before-call.s3.HeadObject", forbid_missing)
+
+
+def test_a_role_without_list_bucket_still_gets_its_result(world: World) -> None:
+    """AWS answers HeadObject on a missing key with 403 to an identity without s3:ListBucket: the first
+    poll, before the result existed, ended the wait with "403 Forbidden" for every least-privilege role."""
+    _no_list_bucket(world)
+    heard: list[str] = []
+    result = invoke_async(world.clients, EP, b"[1]", wait=FAST, warn=heard.append)
+    assert result.body == b'{"bytes": 3}' and result.checks > 1
+    assert len(heard) == 1 and "s3:ListBucket" in heard[0], heard
+
+
+def test_a_result_never_readable_without_list_bucket_ends_still_queued_naming_it(world: World) -> None:
+    _no_list_bucket(world)
+    world.runtime.outcome = "never"
+    heard: list[str] = []
+    with pytest.raises(StillQueuedError) as e:
+        invoke_async(world.clients, EP, b"[1]", wait=WaitPolicy(deadline_s=0.3, base_s=0.02, cap_s=0.05),
+                     warn=heard.append)  # fmt: skip
+    assert f"s3://{BUCKET}/{EP}/output/" in str(e.value) and len(heard) == 1

@@ -324,12 +324,21 @@ def _upload(clients: AwsClients, endpoint: str, payload: Payload, path: Path | N
         raise BadPayloadError(endpoint, f"payload {path}: failed while uploading ({e.strerror or e})") from e
 
 
-def _head(clients: AwsClients, location: str) -> Mapping[str, Any] | None:
+_FORBIDDEN = frozenset({"403", "Forbidden", "AccessDenied"})
+
+
+def _head(clients: AwsClients, location: str, forbidden: set[str] | None = None) -> Mapping[str, Any] | None:
+    """The object's metadata, or None while it is not there. S3 answers a missing key with 403, not 404,
+    to an identity without s3:ListBucket on the bucket (a least-privilege web backend's role): with
+    `forbidden` given, a 403 is "not there yet" too, and the location is added to it."""
     bucket, key = parse_s3_uri(location, key_required=True)
     try:
         return dict(clients.s3.head_object(Bucket=bucket, Key=key))
     except ClientError as e:
         if error_code(e) in _NOT_FOUND:
+            return None
+        if forbidden is not None and error_code(e) in _FORBIDDEN:
+            forbidden.add(location)
             return None
         raise from_boto(location, e) from e
     except BotoCoreError as e:
@@ -580,6 +589,19 @@ def _wait(
 
     queue = _Queue(clients, sqs_queue_url, inference_id) if sqs_queue_url else None
     checks = 0
+    forbidden: set[str] = set()
+    told = False
+
+    def head_of(location: str) -> Mapping[str, Any] | None:
+        nonlocal told
+        found = _head(clients, location, forbidden)
+        if forbidden and not told:
+            told = True
+            warn(f"S3 answers 403 for {sorted(forbidden)[0]}: not written yet, seen by an identity without "
+                 "s3:ListBucket (S3 then answers 403 instead of 404), or one without s3:GetObject on it; "
+                 f"waiting on for request {inference_id}")  # fmt: skip
+        return found
+
     out_path = Path(output) if output is not None else None
 
     def done(head: Mapping[str, Any], notified: bool) -> AsyncResult:
@@ -594,10 +616,10 @@ def _wait(
 
     while True:
         checks += 1
-        head = _head(clients, output_location)
+        head = head_of(output_location)
         if head is not None:
             return done(head, notified=False)
-        if failure_location and _head(clients, failure_location) is not None:
+        if failure_location and head_of(failure_location) is not None:
             raise failed("", failure_location)
         remaining = wait.deadline_s - (clock() - start)
         if remaining <= 0:
@@ -611,9 +633,12 @@ def _wait(
                 queue = None
                 continue
             if notice is not None and notice.completed:
-                head = _head(clients, output_location)
+                head = head_of(output_location)
                 if head is not None:
                     return done(head, notified=True)
+                if output_location in forbidden:  # written, says SageMaker: so the 403 is a refusal
+                    raise OpsError(output_location, "AccessDenied", "the result is written (the notice says "
+                                   "so) but S3 refuses to read it", "the caller needs s3:GetObject on it")  # fmt: skip
             elif notice is not None:
                 raise failed(notice.failure_reason, notice.failure_location or failure_location or output_location)
             if others:
