@@ -752,7 +752,7 @@ def test_a_non_ascii_input_prefix_is_refused_before_upload(
     """The input location travels in an HTTP header: botocore sent the key's UTF-8 bytes, the stand-in
     (an HTTP/1.1 server, as AWS's front door is) read them as Latin-1, and the request was queued for an
     object that does not exist; it waited out the deadline. Refused at once now, nothing uploaded."""
-    with pytest.raises(OpsError, match="BadInputLocation: --input-location: .*non-ASCII"):
+    with pytest.raises(OpsError, match=r"BadInputLocation: --input-location: .*non-ASCII"):
         invoke_async(world.clients, EP, b"[1]", input_location=f"s3://{BUCKET}/données/", wait=FAST)
     world.endpoint("tagged", tags={INPUT_TAG: f"s3://{BUCKET}/日本/"})
     with pytest.raises(OpsError, match=f"BadInputLocation: tag {INPUT_TAG}: .*non-ASCII"):
