@@ -53,6 +53,8 @@ class Runtime:
     cold_start_s: float = 0.15
     outcome: str = "ok"
     """ok: writes the output; fail: writes the failure object; never: keeps the request queued."""
+    extension: str = ""
+    """Written under <S3OutputPath><extension> (as S3OutputPathExtension does): not where the config says."""
     seen: list[dict[str, str]] = field(default_factory=list)
     workers: list[threading.Thread] = field(default_factory=list)
 
@@ -78,8 +80,8 @@ def _handler(rt: Runtime, session: boto3.Session) -> type[BaseHTTPRequestHandler
                 )
             out = cfg["OutputConfig"]
             iid = h["Inference-Id"]
-            output = f"{out['S3OutputPath'].rstrip('/')}/{iid}.out"
-            failure = f"{out['S3FailurePath'].rstrip('/')}/{iid}-error.out"
+            output = f"{out['S3OutputPath'].rstrip('/')}/{rt.extension}{iid}.out"
+            failure = f"{out['S3FailurePath'].rstrip('/')}/{rt.extension}{iid}-error.out"
             worker = threading.Thread(target=self._work, args=(h["InputLocation"], iid, output, failure, out))
             rt.workers.append(worker)
             worker.start()
@@ -821,3 +823,33 @@ def test_a_result_never_readable_without_list_bucket_ends_still_queued_naming_it
         invoke_async(world.clients, EP, b"[1]", wait=WaitPolicy(deadline_s=0.3, base_s=0.02, cap_s=0.05),
                      warn=heard.append)  # fmt: skip
     assert f"s3://{BUCKET}/{EP}/output/" in str(e.value) and len(heard) == 1
+
+
+@pytest.mark.parametrize("outcome", ["ok", "fail"])
+def test_the_locations_sagemaker_answers_are_the_ones_watched(world: World, outcome: str) -> None:
+    """The result is looked for where InvokeEndpointAsync's answer says (OutputLocation, FailureLocation),
+    never where the config's paths would put it: an S3OutputPathExtension moves it."""
+    world.runtime.extension, world.runtime.outcome = "2026/11/25/", outcome
+    if outcome == "ok":
+        result = invoke_async(world.clients, EP, b"[1]", wait=FAST)
+        assert result.output_location == f"s3://{BUCKET}/{EP}/output/2026/11/25/{result.inference_id}.out"
+        assert result.body == b'{"bytes": 3}'
+    else:
+        with pytest.raises(InferenceFailedError, match="CUDA out of memory") as e:
+            invoke_async(world.clients, EP, b"[1]", wait=FAST)
+        assert "/failure/2026/11/25/" in e.value.failure_location
+
+
+def test_cli_interrupted_while_waiting_has_already_said_where_the_result_will_be(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "req").write_bytes(b"[1]")
+    cli.runtime.outcome = "never"
+
+    def ctrl_c(**_: Any) -> None:
+        raise KeyboardInterrupt
+
+    cli.clients.s3.meta.events.register("before-call.s3.HeadObject", ctrl_c)
+    assert _run("invoke", "--async", "--endpoint", EP, str(tmp_path / "req")) == 130
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert f"its result will appear at s3://{BUCKET}/{EP}/output/" in lines[0] and "interrupted" in lines[-1], lines
