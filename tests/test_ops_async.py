@@ -853,3 +853,18 @@ def test_cli_interrupted_while_waiting_has_already_said_where_the_result_will_be
     assert _run("invoke", "--async", "--endpoint", EP, str(tmp_path / "req")) == 130
     lines = capsys.readouterr().err.strip().splitlines()
     assert f"its result will appear at s3://{BUCKET}/{EP}/output/" in lines[0] and "interrupted" in lines[-1], lines
+
+
+def test_a_role_without_list_tags_can_still_send_with_an_explicit_location(world: World) -> None:
+    """sagemaker:ListTags only serves the defaults: a web backend's role that may not read tags but names
+    the input location itself was refused with AccessDeniedException before anything was sent."""
+
+    def denied(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://sm.invalid", 400, {}, None), {  # type: ignore[arg-type]
+            "Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform: sagemaker:ListTags"}}  # fmt: skip
+
+    world.clients.sagemaker.meta.events.register("before-call.sagemaker.ListTags", denied)
+    result = invoke_async(world.clients, EP, b"[1]", input_location=INPUT, invocation_timeout_s=60, wait=FAST)
+    assert result.body == b'{"bytes": 3}' and world.runtime.seen[0]["InvocationTimeoutSeconds"] == "60"
+    with pytest.raises(NoInputLocationError, match="--input-location"):
+        invoke_async(world.clients, EP, b"[1]", wait=FAST)

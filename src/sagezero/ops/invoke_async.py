@@ -27,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from sagezero import clientbehaviour as behaviour
 from sagezero.ops.errors import (
+    DENIED_CODES,
     BadPayloadError,
     InferenceFailedError,
     NoInputLocationError,
@@ -193,7 +194,13 @@ def describe_async(clients: AwsClients, endpoint: str) -> AsyncEndpoint:
         try:
             for page in pages:
                 tags.update({str(t["Key"]): str(t["Value"]) for t in page.get("Tags", [])})
-        except (ClientError, BotoCoreError) as e:
+        except ClientError as e:
+            # A narrow role (a web backend's) may invoke without sagemaker:ListTags: it then passes the
+            # input location itself, and the missing tag is named by NoInputLocationError if it does not.
+            if error_code(e) not in DENIED_CODES:
+                raise from_boto(endpoint, e) from e
+            tags = {}
+        except BotoCoreError as e:
             raise from_boto(endpoint, e) from e
     timeout = tags.get(TIMEOUT_TAG)
     return AsyncEndpoint(
