@@ -53,6 +53,8 @@ class Runtime:
     cold_start_s: float = 0.15
     outcome: str = "ok"
     """ok: writes the output; fail: writes the failure object; never: keeps the request queued."""
+    body: bytes | None = None
+    """The result written (default: `{"bytes": <payload size>}`)."""
     extension: str = ""
     """Written under <S3OutputPath><extension> (as S3OutputPathExtension does): not where the config says."""
     seen: list[dict[str, str]] = field(default_factory=list)
@@ -101,7 +103,8 @@ def _handler(rt: Runtime, session: boto3.Session) -> type[BaseHTTPRequestHandler
                                       "eventName": "InferenceResult", "requestParameters": {"inputLocation": source}}  # fmt: skip
             if rt.outcome == "ok":
                 bucket, key = parse_s3_uri(output)
-                s3.put_object(Bucket=bucket, Key=key, Body=b'{"bytes": %d}' % len(data), ContentType="application/json")
+                result = rt.body if rt.body is not None else b'{"bytes": %d}' % len(data)
+                s3.put_object(Bucket=bucket, Key=key, Body=result, ContentType="application/json")
                 notice |= {"invocationStatus": "Completed", "responseParameters": {"outputLocation": output,
                                                                                    "contentType": "application/json"}}  # fmt: skip
                 topic = topics.get("SuccessTopic")
@@ -868,3 +871,17 @@ def test_a_role_without_list_tags_can_still_send_with_an_explicit_location(world
     assert result.body == b'{"bytes": 3}' and world.runtime.seen[0]["InvocationTimeoutSeconds"] == "60"
     with pytest.raises(NoInputLocationError, match="--input-location"):
         invoke_async(world.clients, EP, b"[1]", wait=FAST)
+
+
+def test_cli_prints_a_binary_result_byte_for_byte(
+    cli: World, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """`sagezero invoke --async img.jpg > mask.png`: a newline was appended to every result not ending in
+    one, corrupting binary output; text still gets its newline for the terminal."""
+    (tmp_path / "req").write_bytes(b"[1]")
+    cli.runtime.body = png = b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
+    assert _run("invoke", "--async", "--endpoint", EP, str(tmp_path / "req")) == 0
+    assert capsysbinary.readouterr().out == png
+    cli.runtime.body = b'{"ok": true}'
+    assert _run("invoke", "--async", "--endpoint", EP, str(tmp_path / "req")) == 0
+    assert capsysbinary.readouterr().out == b'{"ok": true}\n'

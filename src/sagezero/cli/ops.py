@@ -157,6 +157,18 @@ def _accepted(inference_id: str, output_location: str) -> None:
     sys.stderr.flush()
 
 
+def _needs_newline(body: bytes) -> bool:
+    """A text result gets a final newline for the terminal; a binary one (an image, a tensor) is written
+    byte for byte, since `> file` must hold exactly what S3 holds."""
+    if body.endswith(b"\n"):
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def cmd_invoke_async(args: argparse.Namespace) -> int:
     """`invoke --async`: the payload file is checked (and its output file's folder) before any AWS client
     exists; an endpoint that is not asynchronous, or has no input location, is the user's mistake (exit 2)."""
@@ -193,7 +205,7 @@ def cmd_invoke_async(args: argparse.Namespace) -> int:
     except OpsError as e:
         fail(str(e), EXIT_FINDINGS)
     if result.body is not None:
-        sys.stdout.buffer.write(result.body + (b"" if result.body.endswith(b"\n") else b"\n"))
+        sys.stdout.buffer.write(result.body + (b"\n" if _needs_newline(result.body) else b""))
     sys.stderr.write(
         f"sagezero: request {result.inference_id}: result after {result.waited_s:.0f} s"
         + (" (queued through a cold start)" if result.cold else "")
@@ -225,7 +237,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
                         retry=RetryPolicy(deadline_s=args.deadline), warn=_warn)  # fmt: skip
     except OpsError as e:
         fail(str(e), EXIT_FINDINGS)
-    sys.stdout.buffer.write(result.body + (b"" if result.body.endswith(b"\n") else b"\n"))
+    sys.stdout.buffer.write(result.body + (b"\n" if _needs_newline(result.body) else b""))
     if result.cold:
         sys.stderr.write(
             f"sagezero: cold start: answered after {result.waited_s:.0f} s and {result.attempts} attempts\n"
