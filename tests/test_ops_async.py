@@ -644,21 +644,23 @@ def test_every_copy_of_our_notice_leaves_a_shared_queue(world: World, monkeypatc
     who had already gone, and circled among the other waiters until it expired."""
     sqs = world.clients.sqs
     url = sqs.create_queue(QueueName="dups")["QueueUrl"]
+    topic = world.session.client("sns").create_topic(Name="ok")["TopicArn"]
+    world.endpoint("dupes", topics={"SuccessTopic": topic})
     world.runtime.outcome = "never"
-    world.clients.s3.put_object(Bucket=BUCKET, Key=f"{EP}/output/fixed.out", Body=b"done")
+    world.clients.s3.put_object(Bucket=BUCKET, Key="dupes/output/fixed.out", Body=b"done")
     notice = json.dumps({"inferenceId": "fixed", "invocationStatus": "Completed",
-                         "responseParameters": {"outputLocation": f"s3://{BUCKET}/{EP}/output/fixed.out"}})  # fmt: skip
+                         "responseParameters": {"outputLocation": f"s3://{BUCKET}/dupes/output/fixed.out"}})  # fmt: skip
     for _ in range(2):
         sqs.send_message(QueueUrl=url, MessageBody=notice)
     original = mod._head
     heads: list[str] = []
 
-    def first_miss(clients: AwsClients, location: str) -> Any:  # the first HEAD comes before the notice
+    def first_miss(clients: AwsClients, location: str, *rest: Any) -> Any:  # the first HEAD precedes the notice
         heads.append(location)
-        return None if len(heads) == 1 else original(clients, location)
+        return None if len(heads) == 1 else original(clients, location, *rest)
 
     monkeypatch.setattr(mod, "_head", first_miss)
-    result = invoke_async(world.clients, EP, b"[1]", sqs_queue_url=url, new_id=lambda: "fixed", wait=SLOW_S3)
+    result = invoke_async(world.clients, "dupes", b"[1]", sqs_queue_url=url, new_id=lambda: "fixed", wait=SLOW_S3)
     assert result.notified and result.body == b"done"
     left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
     assert left == [], "no copy of a finished request's notice stays behind"
@@ -745,7 +747,8 @@ def test_a_queue_that_cannot_be_read_costs_the_notice_not_the_result(
     was about to be in S3; the module says a lost notice costs time, never the result."""
     gone = "https://sqs.eu-west-1.amazonaws.com/123456789012/deleted-queue"
     (tmp_path / "req").write_bytes(b"[1]")
-    assert _run("invoke", "--async", "--endpoint", EP, "--sqs-queue-url", gone, str(tmp_path / "req")) == 0
+    cli.endpoint("notified", topics={"SuccessTopic": cli.session.client("sns").create_topic(Name="ok")["TopicArn"]})
+    assert _run("invoke", "--async", "--endpoint", "notified", "--sqs-queue-url", gone, str(tmp_path / "req")) == 0
     out, err = capsys.readouterr()
     assert out == '{"bytes": 3}\n'
     assert "warning: cannot read the notification queue" in err and "NonExistentQueue" in err, err
@@ -885,3 +888,15 @@ def test_cli_prints_a_binary_result_byte_for_byte(
     cli.runtime.body = b'{"ok": true}'
     assert _run("invoke", "--async", "--endpoint", EP, str(tmp_path / "req")) == 0
     assert capsysbinary.readouterr().out == b'{"ok": true}\n'
+
+
+def test_a_queue_for_an_endpoint_without_topics_is_not_waited_on(world: World) -> None:
+    """Nothing publishes to the queue of an endpoint without NotificationConfig: each 20 s long poll was
+    pure delay before the next look at S3. Said once, then S3 is polled."""
+    url = world.clients.sqs.create_queue(QueueName="silent")["QueueUrl"]
+    heard: list[str] = []
+    t0 = time.monotonic()
+    result = invoke_async(world.clients, EP, b"[1]", sqs_queue_url=url, wait=WaitPolicy(
+        deadline_s=10.0, base_s=0.02, cap_s=0.05, sqs_wait_s=5), warn=heard.append)  # fmt: skip
+    assert result.body == b'{"bytes": 3}' and not result.notified and time.monotonic() - t0 < 3.0
+    assert len(heard) == 1 and "has no SNS topics" in heard[0]

@@ -520,6 +520,11 @@ def invoke_async(
         raise BadPayloadError(endpoint, problem)
     start = clock()
     info = describe_async(clients, endpoint)
+    if sqs_queue_url is not None and not (info.success_topic or info.error_topic):
+        # Nothing publishes to the queue: 20-second long polls would only slow finding the result.
+        (warn or _log.warning)(f"endpoint {endpoint} has no SNS topics (NotificationConfig), so the queue "
+                               "hears nothing of its requests; waiting by polling S3")  # fmt: skip
+        sqs_queue_url = None
     prefix = input_location or info.input_prefix
     if prefix is None:
         raise NoInputLocationError(endpoint, INPUT_TAG)
