@@ -243,3 +243,11 @@ def test_cli_teardown_of_an_async_tenant_says_what_it_keeps_and_what_is_lost(
     done = capsys.readouterr().out
     assert "deleted 7 resource(s)" in done and f"S3 objects under s3://b/{EP}/output/" in done
     assert clients.sagemaker.list_endpoints()["Endpoints"] == []
+
+
+def test_verify_of_a_missing_async_endpoint_reports_no_rule_as_intact(clients: AwsClients) -> None:
+    """The endpoint of an async tenant (stack outputs: no component) is gone: verify said "ok ... intact"
+    for the wake alarm and the scale-in rule, judged on nothing, beside "endpoint not found"."""
+    report = verify(clients, TARGET)
+    assert [(f.check, f.ok) for f in report.findings] == [("endpoint", False)], report.findings
+    assert "intact" not in render_verify(report)
