@@ -251,3 +251,14 @@ def test_verify_of_a_missing_async_endpoint_reports_no_rule_as_intact(clients: A
     report = verify(clients, TARGET)
     assert [(f.check, f.ok) for f in report.findings] == [("endpoint", False)], report.findings
     assert "intact" not in render_verify(report)
+
+
+def test_status_of_a_missing_async_endpoint_reads_no_component_metric(clients: AwsClients) -> None:
+    """The endpoint of an async tenant is gone: status asked CloudWatch for the Invocations of a component
+    named "" (shown as "last invocation unavailable (ParamValidationError)") and reported the component
+    NOT FOUND, though none was ever named."""
+    s = status(clients, TARGET)
+    shown = render(s)
+    assert s.unavailable == {} and "ParamValidationError" not in shown, shown
+    assert "endpoint    NOT FOUND" in shown and "component   none named" in shown, shown
+    assert "last invocation" not in shown and "idle left" not in shown, "nothing was read to say so"
