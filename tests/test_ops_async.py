@@ -470,7 +470,7 @@ def test_parse_s3_uri_accepts_or_refuses_with_its_own_error(uri: str) -> None:
         bucket, key = parse_s3_uri(uri)
     except mod.S3UriError:
         return
-    assert uri in (f"s3://{bucket}/{key}", f"s3://{bucket}")
+    assert uri.startswith("https://") or uri in (f"s3://{bucket}/{key}", f"s3://{bucket}")
 
 
 @given(bucket=st.from_regex(r"[a-z0-9][a-z0-9-]{1,20}[a-z0-9]", fullmatch=True),
@@ -900,3 +900,25 @@ def test_a_queue_for_an_endpoint_without_topics_is_not_waited_on(world: World) -
         deadline_s=10.0, base_s=0.02, cap_s=0.05, sqs_wait_s=5), warn=heard.append)  # fmt: skip
     assert result.body == b'{"bytes": 3}' and not result.notified and time.monotonic() - t0 < 3.0
     assert len(heard) == 1 and "has no SNS topics" in heard[0]
+
+
+def test_https_s3_locations_that_sagemaker_accepts_are_understood(world: World) -> None:
+    """SageMaker's S3 paths take `(https|s3)://`: an endpoint config naming its output path as an https
+    URL makes InvokeEndpointAsync answer in that form, and the client refused to wait for it
+    ("named no usable result location") after the request was queued. An https input location works too."""
+    host = f"https://{BUCKET}.s3.eu-west-1.amazonaws.com"
+    sm = world.clients.sagemaker
+    sm.create_endpoint_config(EndpointConfigName="https-config", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "m", "InstanceType": "ml.g4dn.xlarge", "InitialInstanceCount": 1}],
+        AsyncInferenceConfig={"OutputConfig": {"S3OutputPath": f"{host}/https/output/",
+                                               "S3FailurePath": f"https://s3.eu-west-1.amazonaws.com/{BUCKET}/https/failure/"}})  # fmt: skip
+    sm.create_endpoint(EndpointName="https", EndpointConfigName="https-config")
+    result = invoke_async(world.clients, "https", b"[1]", input_location=f"{host}/https/in%20put/", wait=FAST)
+    assert result.body == b'{"bytes": 3}' and result.output_location.startswith(f"{host}/https/output/")
+    assert result.input_location == f"s3://{BUCKET}/https/in put/{result.inference_id}"
+    world.runtime.outcome = "fail"
+    with pytest.raises(InferenceFailedError, match="CUDA out of memory"):
+        invoke_async(world.clients, "https", b"[1]", input_location=f"s3://{BUCKET}/https/input/", wait=FAST)
+    for bad in ("https://example.com/bucket/key", f"http://{BUCKET}.s3.amazonaws.com/k"):
+        with pytest.raises(mod.S3UriError):
+            parse_s3_uri(bad)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
@@ -80,12 +81,27 @@ class S3UriError(ValueError):
     """Not an `s3://bucket/key` URI that S3 would accept."""
 
 
+# The https:// forms SageMaker's S3 paths also take (`(https|s3)://...` in its API model): path style
+# (s3[.-<region>].amazonaws.com/<bucket>/<key>) and virtual-hosted style (<bucket>.s3[.-<region>]...).
+_S3_HOST = r"s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?"
+_HTTPS_PATH = re.compile(rf"https://{_S3_HOST}/([^/]*)/?(.*)", re.S)
+_HTTPS_VHOST = re.compile(rf"https://([^/]+?)\.{_S3_HOST}(?:/(.*))?", re.S)
+
+
 def parse_s3_uri(uri: object, *, key_required: bool = False) -> tuple[str, str]:
-    """(bucket, key) of `s3://bucket/key`. Checked here because a malformed location would otherwise
-    surface as an S3 or SageMaker parameter error after the payload was uploaded."""
-    if not isinstance(uri, str) or not uri.startswith("s3://"):
+    """(bucket, key) of `s3://bucket/key`, or of the `https://` S3 URLs SageMaker also accepts (an
+    endpoint config may name its output path so, and InvokeEndpointAsync then answers in that form).
+    Checked here because a malformed location would otherwise surface as an S3 or SageMaker parameter
+    error after the payload was uploaded."""
+    if isinstance(uri, str) and uri.startswith("https://"):
+        m = _HTTPS_PATH.fullmatch(uri) or _HTTPS_VHOST.fullmatch(uri)
+        if m is None:
+            raise S3UriError(f"{uri[:120]!r}: not an S3 URL (https://<bucket>.s3.<region>.amazonaws.com/<key>)")
+        bucket, key = m.group(1), unquote(m.group(2) or "")
+    elif not isinstance(uri, str) or not uri.startswith("s3://"):
         raise S3UriError(f"expected an s3://bucket/prefix URI, got {uri!r:.120}")
-    bucket, _, key = uri[len("s3://") :].partition("/")
+    else:
+        bucket, _, key = uri[len("s3://") :].partition("/")
     if not _BUCKET.fullmatch(bucket) or ".." in bucket:
         raise S3UriError(f"{uri[:120]!r}: {bucket[:70]!r} is not a valid S3 bucket name")
     if key_required and not key:
