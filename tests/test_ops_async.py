@@ -922,3 +922,29 @@ def test_https_s3_locations_that_sagemaker_accepts_are_understood(world: World) 
     for bad in ("https://example.com/bucket/key", f"http://{BUCKET}.s3.amazonaws.com/k"):
         with pytest.raises(mod.S3UriError):
             parse_s3_uri(bad)
+
+
+def test_cli_a_download_that_keeps_breaking_names_the_accepted_request(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """boto3's download_file gives up on a stream that keeps breaking with its own RetriesExceededError,
+    which is not a botocore error: it escaped as "internal error ... please report it" (exit 70), and a
+    library caller's exception did not say where the result was."""
+    from botocore.exceptions import ReadTimeoutError
+
+    class Breaking:
+        def read(self, *_: Any) -> bytes:
+            raise ReadTimeoutError(endpoint_url="https://s3.invalid")
+
+        def close(self) -> None:
+            pass
+
+    def broken_stream(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://s3.invalid", 200, {}, None), {"Body": Breaking(), "ContentLength": 12}  # type: ignore[arg-type]
+
+    cli.clients.s3.meta.events.register("before-call.s3.GetObject", broken_stream)
+    (tmp_path / "req").write_bytes(b"[1]")
+    code = _run("invoke", "--async", "--endpoint", EP, "--output", str(tmp_path / "out"), str(tmp_path / "req"))
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and "RetriesExceededError" in lines[-1] and "internal error" not in lines[-1], lines
+    assert f"its result will appear at s3://{BUCKET}/{EP}/output/" in lines[-1], lines

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote
 
+from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from sagezero import clientbehaviour as behaviour
@@ -386,6 +387,8 @@ def _fetch(clients: AwsClients, location: str, size: int, output: Path | None) -
         if output is not None:
             try:
                 clients.s3.download_file(bucket, key, str(output))
+            except Boto3Error as e:  # RetriesExceededError: the stream broke more often than s3transfer retries
+                raise OpsError(location, type(e).__name__, f"downloading the result failed ({e})") from e
             except OSError as e:  # the folder went away during the wait, the disk filled, ...
                 raise OpsError(str(output), "OutputNotSaved", f"could not write the result to {output} "
                                f"({e.strerror or e})", f"copy it yourself: aws s3 cp {location} FILE") from e  # fmt: skip
