@@ -948,3 +948,17 @@ def test_cli_a_download_that_keeps_breaking_names_the_accepted_request(
     lines = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and "RetriesExceededError" in lines[-1] and "internal error" not in lines[-1], lines
     assert f"its result will appear at s3://{BUCKET}/{EP}/output/" in lines[-1], lines
+
+
+def test_ctrl_c_while_uploading_leaves_no_payload_behind(world: World) -> None:
+    """s3transfer completes (or aborts) what it started before a Ctrl+C reaches the caller: a whole
+    payload (up to 1 GB) stayed in S3, never queued, never read. Here the interrupt lands just after the
+    object is stored."""
+
+    def ctrl_c(**_: Any) -> None:
+        raise KeyboardInterrupt
+
+    world.clients.s3.meta.events.register("after-call.s3.PutObject", ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        invoke_async(world.clients, EP, b"[1]", wait=FAST)
+    assert world.keys() == [] and world.runtime.seen == []

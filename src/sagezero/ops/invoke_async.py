@@ -405,6 +405,15 @@ def _fetch(clients: AwsClients, location: str, size: int, output: Path | None) -
         raise from_boto(location, e) from e
 
 
+def _discard(clients: AwsClients, bucket: str, key: str) -> bool:
+    """Delete a payload this call uploaded (a fresh key: nobody else's data) that will never be read."""
+    try:
+        clients.s3.delete_object(Bucket=bucket, Key=key)
+        return True
+    except (ClientError, BotoCoreError):
+        return False
+
+
 ENQUEUE_RETRYABLE = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "ServiceUnavailable"})
 """InvokeEndpointAsync's answers that mean "not queued, try again"."""
 
@@ -448,11 +457,8 @@ def _enqueue(
         except BotoCoreError as e:
             refused, error = False, from_boto(endpoint, e)
         if refused:
-            try:
-                clients.s3.delete_object(Bucket=bucket, Key=key)
-                fate = "the uploaded payload was deleted"
-            except (ClientError, BotoCoreError):
-                fate = f"the uploaded payload stays at {input_uri}"
+            deleted = _discard(clients, bucket, key)
+            fate = "the uploaded payload was deleted" if deleted else f"the uploaded payload stays at {input_uri}"
             what = f"after {attempt} attempts" if attempt > 1 else "at once"
             detail = f"{error.detail}; SageMaker refused the request {what}, nothing was queued; {fate}"
         else:
@@ -554,7 +560,13 @@ def invoke_async(
         raise OpsError(endpoint, "BadInputLocation", f"{where}: {e}", "") from e
     inference_id = new_id()
     key = f"{key_prefix.rstrip('/')}/{inference_id}" if key_prefix.strip("/") else inference_id
-    _upload(clients, endpoint, payload, path, bucket=bucket, key=key)
+    try:
+        _upload(clients, endpoint, payload, path, bucket=bucket, key=key)
+    except KeyboardInterrupt:
+        # Ctrl+C while uploading: s3transfer finishes (or aborts) what it started before the interrupt
+        # reaches us, which can leave a whole payload (up to 1 GB, billed) that nothing will ever read.
+        _discard(clients, bucket, key)
+        raise
     uploaded = clock()
     input_uri = f"s3://{bucket}/{key}"
     request: dict[str, Any] = {
