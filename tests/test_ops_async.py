@@ -962,3 +962,19 @@ def test_ctrl_c_while_uploading_leaves_no_payload_behind(world: World) -> None:
     with pytest.raises(KeyboardInterrupt):
         invoke_async(world.clients, EP, b"[1]", wait=FAST)
     assert world.keys() == [] and world.runtime.seen == []
+
+
+def test_a_result_replaced_by_a_larger_one_after_head_is_still_bounded_in_memory(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HEAD measures the result, GET reads it: an object replaced in between (or a HEAD that lies) was
+    read whole into memory. The read is bounded by the limit itself now."""
+
+    def shrink(parsed: dict[str, Any], **_: Any) -> None:
+        parsed["ContentLength"] = 1
+
+    world.clients.s3.meta.events.register("after-call.s3.HeadObject", shrink)
+    monkeypatch.setattr(mod, "MAX_OUTPUT_IN_MEMORY", 5)
+    with pytest.raises(OpsError, match=r"OutputTooLarge: the result is over 5 bytes") as e:
+        invoke_async(world.clients, EP, b"[1]", wait=FAST)
+    assert "was accepted and its result will appear at" in str(e.value)

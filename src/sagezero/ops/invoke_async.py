@@ -393,13 +393,20 @@ def _fetch(clients: AwsClients, location: str, size: int, output: Path | None) -
                 raise OpsError(str(output), "OutputNotSaved", f"could not write the result to {output} "
                                f"({e.strerror or e})", f"copy it yourself: aws s3 cp {location} FILE") from e  # fmt: skip
             return None, output
-        if size > MAX_OUTPUT_IN_MEMORY:
+
+        def too_large(size: str) -> OpsError:
             # The result exists: sending the request again (to add --output) would run it twice.
-            raise OpsError(location, "OutputTooLarge", f"the result is {size:,} bytes, too large to hold in "
-                           "memory", f"copy it: aws s3 cp {location} FILE (next time pass --output FILE)")  # fmt: skip
+            return OpsError(location, "OutputTooLarge", f"the result is {size} bytes, too large to hold in "
+                            "memory", f"copy it: aws s3 cp {location} FILE (next time pass --output FILE)")  # fmt: skip
+
+        if size > MAX_OUTPUT_IN_MEMORY:
+            raise too_large(f"{size:,}")
         obj = clients.s3.get_object(Bucket=bucket, Key=key)
         with obj["Body"] as body:
-            data: bytes = body.read()
+            # Bounded again: the object may have been replaced since HEAD measured it.
+            data: bytes = body.read(MAX_OUTPUT_IN_MEMORY + 1)
+        if len(data) > MAX_OUTPUT_IN_MEMORY:
+            raise too_large(f"over {MAX_OUTPUT_IN_MEMORY:,}")
         return data, None
     except (ClientError, BotoCoreError) as e:
         raise from_boto(location, e) from e
