@@ -53,6 +53,10 @@ class Runtime:
     cold_start_s: float = 0.15
     outcome: str = "ok"
     """ok: writes the output; fail: writes the failure object; never: keeps the request queued."""
+    body: bytes | None = None
+    """The result written (default: `{"bytes": <payload size>}`)."""
+    extension: str = ""
+    """Written under <S3OutputPath><extension> (as S3OutputPathExtension does): not where the config says."""
     seen: list[dict[str, str]] = field(default_factory=list)
     workers: list[threading.Thread] = field(default_factory=list)
 
@@ -78,8 +82,8 @@ def _handler(rt: Runtime, session: boto3.Session) -> type[BaseHTTPRequestHandler
                 )
             out = cfg["OutputConfig"]
             iid = h["Inference-Id"]
-            output = f"{out['S3OutputPath'].rstrip('/')}/{iid}.out"
-            failure = f"{out['S3FailurePath'].rstrip('/')}/{iid}-error.out"
+            output = f"{out['S3OutputPath'].rstrip('/')}/{rt.extension}{iid}.out"
+            failure = f"{out['S3FailurePath'].rstrip('/')}/{rt.extension}{iid}-error.out"
             worker = threading.Thread(target=self._work, args=(h["InputLocation"], iid, output, failure, out))
             rt.workers.append(worker)
             worker.start()
@@ -99,7 +103,8 @@ def _handler(rt: Runtime, session: boto3.Session) -> type[BaseHTTPRequestHandler
                                       "eventName": "InferenceResult", "requestParameters": {"inputLocation": source}}  # fmt: skip
             if rt.outcome == "ok":
                 bucket, key = parse_s3_uri(output)
-                s3.put_object(Bucket=bucket, Key=key, Body=b'{"bytes": %d}' % len(data), ContentType="application/json")
+                result = rt.body if rt.body is not None else b'{"bytes": %d}' % len(data)
+                s3.put_object(Bucket=bucket, Key=key, Body=result, ContentType="application/json")
                 notice |= {"invocationStatus": "Completed", "responseParameters": {"outputLocation": output,
                                                                                    "contentType": "application/json"}}  # fmt: skip
                 topic = topics.get("SuccessTopic")
@@ -267,12 +272,12 @@ def test_a_result_that_cannot_be_read_still_names_the_accepted_request(world: Wo
         return AWSResponse("https://s3.invalid", 403, {}, None), {"Error": {"Code": "403", "Message": "Forbidden"}}  # type: ignore[arg-type]
 
     heard: list[tuple[str, str]] = []
-    world.clients.s3.meta.events.register("before-call.s3.HeadObject", forbidden)
+    world.clients.s3.meta.events.register("before-call.s3.GetObject", forbidden)
     try:
         with pytest.raises(OpsError) as e:
             invoke_async(world.clients, EP, b"[1]", wait=FAST, on_accepted=lambda i, o: heard.append((i, o)))
     finally:
-        world.clients.s3.meta.events.unregister("before-call.s3.HeadObject", forbidden)
+        world.clients.s3.meta.events.unregister("before-call.s3.GetObject", forbidden)
     ((iid, output),) = heard
     assert e.value.code == "403" and f"request {iid} was accepted and its result will appear at {output}" in str(
         e.value
@@ -419,8 +424,10 @@ def test_a_result_can_be_streamed_to_a_file(world: World, tmp_path: Path, monkey
     result = invoke_async(world.clients, EP, b"[1]", output=out, wait=FAST)
     assert result.body is None and result.saved_to == out and out.read_bytes() == b'{"bytes": 3}'
     monkeypatch.setattr(mod, "MAX_OUTPUT_IN_MEMORY", 5)
-    with pytest.raises(OpsError, match=r"OutputTooLarge: the result is 12 bytes.*--output FILE"):
+    with pytest.raises(OpsError, match=r"OutputTooLarge: the result is 12 bytes") as e:
         invoke_async(world.clients, EP, b"[1]", wait=FAST)
+    # The result exists: the way out is to copy it, never to send the request again (it would run twice).
+    assert f"aws s3 cp s3://{BUCKET}/{EP}/output/" in str(e.value) and "was accepted" in str(e.value)
 
 
 @pytest.mark.parametrize("policy", [{"deadline_s": float("nan")}, {"deadline_s": -1.0}, {"deadline_s": 1e9},
@@ -463,7 +470,7 @@ def test_parse_s3_uri_accepts_or_refuses_with_its_own_error(uri: str) -> None:
         bucket, key = parse_s3_uri(uri)
     except mod.S3UriError:
         return
-    assert uri in (f"s3://{bucket}/{key}", f"s3://{bucket}")
+    assert uri.startswith("https://") or uri in (f"s3://{bucket}/{key}", f"s3://{bucket}")
 
 
 @given(bucket=st.from_regex(r"[a-z0-9][a-z0-9-]{1,20}[a-z0-9]", fullmatch=True),
@@ -594,3 +601,380 @@ def test_the_parser_shows_the_real_time_default_deadline() -> None:
 
     args = build_parser().parse_args(["invoke", "--async", "--endpoint", "e", "f"])
     assert args.deadline == behaviour.DEADLINE_S, "the real-time default is shown (and modelled by the simulator)"
+
+
+# ---- found by a hostile review: each test failed before its fix -----------------------------------
+
+
+def test_a_timeout_tag_holding_a_unicode_digit_is_ignored_not_a_crash(world: World) -> None:
+    """AWS accepts any Unicode digit in a tag value; "²" is a digit to `str.isdigit` but not to `int`."""
+    for value in ("²", "٣٠", "9" * 40):
+        name = f"odd-tag-{len(world.runtime.seen)}"
+        world.endpoint(name, tags={INPUT_TAG: f"s3://{BUCKET}/{name}/input/", TIMEOUT_TAG: value})
+        assert invoke_async(world.clients, name, b"[1]", wait=FAST).body == b'{"bytes": 3}'
+        assert world.runtime.seen[-1]["InvocationTimeoutSeconds"] == "", "AWS's default applies"
+
+
+def test_cli_a_result_that_cannot_be_saved_names_where_it_is(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The --output folder vanishes during a long wait (a cleaned /tmp): the request ran, its result is in
+    S3, and the error must say where (it was a bare `r.json.1a2b: No such file`, exit 2)."""
+    body, folder = tmp_path / "req.json", tmp_path / "results"
+    body.write_bytes(b"[1]")
+    folder.mkdir()
+
+    def clean_tmp(**_: Any) -> None:
+        if folder.exists():
+            folder.rmdir()
+
+    cli.clients.s3.meta.events.register("before-call.s3.HeadObject", clean_tmp)
+    try:
+        code = _run("invoke", "--async", "--endpoint", EP, "--output", str(folder / "r.json"), str(body))
+    finally:
+        cli.clients.s3.meta.events.unregister("before-call.s3.HeadObject", clean_tmp)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and "OutputNotSaved" in lines[-1], lines
+    assert f"its result will appear at s3://{BUCKET}/{EP}/output/" in lines[-1], lines
+    assert "aws s3 cp s3://" in lines[-1]
+
+
+def test_every_copy_of_our_notice_leaves_a_shared_queue(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SNS delivers at least once: a second copy of our notice was made visible again "for its owner",
+    who had already gone, and circled among the other waiters until it expired."""
+    sqs = world.clients.sqs
+    url = sqs.create_queue(QueueName="dups")["QueueUrl"]
+    topic = world.session.client("sns").create_topic(Name="ok")["TopicArn"]
+    world.endpoint("dupes", topics={"SuccessTopic": topic})
+    world.runtime.outcome = "never"
+    world.clients.s3.put_object(Bucket=BUCKET, Key="dupes/output/fixed.out", Body=b"done")
+    notice = json.dumps({"inferenceId": "fixed", "invocationStatus": "Completed",
+                         "responseParameters": {"outputLocation": f"s3://{BUCKET}/dupes/output/fixed.out"}})  # fmt: skip
+    for _ in range(2):
+        sqs.send_message(QueueUrl=url, MessageBody=notice)
+    original = mod._head
+    heads: list[str] = []
+
+    def first_miss(clients: AwsClients, location: str, *rest: Any) -> Any:  # the first HEAD precedes the notice
+        heads.append(location)
+        return None if len(heads) == 1 else original(clients, location, *rest)
+
+    monkeypatch.setattr(mod, "_head", first_miss)
+    result = invoke_async(world.clients, "dupes", b"[1]", sqs_queue_url=url, new_id=lambda: "fixed", wait=SLOW_S3)
+    assert result.notified and result.body == b"done"
+    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+    assert left == [], "no copy of a finished request's notice stays behind"
+
+
+def _answers(world: World, *answers: tuple[int, str]) -> list[int]:
+    """InvokeEndpointAsync answers these (status, code) in turn, then reaches the stand-in; returns the
+    list the number of calls is appended to."""
+    calls: list[int] = []
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        calls.append(1)
+        if len(calls) > len(answers):
+            return None
+        status, code = answers[len(calls) - 1]
+        meta = {"HTTPStatusCode": status}
+        return AWSResponse("https://runtime.invalid", status, {}, None), {  # type: ignore[arg-type]
+            "Error": {"Code": code, "Message": f"{code} from the stand-in"}, "ResponseMetadata": meta}  # fmt: skip
+
+    world.clients.runtime.meta.events.register("before-call.sagemaker-runtime.InvokeEndpointAsync", answer)
+    return calls
+
+
+def test_a_throttled_or_unavailable_enqueue_is_sent_again(world: World) -> None:
+    """The runtime client makes one attempt per call (botocore retries nothing there): a throttled
+    InvokeEndpointAsync ended the call at once, its payload left behind in S3."""
+    calls = _answers(world, (400, "ThrottlingException"), (503, "ServiceUnavailable"))
+    slept: list[float] = []
+    result = invoke_async(world.clients, EP, b"[1]", wait=FAST, sleep=slept.append)
+    assert result.body == b'{"bytes": 3}' and len(calls) == 3 and len(world.runtime.seen) == 1
+    assert len(slept) >= 2 and all(0 <= s <= behaviour.BACKOFF_CAP_S for s in slept)
+
+
+def test_a_refused_enqueue_deletes_its_payload_and_says_nothing_was_queued(world: World) -> None:
+    _answers(world, *[(400, "ThrottlingException")] * behaviour.ASYNC_ENQUEUE_ATTEMPTS)
+    with pytest.raises(OpsError, match=r"ThrottlingException: .*refused the request after 5 attempts, nothing was "
+                       r"queued; the uploaded payload was deleted"):  # fmt: skip
+        invoke_async(world.clients, EP, b"[1]", wait=FAST, sleep=lambda s: None)
+    assert world.keys(f"{EP}/input/") == [] and world.runtime.seen == []
+
+
+def test_an_enqueue_that_may_have_queued_keeps_its_payload_and_names_the_output_path(world: World) -> None:
+    _answers(world, (500, "InternalFailure"))
+    with pytest.raises(OpsError) as e:
+        invoke_async(world.clients, EP, b"[1]", wait=FAST, new_id=lambda: "maybe", sleep=lambda s: None)
+    assert e.value.code == "InternalFailure"
+    assert (
+        f"request maybe may have been queued anyway: if so, its result will appear under s3://{BUCKET}/{EP}/output/"
+        in str(e.value)
+    )
+    assert world.keys(f"{EP}/input/") == [f"{EP}/input/maybe"], "the payload stays for a request that may run"
+
+
+def test_a_queue_in_another_region_is_refused_before_anything_is_uploaded(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The SQS client asks its own region for the queue: every receive answered NonExistentQueue, after
+    the request had been uploaded and queued."""
+    far = cli.session.client("sqs", region_name="us-east-1").create_queue(QueueName="far")["QueueUrl"]
+    assert mod.queue_region(far) == "us-east-1"
+    (tmp_path / "req").write_bytes(b"[1]")
+    assert _run("invoke", "--async", "--endpoint", EP, "--sqs-queue-url", far, str(tmp_path / "req")) == 2
+    err = capsys.readouterr().err
+    assert "QueueInOtherRegion: the queue is in us-east-1, the SQS client in eu-west-1" in err, err
+    assert cli.keys() == [] and cli.runtime.seen == []
+
+
+@pytest.mark.parametrize(
+    ("url", "region"),
+    [("https://sqs.eu-west-1.amazonaws.com/123456789012/q", "eu-west-1"),
+     ("https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q", "cn-north-1"),
+     ("https://ap-south-1.queue.amazonaws.com/123456789012/q", "ap-south-1"),
+     ("https://queue.amazonaws.com/123456789012/q", "us-east-1"),
+     ("http://localhost:4566/000000000000/q", None)],
+)  # fmt: skip
+def test_queue_region_reads_every_sqs_url_form(url: str, region: str | None) -> None:
+    assert mod.queue_region(url) == region
+
+
+def test_a_queue_that_cannot_be_read_costs_the_notice_not_the_result(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A deleted queue (or one the role may not read) ended the wait with an error although the result
+    was about to be in S3; the module says a lost notice costs time, never the result."""
+    gone = "https://sqs.eu-west-1.amazonaws.com/123456789012/deleted-queue"
+    (tmp_path / "req").write_bytes(b"[1]")
+    cli.endpoint("notified", topics={"SuccessTopic": cli.session.client("sns").create_topic(Name="ok")["TopicArn"]})
+    assert _run("invoke", "--async", "--endpoint", "notified", "--sqs-queue-url", gone, str(tmp_path / "req")) == 0
+    out, err = capsys.readouterr()
+    assert out == '{"bytes": 3}\n'
+    assert "warning: cannot read the notification queue" in err and "NonExistentQueue" in err, err
+
+
+def test_a_non_ascii_input_prefix_is_refused_before_upload(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The input location travels in an HTTP header: botocore sent the key's UTF-8 bytes, the stand-in
+    (an HTTP/1.1 server, as AWS's front door is) read them as Latin-1, and the request was queued for an
+    object that does not exist; it waited out the deadline. Refused at once now, nothing uploaded."""
+    with pytest.raises(OpsError, match=r"BadInputLocation: --input-location: .*non-ASCII"):
+        invoke_async(world.clients, EP, b"[1]", input_location=f"s3://{BUCKET}/données/", wait=FAST)
+    world.endpoint("tagged", tags={INPUT_TAG: f"s3://{BUCKET}/日本/"})
+    with pytest.raises(OpsError, match=f"BadInputLocation: tag {INPUT_TAG}: .*non-ASCII"):
+        invoke_async(world.clients, "tagged", b"[1]", wait=FAST)
+    assert world.keys() == [] and world.runtime.seen == []
+    (tmp_path / "req").write_bytes(b"[1]")
+    assert (
+        _run("invoke", "--async", "--endpoint", EP, "--input-location", f"s3://{BUCKET}/é/", str(tmp_path / "req")) == 2
+    )
+    assert "non-ASCII" in capsys.readouterr().err
+
+
+def test_an_upload_that_fails_midway_leaves_no_parts_behind(world: World, tmp_path: Path) -> None:
+    """A part refused midway (here the second of four): the multipart upload is aborted (no stored,
+    billed parts), nothing is queued, and the error names the object."""
+    big = tmp_path / "big.bin"
+    with big.open("wb") as f:
+        f.truncate(3 * behaviour.ASYNC_UPLOAD_CHUNK_BYTES + 1)
+    parts: list[int] = []
+
+    def second_refused(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        parts.append(1)
+        if len(parts) < 2:
+            return None
+        return AWSResponse("https://s3.invalid", 403, {}, None), {"Error": {"Code": "AccessDenied", "Message": "no"}}  # type: ignore[arg-type]
+
+    world.clients.s3.meta.events.register("before-call.s3.UploadPart", second_refused)
+    with pytest.raises(OpsError, match=f"s3://{BUCKET}/{EP}/input/.*AccessDenied"):
+        invoke_async(world.clients, EP, big, wait=FAST)
+    assert world.clients.s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads") is None
+    assert world.keys() == [] and world.runtime.seen == []
+
+
+def _no_list_bucket(world: World) -> None:
+    """S3 as an identity with s3:GetObject but not s3:ListBucket sees it: HEAD of a missing key is 403."""
+    asked: list[str] = []
+    plain = world.session.client("s3")
+
+    def remember(params: dict[str, Any], **_: Any) -> None:
+        asked.append(params["Key"])
+
+    def forbid_missing(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if plain.list_objects_v2(Bucket=BUCKET, Prefix=asked[-1]).get("KeyCount"):
+            return None
+        return AWSResponse("https://s3.invalid", 403, {}, None), {"Error": {"Code": "403", "Message": "Forbidden"}}  # type: ignore[arg-type]
+
+    world.clients.s3.meta.events.register("before-parameter-build.s3.HeadObject", remember)
+    world.clients.s3.meta.events.register("before-call.s3.HeadObject", forbid_missing)
+
+
+def test_a_role_without_list_bucket_still_gets_its_result(world: World) -> None:
+    """AWS answers HeadObject on a missing key with 403 to an identity without s3:ListBucket: the first
+    poll, before the result existed, ended the wait with "403 Forbidden" for every least-privilege role."""
+    _no_list_bucket(world)
+    heard: list[str] = []
+    result = invoke_async(world.clients, EP, b"[1]", wait=FAST, warn=heard.append)
+    assert result.body == b'{"bytes": 3}' and result.checks > 1
+    assert len(heard) == 1 and "s3:ListBucket" in heard[0], heard
+
+
+def test_a_result_never_readable_without_list_bucket_ends_still_queued_naming_it(world: World) -> None:
+    _no_list_bucket(world)
+    world.runtime.outcome = "never"
+    heard: list[str] = []
+    with pytest.raises(StillQueuedError) as e:
+        invoke_async(world.clients, EP, b"[1]", wait=WaitPolicy(deadline_s=0.3, base_s=0.02, cap_s=0.05),
+                     warn=heard.append)  # fmt: skip
+    assert f"s3://{BUCKET}/{EP}/output/" in str(e.value) and len(heard) == 1
+
+
+@pytest.mark.parametrize("outcome", ["ok", "fail"])
+def test_the_locations_sagemaker_answers_are_the_ones_watched(world: World, outcome: str) -> None:
+    """The result is looked for where InvokeEndpointAsync's answer says (OutputLocation, FailureLocation),
+    never where the config's paths would put it: an S3OutputPathExtension moves it."""
+    world.runtime.extension, world.runtime.outcome = "2026/11/25/", outcome
+    if outcome == "ok":
+        result = invoke_async(world.clients, EP, b"[1]", wait=FAST)
+        assert result.output_location == f"s3://{BUCKET}/{EP}/output/2026/11/25/{result.inference_id}.out"
+        assert result.body == b'{"bytes": 3}'
+    else:
+        with pytest.raises(InferenceFailedError, match="CUDA out of memory") as e:
+            invoke_async(world.clients, EP, b"[1]", wait=FAST)
+        assert "/failure/2026/11/25/" in e.value.failure_location
+
+
+def test_cli_interrupted_while_waiting_has_already_said_where_the_result_will_be(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "req").write_bytes(b"[1]")
+    cli.runtime.outcome = "never"
+
+    def ctrl_c(**_: Any) -> None:
+        raise KeyboardInterrupt
+
+    cli.clients.s3.meta.events.register("before-call.s3.HeadObject", ctrl_c)
+    assert _run("invoke", "--async", "--endpoint", EP, str(tmp_path / "req")) == 130
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert f"its result will appear at s3://{BUCKET}/{EP}/output/" in lines[0] and "interrupted" in lines[-1], lines
+
+
+def test_a_role_without_list_tags_can_still_send_with_an_explicit_location(world: World) -> None:
+    """sagemaker:ListTags only serves the defaults: a web backend's role that may not read tags but names
+    the input location itself was refused with AccessDeniedException before anything was sent."""
+
+    def denied(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://sm.invalid", 400, {}, None), {  # type: ignore[arg-type]
+            "Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform: sagemaker:ListTags"}}  # fmt: skip
+
+    world.clients.sagemaker.meta.events.register("before-call.sagemaker.ListTags", denied)
+    result = invoke_async(world.clients, EP, b"[1]", input_location=INPUT, invocation_timeout_s=60, wait=FAST)
+    assert result.body == b'{"bytes": 3}' and world.runtime.seen[0]["InvocationTimeoutSeconds"] == "60"
+    with pytest.raises(NoInputLocationError, match="--input-location"):
+        invoke_async(world.clients, EP, b"[1]", wait=FAST)
+
+
+def test_cli_prints_a_binary_result_byte_for_byte(
+    cli: World, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """`sagezero invoke --async img.jpg > mask.png`: a newline was appended to every result not ending in
+    one, corrupting binary output; text still gets its newline for the terminal."""
+    (tmp_path / "req").write_bytes(b"[1]")
+    cli.runtime.body = png = b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
+    assert _run("invoke", "--async", "--endpoint", EP, str(tmp_path / "req")) == 0
+    assert capsysbinary.readouterr().out == png
+    cli.runtime.body = b'{"ok": true}'
+    assert _run("invoke", "--async", "--endpoint", EP, str(tmp_path / "req")) == 0
+    assert capsysbinary.readouterr().out == b'{"ok": true}\n'
+
+
+def test_a_queue_for_an_endpoint_without_topics_is_not_waited_on(world: World) -> None:
+    """Nothing publishes to the queue of an endpoint without NotificationConfig: each 20 s long poll was
+    pure delay before the next look at S3. Said once, then S3 is polled."""
+    url = world.clients.sqs.create_queue(QueueName="silent")["QueueUrl"]
+    heard: list[str] = []
+    t0 = time.monotonic()
+    result = invoke_async(world.clients, EP, b"[1]", sqs_queue_url=url, wait=WaitPolicy(
+        deadline_s=10.0, base_s=0.02, cap_s=0.05, sqs_wait_s=5), warn=heard.append)  # fmt: skip
+    assert result.body == b'{"bytes": 3}' and not result.notified and time.monotonic() - t0 < 3.0
+    assert len(heard) == 1 and "has no SNS topics" in heard[0]
+
+
+def test_https_s3_locations_that_sagemaker_accepts_are_understood(world: World) -> None:
+    """SageMaker's S3 paths take `(https|s3)://`: an endpoint config naming its output path as an https
+    URL makes InvokeEndpointAsync answer in that form, and the client refused to wait for it
+    ("named no usable result location") after the request was queued. An https input location works too."""
+    host = f"https://{BUCKET}.s3.eu-west-1.amazonaws.com"
+    sm = world.clients.sagemaker
+    sm.create_endpoint_config(EndpointConfigName="https-config", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "m", "InstanceType": "ml.g4dn.xlarge", "InitialInstanceCount": 1}],
+        AsyncInferenceConfig={"OutputConfig": {"S3OutputPath": f"{host}/https/output/",
+                                               "S3FailurePath": f"https://s3.eu-west-1.amazonaws.com/{BUCKET}/https/failure/"}})  # fmt: skip
+    sm.create_endpoint(EndpointName="https", EndpointConfigName="https-config")
+    result = invoke_async(world.clients, "https", b"[1]", input_location=f"{host}/https/in%20put/", wait=FAST)
+    assert result.body == b'{"bytes": 3}' and result.output_location.startswith(f"{host}/https/output/")
+    assert result.input_location == f"s3://{BUCKET}/https/in put/{result.inference_id}"
+    world.runtime.outcome = "fail"
+    with pytest.raises(InferenceFailedError, match="CUDA out of memory"):
+        invoke_async(world.clients, "https", b"[1]", input_location=f"s3://{BUCKET}/https/input/", wait=FAST)
+    for bad in ("https://example.com/bucket/key", f"http://{BUCKET}.s3.amazonaws.com/k"):
+        with pytest.raises(mod.S3UriError):
+            parse_s3_uri(bad)
+
+
+def test_cli_a_download_that_keeps_breaking_names_the_accepted_request(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """boto3's download_file gives up on a stream that keeps breaking with its own RetriesExceededError,
+    which is not a botocore error: it escaped as "internal error ... please report it" (exit 70), and a
+    library caller's exception did not say where the result was."""
+    from botocore.exceptions import ReadTimeoutError
+
+    class Breaking:
+        def read(self, *_: Any) -> bytes:
+            raise ReadTimeoutError(endpoint_url="https://s3.invalid")
+
+        def close(self) -> None:
+            pass
+
+    def broken_stream(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://s3.invalid", 200, {}, None), {"Body": Breaking(), "ContentLength": 12}  # type: ignore[arg-type]
+
+    cli.clients.s3.meta.events.register("before-call.s3.GetObject", broken_stream)
+    (tmp_path / "req").write_bytes(b"[1]")
+    code = _run("invoke", "--async", "--endpoint", EP, "--output", str(tmp_path / "out"), str(tmp_path / "req"))
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and "RetriesExceededError" in lines[-1] and "internal error" not in lines[-1], lines
+    assert f"its result will appear at s3://{BUCKET}/{EP}/output/" in lines[-1], lines
+
+
+def test_ctrl_c_while_uploading_leaves_no_payload_behind(world: World) -> None:
+    """s3transfer completes (or aborts) what it started before a Ctrl+C reaches the caller: a whole
+    payload (up to 1 GB) stayed in S3, never queued, never read. Here the interrupt lands just after the
+    object is stored."""
+
+    def ctrl_c(**_: Any) -> None:
+        raise KeyboardInterrupt
+
+    world.clients.s3.meta.events.register("after-call.s3.PutObject", ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        invoke_async(world.clients, EP, b"[1]", wait=FAST)
+    assert world.keys() == [] and world.runtime.seen == []
+
+
+def test_a_result_replaced_by_a_larger_one_after_head_is_still_bounded_in_memory(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HEAD measures the result, GET reads it: an object replaced in between (or a HEAD that lies) was
+    read whole into memory. The read is bounded by the limit itself now."""
+
+    def shrink(parsed: dict[str, Any], **_: Any) -> None:
+        parsed["ContentLength"] = 1
+
+    world.clients.s3.meta.events.register("after-call.s3.HeadObject", shrink)
+    monkeypatch.setattr(mod, "MAX_OUTPUT_IN_MEMORY", 5)
+    with pytest.raises(OpsError, match=r"OutputTooLarge: the result is over 5 bytes") as e:
+        invoke_async(world.clients, EP, b"[1]", wait=FAST)
+    assert "was accepted and its result will appear at" in str(e.value)

@@ -219,3 +219,46 @@ def test_teardown_removes_an_async_tenant_through_its_variant(clients: AwsClient
     assert aas.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []
     assert clients.cloudwatch.describe_alarms()["MetricAlarms"] == []
     assert sm.list_endpoints()["Endpoints"] == [] and sm.list_models()["Models"] == []
+
+
+def test_cli_teardown_of_an_async_tenant_says_what_it_keeps_and_what_is_lost(
+    clients: AwsClients, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """`teardown --outputs` refused an async tenant ("has no inference component ... invoke --async"),
+    and with --endpoint it deleted the endpoint without a word about the S3 data it leaves (and bills)
+    or the queued requests it drops."""
+    from sagezero import cli
+    from sagezero.ops import target as target_mod
+
+    monkeypatch.setattr(target_mod.AwsClients, "create", classmethod(lambda cls, **kw: clients))
+    Tenant().build(clients)
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"queued": {"endpoint_name": EP, "inference_component_name": "", "mode": "async"}}))
+    assert cli.main(["teardown", "--outputs", str(outputs)]) == 0
+    plan = capsys.readouterr().out
+    assert f"endpoint             {EP}" in plan and "not deleted, and not touched:" in plan, plan
+    assert f"S3 objects under s3://b/{EP}/output/ and s3://b/{EP}/failure/" in plan
+    assert "requests still queued on the endpoint are dropped with it" in plan
+    assert cli.main(["teardown", "--outputs", str(outputs), "--yes"]) == 0
+    done = capsys.readouterr().out
+    assert "deleted 7 resource(s)" in done and f"S3 objects under s3://b/{EP}/output/" in done
+    assert clients.sagemaker.list_endpoints()["Endpoints"] == []
+
+
+def test_verify_of_a_missing_async_endpoint_reports_no_rule_as_intact(clients: AwsClients) -> None:
+    """The endpoint of an async tenant (stack outputs: no component) is gone: verify said "ok ... intact"
+    for the wake alarm and the scale-in rule, judged on nothing, beside "endpoint not found"."""
+    report = verify(clients, TARGET)
+    assert [(f.check, f.ok) for f in report.findings] == [("endpoint", False)], report.findings
+    assert "intact" not in render_verify(report)
+
+
+def test_status_of_a_missing_async_endpoint_reads_no_component_metric(clients: AwsClients) -> None:
+    """The endpoint of an async tenant is gone: status asked CloudWatch for the Invocations of a component
+    named "" (shown as "last invocation unavailable (ParamValidationError)") and reported the component
+    NOT FOUND, though none was ever named."""
+    s = status(clients, TARGET)
+    shown = render(s)
+    assert s.unavailable == {} and "ParamValidationError" not in shown, shown
+    assert "endpoint    NOT FOUND" in shown and "component   none named" in shown, shown
+    assert "last invocation" not in shown and "idle left" not in shown, "nothing was read to say so"

@@ -80,6 +80,9 @@ endpoint's notice arrives, so a notification-driven wait costs one request per 2
 ASYNC_SQS_SHARED_PAUSE_S = 1.0
 """After a receive that brought only other requests' notices (a queue shared by many waiters), the next
 receive waits this long: they are made visible again for their owners, so receiving at once would spin."""
+ASYNC_ENQUEUE_ATTEMPTS = 5
+"""`InvokeEndpointAsync` answered "throttled" or "unavailable" (the request was not queued) is sent again,
+with the real-time backoff (`backoff_s`), up to this many times in all and never past the deadline."""
 ASYNC_MAX_PAYLOAD_BYTES = 1024**3
 """AWS's limit for an asynchronous request payload (1 GB)."""
 ASYNC_UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024

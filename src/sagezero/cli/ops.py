@@ -133,10 +133,10 @@ class _DefaultDeadline(float):
 
 def s3_location(text: str) -> str:
     """An `s3://bucket/prefix/` the payload is uploaded under (checked before credentials are read)."""
-    from sagezero.ops.invoke_async import S3UriError, parse_s3_uri
+    from sagezero.ops.invoke_async import S3UriError, parse_input_prefix
 
     try:
-        parse_s3_uri(text)
+        parse_input_prefix(text)
     except S3UriError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
     return text
@@ -157,10 +157,28 @@ def _accepted(inference_id: str, output_location: str) -> None:
     sys.stderr.flush()
 
 
+def _needs_newline(body: bytes) -> bool:
+    """A text result gets a final newline for the terminal; a binary one (an image, a tensor) is written
+    byte for byte, since `> file` must hold exactly what S3 holds."""
+    if body.endswith(b"\n"):
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def cmd_invoke_async(args: argparse.Namespace) -> int:
     """`invoke --async`: the payload file is checked (and its output file's folder) before any AWS client
     exists; an endpoint that is not asynchronous, or has no input location, is the user's mistake (exit 2)."""
-    from sagezero.ops.errors import BadPayloadError, NoInputLocationError, NotAsyncEndpointError, OpsError
+    from sagezero.ops.errors import (
+        BadPayloadError,
+        NoInputLocationError,
+        NotAsyncEndpointError,
+        OpsError,
+        QueueRegionError,
+    )
     from sagezero.ops.invoke_async import WaitPolicy, invoke_async, payload_problem
 
     if args.file == "-":
@@ -180,14 +198,14 @@ def cmd_invoke_async(args: argparse.Namespace) -> int:
             clients, target.endpoint_name, args.file, content_type=args.content_type, accept=args.accept,
             input_location=args.input_location, invocation_timeout_s=args.invocation_timeout,
             sqs_queue_url=args.sqs_queue_url, output=output, wait=WaitPolicy(deadline_s=deadline),
-            on_accepted=_accepted,
+            on_accepted=_accepted, warn=_warn,
         )  # fmt: skip
-    except (BadPayloadError, NotAsyncEndpointError, NoInputLocationError) as e:
+    except (BadPayloadError, NotAsyncEndpointError, NoInputLocationError, QueueRegionError) as e:
         fail(str(e))
     except OpsError as e:
         fail(str(e), EXIT_FINDINGS)
     if result.body is not None:
-        sys.stdout.buffer.write(result.body + (b"" if result.body.endswith(b"\n") else b"\n"))
+        sys.stdout.buffer.write(result.body + (b"\n" if _needs_newline(result.body) else b""))
     sys.stderr.write(
         f"sagezero: request {result.inference_id}: result after {result.waited_s:.0f} s"
         + (" (queued through a cold start)" if result.cold else "")
@@ -219,7 +237,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
                         retry=RetryPolicy(deadline_s=args.deadline), warn=_warn)  # fmt: skip
     except OpsError as e:
         fail(str(e), EXIT_FINDINGS)
-    sys.stdout.buffer.write(result.body + (b"" if result.body.endswith(b"\n") else b"\n"))
+    sys.stdout.buffer.write(result.body + (b"\n" if _needs_newline(result.body) else b""))
     if result.cold:
         sys.stderr.write(
             f"sagezero: cold start: answered after {result.waited_s:.0f} s and {result.attempts} attempts\n"
@@ -271,22 +289,28 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     from sagezero.ops import OpsError
     from sagezero.ops.teardown import Deletion, teardown
 
-    clients, target = _target(args)
+    # An asynchronous tenant has no component: its endpoint variant is what teardown removes.
+    clients, target = _target(args, needs_component=False)
+    kept: list[str] = []
 
     def show(d: Deletion) -> None:
         sys.stderr.write(f"  deleting {d.kind} {d.name}\n")
 
     try:
-        steps = teardown(clients, target, execute=args.yes, progress=show)
+        steps = teardown(clients, target, execute=args.yes, progress=show, kept=kept.append)
     except OpsError as e:
         fail(str(e), EXIT_FINDINGS)
+    # Said in the plan and after the deletion alike: what stays (user data) and what is lost (the queue).
+    notes = "".join(f"  - {note}\n" for note in kept)
     if not steps:
         sys.stdout.write("nothing to delete: no resources of this tenant were found\n")
     elif not args.yes:
         sys.stdout.write("would delete, in this order (run again with --yes to do it):\n")
         sys.stdout.write("".join(f"  {i}. {d.kind:<20} {d.name}\n" for i, d in enumerate(steps, 1)))
+        sys.stdout.write(f"not deleted, and not touched:\n{notes}" if notes else "")
     else:
         sys.stdout.write(f"deleted {len(steps)} resource(s)\n")
+        sys.stdout.write(f"not deleted:\n{notes}" if notes else "")
     return EXIT_OK
 
 
@@ -360,7 +384,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="delete a hand-built tenant in the order AWS accepts (shows the plan; --yes to delete)",
         description="For endpoints not managed by Pulumi (use `pulumi destroy` for those). Deletes alarms, "
         "policies, the scalable target, the inference component (waiting until gone), the endpoint, its "
-        "config and the model, in that order.",
+        "config and the model, in that order. An asynchronous endpoint's S3 objects (payloads, results) and "
+        "SNS topics are never deleted; the plan says so.",
     )
     _add_target_args(td)
     td.add_argument("--yes", action="store_true", help="really delete")

@@ -103,6 +103,18 @@ class NoInputLocationError(OpsError):
         )
 
 
+class QueueRegionError(OpsError):
+    """The SQS queue is in another region than the SQS client: every receive would answer "no such queue"."""
+
+    def __init__(self, url: str, queue_region: str, client_region: str) -> None:
+        super().__init__(
+            url,
+            "QueueInOtherRegion",
+            f"the queue is in {queue_region}, the SQS client in {client_region}: it would never be found there",
+            "use a queue in the endpoint's region (subscribed to its SNS topics), or leave --sqs-queue-url out",
+        )
+
+
 class BadPayloadError(OpsError):
     """The payload cannot be sent (empty, too large, not a readable file); nothing was uploaded."""
 

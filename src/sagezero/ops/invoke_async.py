@@ -12,6 +12,7 @@ the output location to fetch later. boto3 only (a web backend imports this).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import re
@@ -21,16 +22,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import unquote
 
-from botocore.exceptions import BotoCoreError, ClientError
+from boto3.exceptions import Boto3Error
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from sagezero import clientbehaviour as behaviour
 from sagezero.ops.errors import (
+    DENIED_CODES,
     BadPayloadError,
     InferenceFailedError,
     NoInputLocationError,
     NotAsyncEndpointError,
     OpsError,
+    QueueRegionError,
     StillQueuedError,
     call,
     error_code,
@@ -52,6 +57,20 @@ MAX_OUTPUT_IN_MEMORY = 64 * 1024 * 1024
 Clock = Callable[[], float]
 Payload = bytes | str | os.PathLike[str]
 _NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
+# The region in an SQS queue URL: sqs.<region>.amazonaws.com[.cn], or the legacy <region>.queue.amazonaws.com
+# and queue.amazonaws.com (us-east-1). Any other host (a local stand-in) names no region.
+_SQS_HOST = re.compile(r"https?://(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.queue|(queue))\.amazonaws\.com(?:\.cn)?/", re.I)
+_log = logging.getLogger("sagezero.ops")
+
+
+def queue_region(url: str) -> str | None:
+    """The region an SQS queue URL names, or None when its host is not an AWS one."""
+    m = _SQS_HOST.match(url)
+    if not m:
+        return None
+    return (m.group(1) or m.group(2) or "us-east-1").lower()
+
+
 # AWS's bucket naming rules (3-63 lowercase letters, digits, dots, hyphens; starts and ends alphanumeric).
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
@@ -63,18 +82,45 @@ class S3UriError(ValueError):
     """Not an `s3://bucket/key` URI that S3 would accept."""
 
 
+# The https:// forms SageMaker's S3 paths also take (`(https|s3)://...` in its API model): path style
+# (s3[.-<region>].amazonaws.com/<bucket>/<key>) and virtual-hosted style (<bucket>.s3[.-<region>]...).
+_S3_HOST = r"s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?"
+_HTTPS_PATH = re.compile(rf"https://{_S3_HOST}/([^/]*)/?(.*)", re.S)
+_HTTPS_VHOST = re.compile(rf"https://([^/]+?)\.{_S3_HOST}(?:/(.*))?", re.S)
+
+
 def parse_s3_uri(uri: object, *, key_required: bool = False) -> tuple[str, str]:
-    """(bucket, key) of `s3://bucket/key`. Checked here because a malformed location would otherwise
-    surface as an S3 or SageMaker parameter error after the payload was uploaded."""
-    if not isinstance(uri, str) or not uri.startswith("s3://"):
+    """(bucket, key) of `s3://bucket/key`, or of the `https://` S3 URLs SageMaker also accepts (an
+    endpoint config may name its output path so, and InvokeEndpointAsync then answers in that form).
+    Checked here because a malformed location would otherwise surface as an S3 or SageMaker parameter
+    error after the payload was uploaded."""
+    if isinstance(uri, str) and uri.startswith("https://"):
+        m = _HTTPS_PATH.fullmatch(uri) or _HTTPS_VHOST.fullmatch(uri)
+        if m is None:
+            raise S3UriError(f"{uri[:120]!r}: not an S3 URL (https://<bucket>.s3.<region>.amazonaws.com/<key>)")
+        bucket, key = m.group(1), unquote(m.group(2) or "")
+    elif not isinstance(uri, str) or not uri.startswith("s3://"):
         raise S3UriError(f"expected an s3://bucket/prefix URI, got {uri!r:.120}")
-    bucket, _, key = uri[len("s3://") :].partition("/")
+    else:
+        bucket, _, key = uri[len("s3://") :].partition("/")
     if not _BUCKET.fullmatch(bucket) or ".." in bucket:
         raise S3UriError(f"{uri[:120]!r}: {bucket[:70]!r} is not a valid S3 bucket name")
     if key_required and not key:
         raise S3UriError(f"{uri[:120]!r}: names no object key")
     if len(key.encode("utf-8", "surrogatepass")) > 1024 or any(ord(c) < 32 or ord(c) == 127 for c in key):
         raise S3UriError(f"{uri[:120]!r}: the key is longer than 1024 bytes or holds control characters")
+    return bucket, key
+
+
+def parse_input_prefix(uri: object) -> tuple[str, str]:
+    """(bucket, key prefix) of the `s3://bucket/prefix/` payloads are uploaded under. ASCII only: the
+    payload's location travels to SageMaker in an HTTP header (X-Amzn-SageMaker-InputLocation), where
+    botocore sends a non-ASCII key as raw UTF-8 bytes that an HTTP/1.1 server reads as Latin-1: the
+    request would be queued for an object that does not exist."""
+    bucket, key = parse_s3_uri(uri)
+    if not key.isascii():
+        raise S3UriError(f"{str(uri)[:120]!r}: the prefix holds non-ASCII characters, which SageMaker receives "
+                         "in an HTTP header; use an ASCII prefix")  # fmt: skip
     return bucket, key
 
 
@@ -165,10 +211,15 @@ def describe_async(clients: AwsClients, endpoint: str) -> AsyncEndpoint:
         try:
             for page in pages:
                 tags.update({str(t["Key"]): str(t["Value"]) for t in page.get("Tags", [])})
-        except (ClientError, BotoCoreError) as e:
+        except ClientError as e:
+            # A narrow role (a web backend's) may invoke without sagemaker:ListTags: it then passes the
+            # input location itself, and the missing tag is named by NoInputLocationError if it does not.
+            if error_code(e) not in DENIED_CODES:
+                raise from_boto(endpoint, e) from e
+            tags = {}
+        except BotoCoreError as e:
             raise from_boto(endpoint, e) from e
     timeout = tags.get(TIMEOUT_TAG)
-    lo, hi = INVOCATION_TIMEOUT_RANGE
     return AsyncEndpoint(
         name=endpoint,
         output_path=str(out.get("S3OutputPath", "")),
@@ -177,9 +228,19 @@ def describe_async(clients: AwsClients, endpoint: str) -> AsyncEndpoint:
         error_topic=notify.get("ErrorTopic") or None,
         input_prefix=tags.get(INPUT_TAG) or None,
         # A hand-edited tag that AWS would refuse is ignored (AWS's own default applies), not fatal.
-        invocation_timeout_s=int(timeout) if timeout and timeout.isdigit() and lo <= int(timeout) <= hi else None,
+        invocation_timeout_s=_timeout_tag(timeout),
         instances=sum(int(v.get("CurrentInstanceCount", 0) or 0) for v in ep.get("ProductionVariants") or []),
     )
+
+
+def _timeout_tag(value: str | None) -> int | None:
+    """The timeout tag's seconds, or None when it is absent or a value AWS would refuse. ASCII digits
+    only: a tag value may hold any Unicode digit ("²" is one to `str.isdigit`, not to `int`)."""
+    lo, hi = INVOCATION_TIMEOUT_RANGE
+    if not value or not (value.isascii() and value.isdigit()) or len(value) > 6:
+        return None
+    seconds = int(value)
+    return seconds if lo <= seconds <= hi else None
 
 
 # ---- the request --------------------------------------------------------------------------------
@@ -287,12 +348,21 @@ def _upload(clients: AwsClients, endpoint: str, payload: Payload, path: Path | N
         raise BadPayloadError(endpoint, f"payload {path}: failed while uploading ({e.strerror or e})") from e
 
 
-def _head(clients: AwsClients, location: str) -> Mapping[str, Any] | None:
+_FORBIDDEN = frozenset({"403", "Forbidden", "AccessDenied"})
+
+
+def _head(clients: AwsClients, location: str, forbidden: set[str] | None = None) -> Mapping[str, Any] | None:
+    """The object's metadata, or None while it is not there. S3 answers a missing key with 403, not 404,
+    to an identity without s3:ListBucket on the bucket (a least-privilege web backend's role): with
+    `forbidden` given, a 403 is "not there yet" too, and the location is added to it."""
     bucket, key = parse_s3_uri(location, key_required=True)
     try:
         return dict(clients.s3.head_object(Bucket=bucket, Key=key))
     except ClientError as e:
         if error_code(e) in _NOT_FOUND:
+            return None
+        if forbidden is not None and error_code(e) in _FORBIDDEN:
+            forbidden.add(location)
             return None
         raise from_boto(location, e) from e
     except BotoCoreError as e:
@@ -315,18 +385,95 @@ def _fetch(clients: AwsClients, location: str, size: int, output: Path | None) -
     bucket, key = parse_s3_uri(location, key_required=True)
     try:
         if output is not None:
-            clients.s3.download_file(bucket, key, str(output))
+            try:
+                clients.s3.download_file(bucket, key, str(output))
+            except Boto3Error as e:  # RetriesExceededError: the stream broke more often than s3transfer retries
+                raise OpsError(location, type(e).__name__, f"downloading the result failed ({e})") from e
+            except OSError as e:  # the folder went away during the wait, the disk filled, ...
+                raise OpsError(str(output), "OutputNotSaved", f"could not write the result to {output} "
+                               f"({e.strerror or e})", f"copy it yourself: aws s3 cp {location} FILE") from e  # fmt: skip
             return None, output
+
+        def too_large(size: str) -> OpsError:
+            # The result exists: sending the request again (to add --output) would run it twice.
+            return OpsError(location, "OutputTooLarge", f"the result is {size} bytes, too large to hold in "
+                            "memory", f"copy it: aws s3 cp {location} FILE (next time pass --output FILE)")  # fmt: skip
+
         if size > MAX_OUTPUT_IN_MEMORY:
-            raise OpsError(
-                location, "OutputTooLarge", f"the result is {size:,} bytes", "save it to a file (--output FILE)"
-            )
+            raise too_large(f"{size:,}")
         obj = clients.s3.get_object(Bucket=bucket, Key=key)
         with obj["Body"] as body:
-            data: bytes = body.read()
+            # Bounded again: the object may have been replaced since HEAD measured it.
+            data: bytes = body.read(MAX_OUTPUT_IN_MEMORY + 1)
+        if len(data) > MAX_OUTPUT_IN_MEMORY:
+            raise too_large(f"over {MAX_OUTPUT_IN_MEMORY:,}")
         return data, None
     except (ClientError, BotoCoreError) as e:
         raise from_boto(location, e) from e
+
+
+def _discard(clients: AwsClients, bucket: str, key: str) -> bool:
+    """Delete a payload this call uploaded (a fresh key: nobody else's data) that will never be read."""
+    try:
+        clients.s3.delete_object(Bucket=bucket, Key=key)
+        return True
+    except (ClientError, BotoCoreError):
+        return False
+
+
+ENQUEUE_RETRYABLE = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "ServiceUnavailable"})
+"""InvokeEndpointAsync's answers that mean "not queued, try again"."""
+
+
+def _enqueue(
+    clients: AwsClients,
+    endpoint: str,
+    request: Mapping[str, Any],
+    *,
+    bucket: str,
+    key: str,
+    output_path: str,
+    sleep: Callable[[float], None],
+    jitter: Callable[[], float],
+    time_left: Callable[[], float],
+) -> Mapping[str, Any]:
+    """InvokeEndpointAsync, sent again while it is throttled or unavailable (within the deadline).
+
+    A refusal (a 4xx answer, or a request botocore would not send) queued nothing: the payload just
+    uploaded is deleted (it is ours, under a fresh key) and the error says so. Any other failure (a 5xx,
+    a connection lost after sending) may have queued the request anyway: the payload stays and the error
+    names the inference id and where its result would appear."""
+    iid = str(request["InferenceId"])
+    input_uri = f"s3://{bucket}/{key}"
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return dict(clients.runtime.invoke_endpoint_async(**request))
+        except ClientError as e:
+            code = error_code(e)
+            status = int(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            retry = code in ENQUEUE_RETRYABLE or status in (429, 503)
+            if retry and attempt < behaviour.ASYNC_ENQUEUE_ATTEMPTS and time_left() > 0:
+                sleep(min(behaviour.backoff_s(attempt, jitter()), max(time_left(), 0.0)))
+                continue
+            refused = retry or 400 <= status < 500
+            error = from_boto(endpoint, e)
+        except ParamValidationError as e:
+            refused, error = True, from_boto(endpoint, e)
+        except BotoCoreError as e:
+            refused, error = False, from_boto(endpoint, e)
+        if refused:
+            deleted = _discard(clients, bucket, key)
+            fate = "the uploaded payload was deleted" if deleted else f"the uploaded payload stays at {input_uri}"
+            what = f"after {attempt} attempts" if attempt > 1 else "at once"
+            detail = f"{error.detail}; SageMaker refused the request {what}, nothing was queued; {fate}"
+        else:
+            detail = (
+                f"{error.detail}; request {iid} may have been queued anyway: if so, its result will appear "
+                f"under {output_path} (its payload stays at {input_uri})"
+            )
+        raise OpsError(error.resource, error.code, detail, error.hint) from error
 
 
 class _Queue:
@@ -346,8 +493,10 @@ class _Queue:
             others = False
             for m in got.get("Messages", []):
                 notice = parse_notice(m.get("Body"))
-                if notice is not None and notice.inference_id == self.inference_id and mine is None:
-                    mine = notice
+                if notice is not None and notice.inference_id == self.inference_id:
+                    # Ours, and every copy of it (SNS delivers at least once): nobody else would ever
+                    # delete a duplicate, and it would circle among the other waiters until it expired.
+                    mine = mine or notice
                     self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
                 else:
                     others = True
@@ -376,6 +525,7 @@ def invoke_async(
     jitter: Callable[[], float] = random.random,
     new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     on_accepted: Callable[[str, str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> AsyncResult:
     """Upload `payload` (bytes, or a file streamed in parts), enqueue it, and wait for its result.
 
@@ -384,11 +534,16 @@ def invoke_async(
     `NotAsyncEndpointError`, `NoInputLocationError` before anything is uploaded; `InferenceFailedError` with the
     failure object's text; `StillQueuedError` at the deadline (the request stays accepted).
     `on_accepted(inference_id, output_location)` is told as soon as SageMaker accepts the request, so a
-    caller that is interrupted while waiting still knows where the result will be."""
+    caller that is interrupted while waiting still knows where the result will be. `warn` hears about a
+    queue that cannot be read (the wait goes on by polling S3); without it, the `sagezero.ops` logger does."""
     if clients.s3 is None:
         raise OpsError(endpoint, "NoS3Client", "asynchronous requests need an S3 client (AwsClients.s3)", "")
     if sqs_queue_url is not None and clients.sqs is None:
         raise OpsError(endpoint, "NoSqsClient", "waiting on a queue needs an SQS client (AwsClients.sqs)", "")
+    if sqs_queue_url is not None:
+        theirs, ours = queue_region(sqs_queue_url), getattr(clients.sqs.meta, "region_name", None)
+        if theirs and ours and theirs != ours:
+            raise QueueRegionError(sqs_queue_url, theirs, ours)
     lo, hi = INVOCATION_TIMEOUT_RANGE
     if invocation_timeout_s is not None and not lo <= invocation_timeout_s <= hi:
         raise ValueError(f"invocation_timeout_s: AWS allows {lo}-{hi} seconds, got {invocation_timeout_s}")
@@ -397,17 +552,28 @@ def invoke_async(
         raise BadPayloadError(endpoint, problem)
     start = clock()
     info = describe_async(clients, endpoint)
+    if sqs_queue_url is not None and not (info.success_topic or info.error_topic):
+        # Nothing publishes to the queue: 20-second long polls would only slow finding the result.
+        (warn or _log.warning)(f"endpoint {endpoint} has no SNS topics (NotificationConfig), so the queue "
+                               "hears nothing of its requests; waiting by polling S3")  # fmt: skip
+        sqs_queue_url = None
     prefix = input_location or info.input_prefix
     if prefix is None:
         raise NoInputLocationError(endpoint, INPUT_TAG)
     try:
-        bucket, key_prefix = parse_s3_uri(prefix)
+        bucket, key_prefix = parse_input_prefix(prefix)
     except S3UriError as e:
         where = "--input-location" if input_location else f"tag {INPUT_TAG}"
         raise OpsError(endpoint, "BadInputLocation", f"{where}: {e}", "") from e
     inference_id = new_id()
     key = f"{key_prefix.rstrip('/')}/{inference_id}" if key_prefix.strip("/") else inference_id
-    _upload(clients, endpoint, payload, path, bucket=bucket, key=key)
+    try:
+        _upload(clients, endpoint, payload, path, bucket=bucket, key=key)
+    except KeyboardInterrupt:
+        # Ctrl+C while uploading: s3transfer finishes (or aborts) what it started before the interrupt
+        # reaches us, which can leave a whole payload (up to 1 GB, billed) that nothing will ever read.
+        _discard(clients, bucket, key)
+        raise
     uploaded = clock()
     input_uri = f"s3://{bucket}/{key}"
     request: dict[str, Any] = {
@@ -421,7 +587,8 @@ def invoke_async(
     timeout = invocation_timeout_s if invocation_timeout_s is not None else info.invocation_timeout_s
     if timeout is not None:
         request["InvocationTimeoutSeconds"] = timeout
-    accepted = call(endpoint, clients.runtime.invoke_endpoint_async, **request)
+    accepted = _enqueue(clients, endpoint, request, bucket=bucket, key=key, output_path=info.output_path,
+                        sleep=sleep, jitter=jitter, time_left=lambda: wait.deadline_s - (clock() - start))  # fmt: skip
     output_location = str(accepted.get("OutputLocation") or "")
     failure_location = accepted.get("FailureLocation") or None
     inference_id = str(accepted.get("InferenceId") or inference_id)
@@ -438,7 +605,7 @@ def invoke_async(
         return _wait(clients, endpoint, info, wait, sleep=sleep, clock=clock, jitter=jitter, start=start,
                      uploaded=uploaded, inference_id=inference_id, input_uri=input_uri,
                      output_location=output_location, failure_location=failure_location,
-                     sqs_queue_url=sqs_queue_url, output=output)  # fmt: skip
+                     sqs_queue_url=sqs_queue_url, output=output, warn=warn or _log.warning)  # fmt: skip
     except (InferenceFailedError, StillQueuedError):
         raise
     except OpsError as e:
@@ -465,12 +632,26 @@ def _wait(
     failure_location: str | None,
     sqs_queue_url: str | None,
     output: str | os.PathLike[str] | None,
+    warn: Callable[[str], None],
 ) -> AsyncResult:
     """Until the deadline: the output object (a result), the failure object (InferenceFailedError), or
     the queue's notice; StillQueuedError when the deadline passes first."""
 
     queue = _Queue(clients, sqs_queue_url, inference_id) if sqs_queue_url else None
     checks = 0
+    forbidden: set[str] = set()
+    told = False
+
+    def head_of(location: str) -> Mapping[str, Any] | None:
+        nonlocal told
+        found = _head(clients, location, forbidden)
+        if forbidden and not told:
+            told = True
+            warn(f"S3 answers 403 for {sorted(forbidden)[0]}: not written yet, seen by an identity without "
+                 "s3:ListBucket (S3 then answers 403 instead of 404), or one without s3:GetObject on it; "
+                 f"waiting on for request {inference_id}")  # fmt: skip
+        return found
+
     out_path = Path(output) if output is not None else None
 
     def done(head: Mapping[str, Any], notified: bool) -> AsyncResult:
@@ -485,20 +666,29 @@ def _wait(
 
     while True:
         checks += 1
-        head = _head(clients, output_location)
+        head = head_of(output_location)
         if head is not None:
             return done(head, notified=False)
-        if failure_location and _head(clients, failure_location) is not None:
+        if failure_location and head_of(failure_location) is not None:
             raise failed("", failure_location)
         remaining = wait.deadline_s - (clock() - start)
         if remaining <= 0:
             raise StillQueuedError(endpoint, inference_id, output_location, failure_location, clock() - start)
         if queue is not None:
-            notice, others = queue.wait(min(wait.sqs_wait_s, int(remaining)))
+            try:
+                notice, others = queue.wait(min(wait.sqs_wait_s, int(remaining)))
+            except OpsError as e:
+                # A queue that cannot be read (deleted, no permission) costs the notice, not the result.
+                warn(f"cannot read the notification queue ({e}); waiting for request {inference_id} by polling S3")
+                queue = None
+                continue
             if notice is not None and notice.completed:
-                head = _head(clients, output_location)
+                head = head_of(output_location)
                 if head is not None:
                     return done(head, notified=True)
+                if output_location in forbidden:  # written, says SageMaker: so the 403 is a refusal
+                    raise OpsError(output_location, "AccessDenied", "the result is written (the notice says "
+                                   "so) but S3 refuses to read it", "the caller needs s3:GetObject on it")  # fmt: skip
             elif notice is not None:
                 raise failed(notice.failure_reason, notice.failure_location or failure_location or output_location)
             if others:

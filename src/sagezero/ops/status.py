@@ -236,6 +236,10 @@ def status(
             "backlog without capacity", lambda: _latest(clients, ep, wiring.BACKLOG_WAKE_METRIC, at), None
         )
         return s
+    if not target.inference_component_name:
+        # No component named (an async or serverless tenant's outputs) and no endpoint config to say
+        # which: there is no component metric to read (an empty dimension is a ParamValidationError).
+        return s
     s.last_invocation = optional("last invocation", lambda: _last_invocation(clients, target, at, lookback), None)
     s.idle_left = idle_left(
         now=at, current_copies=s.current_copies, last_invocation=s.last_invocation, lookback=lookback,
@@ -313,7 +317,9 @@ def render(s: Status) -> str:
             "component",
             f"{s.ic_status or 'NOT FOUND'}, {s.current_copies} copy(ies) serving, {s.desired_copies} desired"
             + (f" (allowed {s.min_copies}..{s.max_copies})" if s.min_copies is not None else ", NO scalable target"),
-        ),
+        )
+        if t.inference_component_name
+        else ("component", "none named (an asynchronous or serverless tenant); its endpoint is what to look for"),
     ]
     if s.alarms:
         rows += [("wake alarm", f"{a.name}: {a.state}") for a in s.alarms]
@@ -321,7 +327,9 @@ def render(s: Status) -> str:
         rows.append(("wake alarm", f"NONE on {wiring.ALARM_METRIC}: at zero it never wakes (run `sagezero verify`)"))
     if s.hold_until and s.hold_until > s.now:
         rows.append(("held warm", f"until {s.hold_until:%H:%M} UTC (sagezero warm), then min 0"))
-    if "last invocation" in s.unavailable:
+    if not t.inference_component_name:
+        pass  # nothing was read for a component nobody named
+    elif "last invocation" in s.unavailable:
         rows.append(("last invocation", f"unavailable ({s.unavailable['last invocation']})"))
     else:
         rows.append(
@@ -334,7 +342,9 @@ def render(s: Status) -> str:
         )
     if "scaling activities" in s.unavailable:
         rows.append(("recent scaling", f"unavailable ({s.unavailable['scaling activities']})"))
-    if s.idle_left is None:
+    if not t.inference_component_name:
+        pass
+    elif s.idle_left is None:
         rows.append(("idle left", "at zero copies: the next request fails fast and wakes it (3-6 min)"))
     else:
         rows.append(("idle left", f"~{_ago(s.idle_left)} before scale-in to zero if no request arrives (estimate)"))

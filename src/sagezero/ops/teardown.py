@@ -10,7 +10,7 @@ anything is touched.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sagezero.ops.errors import OpsError, call
@@ -59,6 +59,32 @@ def plan_teardown(live: LiveStack) -> list[Deletion]:
     return sorted(found, key=lambda d: TEARDOWN_ORDER.index(d.kind))
 
 
+def kept_after_teardown(live: LiveStack) -> list[str]:
+    """What a teardown of this tenant leaves on purpose, to be said aloud: an asynchronous endpoint's S3
+    objects (users' payloads and results, never deleted by sagezero) and SNS topics, and the fate of the
+    requests still queued on it."""
+    cfg = (live.endpoint_config or {}).get("AsyncInferenceConfig")
+    if not isinstance(cfg, Mapping):
+        return []
+    out = cfg.get("OutputConfig") or {}
+    paths = [str(p) for p in (out.get("S3OutputPath"), out.get("S3FailurePath")) if p]
+    notes = [
+        f"S3 objects under {' and '.join(paths) or 'the output path'} (results) and under the endpoint's "
+        "input prefix (payloads): user data, never deleted here; they stay, and are billed, until you or a "
+        "lifecycle rule delete them"
+    ]
+    topics = [
+        str(t) for t in ((out.get("NotificationConfig") or {}).get(k) for k in ("SuccessTopic", "ErrorTopic")) if t
+    ]
+    if topics:
+        notes.append(f"SNS topics {', '.join(dict.fromkeys(topics))}")
+    notes.append(
+        "requests still queued on the endpoint are dropped with it: their results never appear "
+        "(`sagezero status` shows the backlog)"
+    )
+    return notes
+
+
 def _wait_gone(clients: AwsClients, name: str, timeout_s: float, poll_s: float, sleep: Callable[[float], None]) -> None:
     """The endpoint delete is refused until the component is really gone, not just Deleting."""
     t0 = time.monotonic()
@@ -83,10 +109,15 @@ def teardown(
     poll_s: float = 10,
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[Deletion], None] | None = None,
+    kept: Callable[[str], None] | None = None,
 ) -> list[Deletion]:
-    """The ordered deletions; performed only with `execute=True`."""
+    """The ordered deletions; performed only with `execute=True`. `kept` hears, before anything is
+    deleted, what the teardown leaves on purpose (`kept_after_teardown`)."""
     live = fetch(clients, target)
     steps = plan_teardown(live)
+    if kept is not None and steps:
+        for note in kept_after_teardown(live):
+            kept(note)
     if not execute:
         return steps
     aas, sm = clients.autoscaling, clients.sagemaker

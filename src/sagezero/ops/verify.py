@@ -104,13 +104,16 @@ def verify(
     # Without a scalable target the rules find `no-scalable-target` and nothing else to judge: no "ok"
     # for the wake and scale-in rules of a tenant whose instances never go to zero.
     unscaled = live.asynchronous and not live.scalable_targets
+    # A tenant judged by its variants whose endpoint (or config) is not there has nothing to judge: no
+    # "ok" for rules that found nothing because there was nothing (the endpoint's own break says it).
+    absent = live.by_variant and live.endpoint_config is None
     for rule in RULES:
         mine = judgement.verdicts.for_rule(rule)
         for f in mine.findings:
             _break(report, f"{rule}:{f.kind}", f.ref, f.message)
         for u in mine.unjudged:
             _break(report, f"{rule}:not-judged", u.ref, f"could not judge {u.what}: {u.why}")
-        if not mine.findings and not mine.unjudged and not (unscaled and rule != MIN_INSTANCES):
+        if not mine.findings and not mine.unjudged and not absent and not (unscaled and rule != MIN_INSTANCES):
             unit = target.endpoint_name if live.by_variant else target.inference_component_name
             _ok(report, rule, unit, _passed(rule, judgement, by_variant=live.by_variant))
     return report
