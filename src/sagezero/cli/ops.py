@@ -372,8 +372,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     ver = sub.add_parser(
         "verify",
         help="check a deployed stack's live wiring with the policy pack's rules (exit 1 on a break)",
-        description="Read the live resources and check min 0 at every level, the step policy, and the "
-        "NoCapacityInvocationFailures alarm wired to it. Run after `pulumi up` in CI.",
+        description="Read the live resources (read-only) and judge them with the policy pack's own rules: "
+        "min 0 at every level, the wake alarm (NoCapacityInvocationFailures for a component, "
+        "HasBacklogWithoutCapacity for an async endpoint) firing a step policy that adds capacity, and "
+        "target tracking back to zero. Exit 1 on any break. Run after `pulumi up` in CI.",
     )
     _add_target_args(ver)
     ver.add_argument("--json", action="store_true", help="machine-readable output")
