@@ -3,10 +3,6 @@
 # Usage: scripts/test.sh [--fast]   (--fast skips the container tier)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Cache bytecode (and pytest's rewritten test modules) in the tree's ignored __pycache__ folders even where
-# the environment sets PYTHONDONTWRITEBYTECODE: without them every xdist worker and every server or CLI
-# process a test starts compiles src/, image/ and tests/ from source again (~2 s per worker).
-unset PYTHONDONTWRITEBYTECODE
 bash scripts/setup.sh
 
 # The container tier needs a Docker engine, debootstrap (to make a base image offline) and wrk.
