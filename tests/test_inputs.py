@@ -107,10 +107,8 @@ def test_vpc_subnets_without_security_groups_are_refused(record: Callable[..., R
 
 def test_secure_stack_config_stays_secret_in_state(tmp_path: Any) -> None:
     import shutil
-    import subprocess
-    import sys
 
-    from tests.conftest import ROOT
+    from tests.conftest import ROOT, run_cli_at
 
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(ROOT / name, tmp_path / name)
@@ -124,24 +122,7 @@ def test_secure_stack_config_stays_secret_in_state(tmp_path: Any) -> None:
         "        secure: v1:c2VjcmV0:aGlkZGVu\n"
         "  sagezero:tenants: [acme]\n"
     )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sagezero.cli",
-            "plan",
-            "-s",
-            "s",
-            "--project-dir",
-            str(tmp_path),
-            "--json",
-            "--no-policy",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = run_cli_at("plan", "-s", "s", "--project-dir", str(tmp_path), "--json", "--no-policy")  # in process
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     model = next(r for r in doc["resources"] if r["type"] == MODEL)

@@ -50,7 +50,12 @@ ACCOUNT = "123456789012"
 class Runtime:
     """The stand-in's behaviour and what it saw."""
 
-    cold_start_s: float = 0.15
+    cold_start_s: float = 0.0
+    """Extra start-up time, after the gate below (the notice tests use it to outlast a first SQS receive)."""
+    polled: threading.Event = field(default_factory=threading.Event)
+    """Set when the client's HeadObject has answered: an accepted request's result appears only after the
+    client has looked once and found nothing, as a cold start makes it, without a fixed sleep that either
+    wastes time or, on a busy machine, races the first look."""
     outcome: str = "ok"
     """ok: writes the output; fail: writes the failure object; never: keeps the request queued."""
     body: bytes | None = None
@@ -85,13 +90,15 @@ def _handler(rt: Runtime, session: boto3.Session) -> type[BaseHTTPRequestHandler
             output = f"{out['S3OutputPath'].rstrip('/')}/{rt.extension}{iid}.out"
             failure = f"{out['S3FailurePath'].rstrip('/')}/{rt.extension}{iid}-error.out"
             worker = threading.Thread(target=self._work, args=(h["InputLocation"], iid, output, failure, out))
+            rt.polled.clear()  # before the 202: only a look at S3 after the acceptance opens the gate
             rt.workers.append(worker)
             worker.start()
             self._answer(202, {"InferenceId": iid}, {"X-Amzn-SageMaker-OutputLocation": output,
                                                      "X-Amzn-SageMaker-FailureLocation": failure})  # fmt: skip
 
         def _work(self, source: str, iid: str, output: str, failure: str, out: dict[str, Any]) -> None:
-            time.sleep(rt.cold_start_s)  # instances start, the container loads
+            rt.polled.wait()  # instances start, the container loads: the client's first look finds nothing
+            time.sleep(rt.cold_start_s)
             if rt.outcome == "never":
                 return
             bucket, key = parse_s3_uri(source)
@@ -143,6 +150,7 @@ def _serve(rt: Runtime, session: boto3.Session) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+        rt.polled.set()  # a request whose client never looked (refused, interrupted) ends its worker
         for w in rt.workers:
             w.join()
 
@@ -201,6 +209,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                 s3=session.client("s3"),
                 sqs=session.client("sqs"),
             )
+            clients.s3.meta.events.register("after-call.s3.HeadObject", lambda **_: rt.polled.set())
             clients.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
             clients.sagemaker.create_model(ModelName="m", ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/r",
                                            PrimaryContainer={"Image": f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/x:1"})  # fmt: skip

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +26,7 @@ from sagezero.ops import TEARDOWN_ORDER, AwsClients, status, teardown, verify, w
 from sagezero.ops.status import idle_left, render
 from sagezero.ops.verify import render as render_verify
 from tests.aws_stubs import DIM, NOW, RID, TARGET
+from tests.conftest import run_cli_at
 
 ACCOUNT = "123456789012"
 IC_ARN = f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:inference-component/{TARGET.inference_component_name}"
@@ -34,13 +35,20 @@ STEP_ARN, TRACK_ARN = POLICY + "wake", POLICY + "track"
 ALARM = "sagezero-prod-acme-no-capacity"
 
 
+@functools.cache
+def _session() -> boto3.Session:
+    """One session for every test: it caches the service models (a new session per test loaded the large
+    SageMaker model again, ~0.7 s a test); each test still gets its own clients and stubs."""
+    return boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
 @pytest.fixture
 def aws() -> Iterator[tuple[AwsClients, dict[str, Stubber]]]:
     env = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "eu-west-1"}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     with mock_aws():
-        session = boto3.Session(region_name="eu-west-1")
+        session = _session()
         clients = AwsClients(
             sagemaker=session.client("sagemaker"),
             runtime=session.client("sagemaker-runtime"),
@@ -359,7 +367,7 @@ class _AutoScaling:
 
 
 def test_concurrent_warms_converge_on_min_one_and_the_longest_hold() -> None:
-    session = boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    session = _session()
     service = _AutoScaling()
     autoscaling = session.client("application-autoscaling")
     autoscaling.meta.events.register("before-call.application-autoscaling", service)  # type: ignore[arg-type]
@@ -402,15 +410,18 @@ def test_concurrent_warms_converge_on_min_one_and_the_longest_hold() -> None:
         assert [a["Schedule"] for a in service.actions.values()] == [f"at({NOW + max(holds):%Y-%m-%dT%H:%M:%S})"]
 
 
-def test_cli_verify_reads_stack_outputs_and_reports_setup_problems(tmp_path: Any) -> None:
+def test_cli_verify_reads_stack_outputs_and_reports_setup_problems(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     outputs = tmp_path / "outputs.json"
     outputs.write_text('{"image_uri": "x", "acme": {"endpoint_name": "e1", "inference_component_name": "e1-ic"}}')
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_CONFIG_FILE": "/nonexistent"})
+    for k in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(k)
+    for k, v in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_CONFIG_FILE": "/nonexistent"}.items():
+        monkeypatch.setenv(k, v)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "sagezero.cli", *args], capture_output=True, text=True,
-                              env=env, check=False)  # fmt: skip
+        return run_cli_at(*args)  # in this process; test_ops.py runs the ops commands in processes of their own
 
     cases = [
         (["verify", "--outputs", str(outputs), "--tenant", "globex"], "no tenant 'globex'; tenants: acme"),

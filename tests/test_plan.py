@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli_at
 
 pytest.importorskip("pulumi")
 
+run_cli = run_cli_at
+"""In this process: the command's code paths are the same, without a fresh interpreter's imports per run."""
 
-def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+
+def run_cli_process(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """`python -m sagezero.cli` in its own process: the entry point a user runs, from any folder."""
     return subprocess.run(
         [sys.executable, "-m", "sagezero.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
     )
@@ -93,7 +97,7 @@ def test_unknown_stack_and_missing_project_are_plain_errors(tmp_path: Path) -> N
 
 
 def test_plan_runs_from_another_folder_against_this_checkout(tmp_path: Path) -> None:
-    proc = run_cli("plan", cwd=tmp_path)
+    proc = run_cli_process("plan", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "stack dev" in proc.stdout
 

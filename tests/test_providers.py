@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import ROOT, Registered
+from tests.conftest import ROOT, Registered, run_cli_at
 
 pytest.importorskip("pulumi")
 
@@ -210,13 +208,7 @@ def test_plan_shows_regions_and_fails_on_a_split(tmp_path: Path) -> None:
         "T()\n"
     )
     (tmp_path / "Pulumi.s.yaml").write_text("config:\n  sagezero:tenants: [acme]\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "sagezero.cli", "plan", "--stack", "s", "--project-dir", str(tmp_path), "--no-policy"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = run_cli_at("plan", "--stack", "s", "--project-dir", str(tmp_path), "--no-policy")  # in process
     assert proc.returncode == 1, proc.stderr
     assert "ep @ us-west-2" in proc.stdout
     assert "SPLIT acme is split across regions" in proc.stdout

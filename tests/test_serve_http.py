@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from tests.serving import EXAMPLES, MODEL_DIR, Client, server_process, server_thread, write_handler
+from tests.serving import EXAMPLES, MODEL_DIR, Client, eventually, server_process, server_thread, write_handler
 
 SLOW_HANDLER = """
 import threading, time
@@ -25,6 +25,25 @@ def predict_fn(data, model):
     time.sleep(float(data.get("sleep", 0)))
     return {"ok": True}
 """
+
+
+GATED_HANDLER = """
+import pathlib, time
+def model_fn(model_dir):
+    return "m"
+def predict_fn(data, model):
+    pathlib.Path(data["started"]).touch()
+    deadline = time.monotonic() + 30  # a bound, so a test that never releases fails instead of hanging
+    while not pathlib.Path(data["release"]).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return {"ok": True}
+"""
+"""A prediction that says when it runs and holds its worker until the test releases it: what runs
+at once is then known, not assumed from a sleep long enough on an idle machine."""
+
+
+def _gated(tmp_path: Path, name: str) -> bytes:
+    return json.dumps({"started": str(tmp_path / f"started-{name}"), "release": str(tmp_path / "release")}).encode()
 
 
 @pytest.fixture(scope="module")
@@ -191,27 +210,35 @@ def test_ping_is_503_until_the_model_has_loaded(tmp_path: Path) -> None:
 
 
 def test_ping_answers_while_predictions_run(tmp_path: Path) -> None:
-    model = write_handler(tmp_path, SLOW_HANDLER)
+    model = write_handler(tmp_path, GATED_HANDLER)
     with server_thread(model, SAGEZERO_WORKERS="2") as (client, _), ThreadPoolExecutor(4) as pool:
-        slow = [pool.submit(client.invoke, b'{"sleep": 2.0}') for _ in range(2)]
-        time.sleep(0.2)
-        assert client.request("GET", "/ping").status == 200
-        # Answered while both predictions still run: it did not queue behind them.
-        running = [not f.done() for f in slow]
+        slow = [pool.submit(client.invoke, _gated(tmp_path, str(i))) for i in range(2)]
+        eventually(lambda: all((tmp_path / f"started-{i}").exists() for i in range(2)), "both predictions run")
+        try:
+            assert client.request("GET", "/ping").status == 200
+            # Answered while both predictions still run (held until released): it did not queue behind them.
+            running = [not f.done() for f in slow]
+        finally:
+            (tmp_path / "release").touch()
         assert all(f.result().status == 200 for f in slow)
     assert running == [True, True], "/ping waited behind predictions"
 
 
 def test_bounded_queue_answers_429_when_full(tmp_path: Path) -> None:
-    model = write_handler(tmp_path, SLOW_HANDLER)
+    model = write_handler(tmp_path, GATED_HANDLER)
     with (
-        server_thread(model, SAGEZERO_WORKERS="1", SAGEZERO_MAX_QUEUE="1") as (client, _),
+        server_thread(model, SAGEZERO_WORKERS="1", SAGEZERO_MAX_QUEUE="1") as (client, app),
         ThreadPoolExecutor(4) as pool,
     ):
-        busy = [pool.submit(client.invoke, b'{"sleep": 1.0}') for _ in range(2)]
-        time.sleep(0.3)
-        r = client.invoke(b'{"sleep": 0}')
-        assert r.status == 429 and r.headers["retry-after"] == "1"
+        busy = [pool.submit(client.invoke, _gated(tmp_path, str(i))) for i in range(2)]
+        # One prediction runs (held), the other waits in the queue: the server is at its limit.
+        eventually(lambda: app.in_flight == 2 and any(tmp_path.glob("started-*")), "one running, one queued")  # type: ignore[attr-defined]
+        try:
+            r = client.invoke(_gated(tmp_path, "third"))
+            assert r.status == 429 and r.headers["retry-after"] == "1"
+            assert not (tmp_path / "started-third").exists()
+        finally:
+            (tmp_path / "release").touch()
         assert sorted(f.result().status for f in busy) == [200, 200]
 
 

@@ -150,7 +150,7 @@ def test_sigterm_during_a_long_prediction_answers_503_and_exits_within_the_limit
         "import pathlib, time\ndef model_fn(d):\n    return 'm'\n"
         f"def predict_fn(x, m):\n    pathlib.Path({str(started)!r}).touch()\n    time.sleep(600)\n    return 'done'\n",
     )
-    with server_process(model, SAGEZERO_GRACEFUL_TIMEOUT_S="1") as (client, proc):
+    with server_process(model, SAGEZERO_GRACEFUL_TIMEOUT_S="0.5") as (client, proc):
         client.wait_ready()
         result: dict[str, object] = {}
 

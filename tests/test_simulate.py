@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ from sagezero.simulate import traffic as tg
 from sagezero.simulate.engine import FAILED, SERVED, WAITED
 from sagezero.simulate.scenario import Scenario, ScenarioError, apply, apply_all
 from sagezero.simulate.sweep import Point, knee, parse, sweep
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli_at
 
 PRICES = price_table.load()
 SEED = EndpointSettings()  # the seed's settings: ml.g5.xlarge, one copy, target 5, cooldowns 300/300/60
@@ -296,8 +295,8 @@ def test_sweep_of_hold_time_trades_cost_for_waits() -> None:
 
 
 def sagezero(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sagezero.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, check=False)  # fmt: skip
+    """In this process (see `run_cli_at`); test_plan.py runs the entry point in a process of its own."""
+    return run_cli_at(*args, cwd=cwd)
 
 
 def test_cli_simulate_text_json_and_plots(tmp_path: Path) -> None:
