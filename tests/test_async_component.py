@@ -732,3 +732,9 @@ def test_no_routing_advice_for_an_async_config() -> None:
     advice, written for copies woken behind busy ones, does not apply to it."""
     report = run_pack(list(_baseline()))
     assert [v.message for v in report.verdicts if v.policy == "least-outstanding-requests-routing"] == []
+
+
+def test_a_missing_async_wake_alarm_is_fixed_with_the_alarm_the_component_deploys() -> None:
+    found = run_pack(mutate(list(_baseline()), "acme-no-capacity", lambda p: "drop")).mandatory
+    (no_alarm,) = [v for v in found if "[no-alarm]" in v.message]
+    assert "HasBacklogWithoutCapacity" in no_alarm.message and "(Average, >= 1, period 60 s)" in no_alarm.message

@@ -262,3 +262,15 @@ def test_status_of_a_missing_async_endpoint_reads_no_component_metric(clients: A
     assert s.unavailable == {} and "ParamValidationError" not in shown, shown
     assert "endpoint    NOT FOUND" in shown and "component   none named" in shown, shown
     assert "last invocation" not in shown and "idle left" not in shown, "nothing was read to say so"
+
+
+def test_a_tenant_whose_outputs_are_secret_is_named_not_dropped() -> None:
+    """`pulumi stack output --json` prints a tenant with a secret output as "[secret]": verify must not
+    pass over it (with or without --tenant) but say how to get its outputs."""
+    from sagezero.ops.target import OutputsError, targets_from_outputs
+
+    outputs = {"acme": {"endpoint_name": "e", "inference_component_name": "e-ic"}, "batch": "[secret]"}
+    for tenant in (None, "batch"):
+        with pytest.raises(OutputsError, match=r"o.json: the outputs of 'batch' are secret .*--show-secrets"):
+            targets_from_outputs(outputs, "o.json", tenant)
+    assert set(targets_from_outputs(outputs, "o.json", "acme")) == {"acme"}

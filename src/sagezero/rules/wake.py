@@ -315,7 +315,14 @@ def _wake(idx: Index, unit: Unit, path: Path, steps: list[ScalingPolicy], out: _
                  "policy's ARN; set AlarmActions to the step-scaling policy ARN")  # fmt: skip
     else:
         out.find(WAKE, "no-alarm", unit.node.ref, f"no CloudWatch alarm on {sig.series} fires the step policy, so "
-                 f"at zero {label} never wakes up; add one (Maximum, >= 1, period 30 s)")  # fmt: skip
+                 f"at zero {label} never wakes up; add one ({_alarm_recipe(sig)})")  # fmt: skip
+
+
+def _alarm_recipe(sig: Signal) -> str:
+    """The alarm sagezero's component deploys for this kind of signal: the fix to suggest."""
+    if sig.persistent:  # HasBacklogWithoutCapacity: published once a minute while requests wait
+        return "Average, >= 1, period 60 s"
+    return "Maximum, >= 1, period 30 s"
 
 
 def _tracking_problem(unit: Unit, p: ScalingPolicy) -> tuple[str, str] | Opaque | None:
