@@ -987,3 +987,19 @@ def test_a_result_replaced_by_a_larger_one_after_head_is_still_bounded_in_memory
     with pytest.raises(OpsError, match=r"OutputTooLarge: the result is over 5 bytes") as e:
         invoke_async(world.clients, EP, b"[1]", wait=FAST)
     assert "was accepted and its result will appear at" in str(e.value)
+
+
+def test_cli_takes_the_input_location_from_the_stack_outputs(
+    cli: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--outputs` from `pulumi stack output --json` names the tenant's async_input_location: a caller whose
+    endpoint carries no (readable) input tag still sends, without --input-location."""
+    cli.endpoint("untagged", tags={})
+    (tmp_path / "req").write_bytes(b"[1]")
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"batch": {
+        "endpoint_name": "untagged", "inference_component_name": "", "mode": "async",
+        "async_input_location": f"s3://{BUCKET}/untagged/input/"}}))  # fmt: skip
+    assert _run("invoke", "--async", "--outputs", str(outputs), str(tmp_path / "req")) == 0
+    assert cli.keys("untagged/input/") and "result after" in capsys.readouterr().err
+    assert _run("invoke", "--async", "--endpoint", "untagged", str(tmp_path / "req")) == 2, "no tag, no outputs"

@@ -196,7 +196,8 @@ def cmd_invoke_async(args: argparse.Namespace) -> int:
     try:
         result = invoke_async(
             clients, target.endpoint_name, args.file, content_type=args.content_type, accept=args.accept,
-            input_location=args.input_location, invocation_timeout_s=args.invocation_timeout,
+            input_location=args.input_location or target.async_input_location or None,
+            invocation_timeout_s=args.invocation_timeout,
             sqs_queue_url=args.sqs_queue_url, output=output, wait=WaitPolicy(deadline_s=deadline),
             on_accepted=_accepted, warn=_warn,
         )  # fmt: skip

@@ -16,6 +16,8 @@ from sagezero.wiring import SCALABLE_DIMENSION, SERVICE_NAMESPACE, ic_resource_i
 class Target:
     endpoint_name: str
     inference_component_name: str
+    async_input_location: str = ""
+    """An async tenant's input prefix, when the stack outputs name it (else the endpoint's tag is read)."""
 
     @property
     def resource_id(self) -> str:
@@ -122,7 +124,11 @@ def targets_from_outputs(outputs: Any, where: str, tenant: str | None = None) ->
     if not isinstance(outputs, dict):
         raise OutputsError(f"{where}: expected the JSON object `pulumi stack output --json` prints")
     found = {
-        name: Target(str(v["endpoint_name"]), str(v["inference_component_name"]))
+        name: Target(
+            str(v["endpoint_name"]),
+            str(v["inference_component_name"]),
+            v["async_input_location"] if isinstance(v.get("async_input_location"), str) else "",
+        )
         for name, v in outputs.items()
         if isinstance(v, dict) and isinstance(v.get("endpoint_name"), str)
         and isinstance(v.get("inference_component_name"), str)
