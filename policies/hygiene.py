@@ -20,6 +20,7 @@ from pulumi_policy import (
 
 from sagezero.engine_wiring import ENDPOINT_CONFIG_TYPES, IC_TYPES, get, is_seq
 from sagezero.policies.support import config, guarded, judged, label, make_policy, report_verdicts, tag_keys, variants
+from sagezero.rules import Verdicts
 from sagezero.values import Opaque, number
 
 TAGGED_TYPES = frozenset(
@@ -219,10 +220,24 @@ def execution_role_least_privilege(args: StackValidationArgs, report: ReportViol
                     role.urn,
                 )
 
+    rule = "execution-role-least-privilege"
+    hidden = Verdicts()
+
+    def readable(ref: str, what: str, value: Any) -> Any:
+        """The value, or None after noting it as not judged: a secret or unknown policy document could
+        grant anything, so it must never pass as least privilege (`check --strict` fails on it)."""
+        if isinstance(value, Opaque):
+            hidden.cannot(rule, ref, what, value.why)
+            return None
+        return value
+
     for role in roles.values():
-        check_managed(role, get(role.props, "managedPolicyArns"))
-        for inline in get(role.props, "inlinePolicies") or get(role.props, "policies") or []:
-            doc = _document(get(inline, "policy") or get(inline, "policyDocument"))
+        check_managed(role, readable(role.urn, "managedPolicyArns", get(role.props, "managedPolicyArns")))
+        inlines = readable(role.urn, "inlinePolicies", get(role.props, "inlinePolicies") or get(role.props, "policies"))
+        for inline in inlines if is_seq(inlines) else []:
+            doc = _document(
+                readable(role.urn, "inlinePolicies", get(inline, "policy") or get(inline, "policyDocument"))
+            )
             for action in _wildcards(doc):
                 report(
                     f"SageMaker execution role {role.name!r} allows {action!r}. Fix: list the actions it needs.",
@@ -230,14 +245,16 @@ def execution_role_least_privilege(args: StackValidationArgs, report: ReportViol
                 )
     for r in args.resources:
         if r.resource_type in INLINE_POLICY_TYPES and (role := role_of(r)) is not None:
-            for action in _wildcards(_document(get(r.props, "policy") or get(r.props, "policyDocument"))):
+            value = readable(r.urn, "policy", get(r.props, "policy") or get(r.props, "policyDocument"))
+            for action in _wildcards(_document(value)):
                 report(
                     f"policy {r.name!r} on SageMaker execution role {role.name!r} allows {action!r}. "
                     "Fix: list the actions it needs.",
                     r.urn,
                 )
         elif r.resource_type in ATTACHMENT_TYPES and (role := role_of(r)) is not None:
-            check_managed(role, [get(r.props, "policyArn")])
+            check_managed(role, [readable(r.urn, "policyArn", get(r.props, "policyArn"))])
+    report_verdicts(args, report, hidden)
 
 
 @guarded

@@ -12,6 +12,7 @@ pytest.importorskip("pulumi_policy")
 from sagezero.engine_wiring import ENGINE_UNKNOWN, EngineResource
 from sagezero.policies.config_schema import PolicyConfigError, resolve
 from sagezero.policies.runner import Verdict, evaluate
+from sagezero.values import SECRET_SIG
 from tests.policy_fixtures import IMAGE, KMS, component_baseline, mutate, native_baseline, unlink
 
 
@@ -233,6 +234,24 @@ def test_advisory_rules(
     found = verdicts(mutate(ours, name, change))
     assert [(v.policy, v.level) for v in found] == [(policy, "advisory")], found
     assert text in found[0].message
+
+
+@pytest.mark.parametrize(("name", "key"), [("acme-exec-policy", "policy"), ("acme-exec-role", "managedPolicyArns")])
+def test_a_secret_or_unknown_role_policy_is_not_judged_never_passed(
+    ours: list[EngineResource], name: str, key: str
+) -> None:
+    """A secret (export without --show-secrets) or preview-unknown policy document could grant anything:
+    `check --strict` must fail on it instead of counting it least privilege."""
+    secret = {SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:x"}
+    hidden_values: list[Any] = [secret, ENGINE_UNKNOWN]
+    for hidden in hidden_values:
+
+        def hide(p: dict[str, Any], h: Any = hidden) -> None:
+            p[key] = h
+
+        report = evaluate(mutate(ours, name, hide))
+        assert [n for n in report.not_judged if n.policy == "execution-role-least-privilege"], report.not_judged
+        assert [v for v in report.verdicts if v.policy == "execution-role-least-privilege"] == []
 
 
 def test_serverless_provisioned_concurrency_is_a_standing_cost(native: list[EngineResource]) -> None:
