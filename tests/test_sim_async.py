@@ -360,3 +360,15 @@ def test_the_settings_mode_selects_the_engine() -> None:
     assert isinstance(queued, AsyncResult) and queued.unanswered == 0
     realtime = dataclasses.replace(CPU, mode=Mode.SCALE_TO_ZERO, alarm_period_s=30)
     assert isinstance(run_mode(SimConfig(realtime, PRICES.instance(CPU.instance_type), FIXED), traffic), SimResult)
+
+
+def test_serverless_is_priced_for_an_async_tenant_only_where_its_instance_type_has_no_accelerator() -> None:
+    """An async tenant reserves no accelerators (it has no copies), so its settings say 0 even on a GPU
+    type; the serverless column must still say the model needs one, as it does for a real-time tenant."""
+    from sagezero.simulate.summary import serverless
+
+    day = tg.sessions(sessions_per_day=5, days=1, seed=1)
+    gpu = dataclasses.replace(CPU, instance_type="ml.g5.xlarge")
+    on_gpu = serverless(SimConfig(gpu, PRICES.instance("ml.g5.xlarge")), day, PRICES)
+    on_cpu = serverless(SimConfig(CPU, PRICES.instance("ml.c5.xlarge")), day, PRICES)
+    assert (on_gpu.fits, on_cpu.fits) == (False, True) and "accelerator" in on_gpu.reason

@@ -207,7 +207,10 @@ def serverless(config: SimConfig, traffic: Traffic, prices: PriceTable, payload_
     """Serverless Inference's price for the same requests, where the model can run there at all."""
     s, sl = config.settings, prices.serverless
     days = traffic.horizon_s / DAY
-    if s.accelerators:
+    # An async endpoint reserves no accelerators per copy (it has no copies): its instance type says
+    # whether the model was meant for one, as a real-time tenant's default accelerators would.
+    needs_accelerator = s.accelerators > 0 or (s.mode.value == "async" and config.instance.accelerators > 0)
+    if needs_accelerator:
         return Serverless(False, "needs an accelerator; Serverless Inference has none", days=days)
     memory = s.serverless_memory_mb if s.mode.value == "serverless" else max(1024, s.min_memory_mb)
     memory = int(math.ceil(memory / 1024) * 1024)
