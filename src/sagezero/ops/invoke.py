@@ -122,7 +122,8 @@ class _Wake:
             if not refused:
                 self.failures += 1
                 base, cap = WAKE_BACKOFF_S
-                self.not_before = self.clock() + min(cap, base * 2.0 ** min(self.failures - 1, 10))
+                # The shared formula without jitter: wakes are spaced, not spread.
+                self.not_before = self.clock() + behaviour.backoff_s(self.failures, 1.0, base_s=base, cap_s=cap)
             self.note(
                 f"{e.resource}: could not wake the component ({e.code}); its NoCapacityInvocationFailures alarm "
                 "wakes it instead, retrying until the deadline"

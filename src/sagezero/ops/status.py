@@ -289,8 +289,13 @@ def _render_async(s: Status) -> str:
     )  # fmt: skip
     if "scaling activities" in s.unavailable:
         rows.append(("recent scaling", f"unavailable ({s.unavailable['scaling activities']})"))
+    return _screen(s, f"{s.target.endpoint_name} (asynchronous)", rows)
+
+
+def _screen(s: Status, title: str, rows: list[tuple[str, str]]) -> str:
+    """One tenant's screen: the title line, the rows aligned, then recent scaling activities."""
     width = max(len(k) for k, _ in rows)
-    out = [f"sagezero status — {s.target.endpoint_name} (asynchronous)  ({s.now:%Y-%m-%d %H:%M} UTC)"]
+    out = [f"sagezero status — {title}  ({s.now:%Y-%m-%d %H:%M} UTC)"]
     out += [f"  {k:<{width}}  {v}" for k, v in rows]
     out += _render_activities(s)
     return "\n".join(out)
@@ -327,29 +332,21 @@ def render(s: Status) -> str:
         rows.append(("wake alarm", f"NONE on {wiring.ALARM_METRIC}: at zero it never wakes (run `sagezero verify`)"))
     if s.hold_until and s.hold_until > s.now:
         rows.append(("held warm", f"until {s.hold_until:%H:%M} UTC (sagezero warm), then min 0"))
-    if not t.inference_component_name:
-        pass  # nothing was read for a component nobody named
-    elif "last invocation" in s.unavailable:
-        rows.append(("last invocation", f"unavailable ({s.unavailable['last invocation']})"))
-    else:
-        rows.append(
-            (
-                "last invocation",
-                f"{_ago(s.now - s.last_invocation)} ago"
-                if s.last_invocation
-                else f"none in the last {_ago(s.lookback)}",
-            )
-        )
+    named = bool(t.inference_component_name)  # nothing is read for a component nobody named
+    if named:
+        if "last invocation" in s.unavailable:
+            last = f"unavailable ({s.unavailable['last invocation']})"
+        elif s.last_invocation:
+            last = f"{_ago(s.now - s.last_invocation)} ago"
+        else:
+            last = f"none in the last {_ago(s.lookback)}"
+        rows.append(("last invocation", last))
     if "scaling activities" in s.unavailable:
         rows.append(("recent scaling", f"unavailable ({s.unavailable['scaling activities']})"))
-    if not t.inference_component_name:
-        pass
-    elif s.idle_left is None:
-        rows.append(("idle left", "at zero copies: the next request fails fast and wakes it (3-6 min)"))
-    else:
-        rows.append(("idle left", f"~{_ago(s.idle_left)} before scale-in to zero if no request arrives (estimate)"))
-    width = max(len(k) for k, _ in rows)
-    out = [f"sagezero status — {t.endpoint_name} / {t.inference_component_name}  ({s.now:%Y-%m-%d %H:%M} UTC)"]
-    out += [f"  {k:<{width}}  {v}" for k, v in rows]
-    out += _render_activities(s)
-    return "\n".join(out)
+    if named:
+        rows.append(
+            ("idle left", "at zero copies: the next request fails fast and wakes it (3-6 min)")
+            if s.idle_left is None
+            else ("idle left", f"~{_ago(s.idle_left)} before scale-in to zero if no request arrives (estimate)")
+        )
+    return _screen(s, f"{t.endpoint_name} / {t.inference_component_name}", rows)
