@@ -44,6 +44,8 @@ ENGINE_UNKNOWNS: Final = frozenset(
 )
 SECRET_SIG: Final = "4dabf18193072939515e22adb298388d"
 SECRET_MARK: Final = "1b47061264138c4ac30d75fd1eb44270"
+SECRET_SHOWN: Final = "[secret]"
+"""How Pulumi shows a secret value it will not disclose (`pulumi stack output --json`, and `plan`'s exports)."""
 MAX_DEPTH: Final = 64
 """Deeper nesting than any AWS resource has: treated as malformed input, not recursed into."""
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sagezero.values import SECRET_SHOWN
 from sagezero.wiring import SCALABLE_DIMENSION, SERVICE_NAMESPACE, ic_resource_id
 
 
@@ -115,10 +116,6 @@ class OutputsError(ValueError):
     """Stack outputs that do not name any sagezero tenant, or not the one asked for."""
 
 
-SECRET_OUTPUT = "[secret]"
-"""How `pulumi stack output --json` prints an output that holds a secret (without --show-secrets)."""
-
-
 def targets_from_outputs(outputs: Any, where: str, tenant: str | None = None) -> dict[str, Target]:
     """Tenants in `pulumi stack output --json`: every output with endpoint_name and inference_component_name."""
     if not isinstance(outputs, dict):
@@ -133,12 +130,12 @@ def targets_from_outputs(outputs: Any, where: str, tenant: str | None = None) ->
         if isinstance(v, dict) and isinstance(v.get("endpoint_name"), str)
         and isinstance(v.get("inference_component_name"), str)
     }  # fmt: skip
-    hidden = sorted(name for name, v in outputs.items() if v == SECRET_OUTPUT and (tenant is None or name == tenant))
+    hidden = sorted(name for name, v in outputs.items() if v == SECRET_SHOWN and (tenant is None or name == tenant))
     if hidden:
         # `pulumi stack output --json` prints a secret output as this string: a tenant whose outputs hold a
         # secret (a `secure:` stack value) would otherwise vanish, and `verify` pass without looking at it.
         raise OutputsError(
-            f'{where}: the outputs of {", ".join(map(repr, hidden))} are secret ("{SECRET_OUTPUT}"); '
+            f'{where}: the outputs of {", ".join(map(repr, hidden))} are secret ("{SECRET_SHOWN}"); '
             "write the file with `pulumi stack output --json --show-secrets`"
         )
     if not found:

@@ -18,6 +18,7 @@ from pulumi.runtime import rpc
 from sagezero import awsmodel
 from sagezero.plan.engine import PlannedResource
 from sagezero.plan.placement import tenant_of
+from sagezero.values import SECRET_SHOWN
 
 # resource type -> (service, operation, Pulumi input -> request member renames at the top level)
 OPERATIONS: dict[str, tuple[str, str, dict[str, str]]] = {
@@ -56,7 +57,7 @@ class Finding:
 
 
 def _unknown(value: Any) -> bool:
-    return isinstance(value, str) and value in {rpc.UNKNOWN, "[secret]"}
+    return isinstance(value, str) and value in {rpc.UNKNOWN, SECRET_SHOWN}
 
 
 def translate(s: Shape, value: Any, renames: Mapping[str, str] | None = None) -> Any:

@@ -33,6 +33,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from sagezero.engine_wiring import EngineResource
 from sagezero.stackconfig import SECRET_PLACEHOLDER, StackConfig, parse_stack_config, read_stack_values
+from sagezero.values import SECRET_SHOWN
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -285,7 +286,7 @@ def _plain(value: Any) -> Any:
     """Engine values to JSON-able Python: secrets stay visible only as a marker."""
     if isinstance(value, Mapping):
         if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return "[secret]"
+            return SECRET_SHOWN
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
