@@ -101,9 +101,9 @@ def verify(
                 f"MinCapacity 1 held by `sagezero warm` until {until:%Y-%m-%d %H:%M} UTC, then back to 0",
             )
     judgement = judge(w)
-    # Without a scalable target the rules find `no-scalable-target` and nothing else to judge: no "ok"
-    # for the wake and scale-in rules of a tenant whose instances never go to zero.
-    unscaled = live.asynchronous and not live.scalable_targets
+    # The wake and scale-in rules judge a unit only along a target that lets it reach zero: without one
+    # (`no-scalable-target`, `min-capacity`) they found nothing because nothing was there, so no "ok".
+    traced = any(p.target is not None and p.can_reach_zero is not False for p in judgement.paths)
     # A tenant judged by its variants whose endpoint (or config) is not there has nothing to judge: no
     # "ok" for rules that found nothing because there was nothing (the endpoint's own break says it).
     absent = live.by_variant and live.endpoint_config is None
@@ -113,7 +113,7 @@ def verify(
             _break(report, f"{rule}:{f.kind}", f.ref, f.message)
         for u in mine.unjudged:
             _break(report, f"{rule}:not-judged", u.ref, f"could not judge {u.what}: {u.why}")
-        if not mine.findings and not mine.unjudged and not absent and not (unscaled and rule != MIN_INSTANCES):
+        if not mine.findings and not mine.unjudged and not absent and (traced or rule not in (WAKE, SCALE_IN)):
             unit = target.endpoint_name if live.by_variant else target.inference_component_name
             _ok(report, rule, unit, _passed(rule, judgement, by_variant=live.by_variant))
     return report
